@@ -1,0 +1,31 @@
+"""The deployer: applies the site's secure baseline, only when asked (``accord deploy``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from accord.deployer import pexip
+from accord.deployer.pexip import Plan
+from accord.site import Site
+from accord.systems import DEPLOYMENTS, pexip_client
+
+
+def deploy(site: Site, *, dry_run: bool = False, out: Callable[[str], None] = print) -> list[Plan]:
+    """Plan (and unless ``dry_run`` apply) the baseline on every Management Node of the site."""
+    plans = []
+    for deployment in DEPLOYMENTS:
+        if getattr(site.systems.pexip, deployment) is None:
+            continue
+        client = pexip_client(site, deployment, read_only=dry_run)
+        try:
+            plan = pexip.plan(
+                client, site, f"pexip-{deployment}", contingency=deployment == "contingency"
+            )
+            out(plan.render())
+            if not dry_run and not plan.empty:
+                pexip.apply(client, plan)
+                out(f"pexip-{deployment}: applied {len(plan.changes)} change(s)")
+        finally:
+            client.close()
+        plans.append(plan)
+    return plans

@@ -1,0 +1,105 @@
+"""The `accord` command: `accord sim` and `accord deploy`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+from accord.site import Site, SiteError, load_site
+
+
+def _load(path: str | None) -> Site | None:
+    return load_site(path) if path else None
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    """Start the simulated Management Nodes in the foreground and write a site file for them."""
+    from accord.lab import admin_password, write_site
+    from simulator.pexip import ManagementNodeSimulator, Seed
+
+    site = _load(args.site)
+    directory = (
+        Path(args.write_site) if args.write_site else Path(tempfile.mkdtemp(prefix="accord-sim-"))
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    seeds = {
+        "primary": Seed(),
+        "contingency": Seed(domain="contingency.example.com", address_prefix="198.51.100."),
+    }
+    simulators: dict[str, ManagementNodeSimulator] = {}
+    systems: dict[str, tuple[str, str, str, Path]] = {}
+    try:
+        for role, seed in seeds.items():
+            username = "admin"
+            if site is not None and getattr(site.systems.pexip, role) is not None:
+                username = getattr(site.systems.pexip, role).username
+            password = admin_password(site, role)
+            sim = ManagementNodeSimulator(
+                name=f"pexip-{role}",
+                username=username,
+                password=password,
+                workdir=directory,
+                seed=seed,
+            )
+            sim.start()
+            simulators[role] = sim
+            systems[role] = (sim.url, username, password, sim.ca_file)
+        site_path = write_site(directory, site, systems)
+        for role, (url, username, password, _ca) in systems.items():
+            host = url.removeprefix("https://")
+            print(
+                f"pexip-{role} https://{quote(username, safe='')}:{quote(password, safe='')}@{host}"
+            )
+        print(f"accord sim: ready; site file {site_path}; stop with Ctrl-C", flush=True)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        stop.wait()
+    finally:
+        for sim in simulators.values():
+            sim.stop()
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Plan and apply the site's secure baseline (only `--dry-run` writes nothing)."""
+    from accord.deployer import deploy
+    from accord.pexip.client import PexipApiError
+
+    site = load_site(args.site)
+    try:
+        deploy(site, dry_run=args.dry_run)
+    except PexipApiError as exc:
+        print(f"accord deploy: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="accord", description="Executable acceptance tests for vendor hardening guides."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    sim = commands.add_parser("sim", help="run the simulators in the foreground")
+    sim.add_argument("--write-site", metavar="DIR", help="write DIR/site.toml reaching them")
+    sim.add_argument("--site", metavar="FILE", help="simulate this site (its values and secrets)")
+    sim.set_defaults(func=cmd_sim)
+    dep = commands.add_parser("deploy", help="apply the site's secure baseline")
+    dep.add_argument("--site", metavar="FILE", required=True)
+    dep.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    dep.set_defaults(func=cmd_deploy)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SiteError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The lab site: a complete site file (and its secrets file) that reaches running simulators.
+
+`accord sim --write-site DIR` writes ``DIR/site.toml`` and ``DIR/secrets.toml`` (mode 0600).
+With ``--site FILE`` the site's own values and secrets are kept and only the systems' URLs and
+CA bundles are replaced; without it the lab values below stand in for what the guide leaves to
+the site, and every secret is freshly generated.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random_secrets
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from accord.site import CredentialRef, Site
+
+SITE_FILE = "site.toml"
+SECRETS_FILE = "secrets.toml"
+
+
+def _new_secret() -> str:
+    return random_secrets.token_urlsafe(18)
+
+
+def lab_values() -> dict[str, Any]:
+    """Site values for a lab: documentation addresses, and the guide's values elsewhere."""
+    return {
+        "global": {
+            "protocols": ["sip"],
+            "management_dscp": 16,
+            "signalling_ports": {"start": 33000, "end": 39999},
+            "media_ports": {"start": 40000, "end": 49999},
+            "ocsp_responder_url": "http://ocsp.lab.example/",
+            "login_banner": "Authorised use only. Activity is monitored and recorded.",
+            "session_timeout_minutes": 10,
+        },
+        "network": {
+            "dns_servers": ["192.0.2.201", "192.0.2.202"],
+            "ntp_servers": [
+                {"address": "ntp1.lab.example", "key_id": 1, "key": {"secret": "ntp_key_1"}},
+                {"address": "ntp2.lab.example", "key_id": 2, "key": {"secret": "ntp_key_2"}},
+            ],
+            "syslog_servers": [{"address": "syslog.lab.example", "port": 6514, "transport": "tls"}],
+        },
+        "snmp": {
+            "username": "accord-nms",
+            "authentication_password": {"secret": "snmp_authentication_password"},
+            "privacy_password": {"secret": "snmp_privacy_password"},
+            "community": "accord-lab",
+        },
+        "ldap": {
+            "server": "ldap.lab.example",
+            "base_dn": "dc=lab,dc=example",
+            "bind_username": "svc-pexip",
+            "bind_password": {"secret": "ldap_bind_password"},
+            "client_certificate": "CN",
+            "role_mappings": [
+                {
+                    "name": "Pexip auditors",
+                    "group_dn": "cn=pexip-auditors,ou=groups,dc=lab,dc=example",
+                    "roles": ["Auditor"],
+                },
+                {
+                    "name": "Pexip operators",
+                    "group_dn": "cn=pexip-operators,ou=groups,dc=lab,dc=example",
+                    "roles": ["Read-only"],
+                },
+                {
+                    "name": "Pexip administrators",
+                    "group_dn": "cn=pexip-admins,ou=groups,dc=lab,dc=example",
+                    "roles": ["Read-write"],
+                },
+            ],
+        },
+        "locations": {"media_dscp": 51, "signalling_dscp": 40, "mtu": 1400},
+        "ipv6": {
+            "enabled": True,
+            "nodes": {
+                "mgr01": {"address": "2001:db8::10", "gateway": "2001:db8::1"},
+                "conf01": {"address": "2001:db8::21", "gateway": "2001:db8::1"},
+                "conf02": {"address": "2001:db8::22", "gateway": "2001:db8::1"},
+                "conf03": {"address": "2001:db8::23", "gateway": "2001:db8::1"},
+            },
+        },
+    }
+
+
+def _inline_secrets(value: Any, site: Site | None, found: dict[str, str], path: str) -> Any:
+    """Replace every credential reference by ``{secret = name}``, collecting the values."""
+    if isinstance(value, dict):
+        if set(value) <= {"env", "secret"} and value:
+            if site is None:
+                name = value.get("secret") or path
+                found.setdefault(name, _new_secret())
+            else:
+                name = path
+                found[name] = site.resolve(CredentialRef.model_validate(value)).reveal()
+            return {"secret": name}
+        return {
+            k: _inline_secrets(v, site, found, f"{path}.{k}" if path else k)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_inline_secrets(v, site, found, f"{path}.{i}") for i, v in enumerate(value)]
+    return value
+
+
+def site_document(site: Site | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The site's values (or the lab's) with secrets moved to a secrets mapping."""
+    found: dict[str, str] = {}
+    if site is None:
+        values = lab_values()
+        name = "lab"
+    else:
+        values = site.model.pexip.model_dump(by_alias=True, exclude_none=True)
+        name = site.name
+    return {
+        "site": {"name": name, "secrets_file": SECRETS_FILE},
+        "pexip": _inline_secrets(values, site, found, "pexip"),
+    }, found
+
+
+def admin_password(site: Site | None, system: str) -> str:
+    """The password a simulated Management Node accepts: the site's, or a new one."""
+    if site is not None:
+        systems = site.systems.pexip
+        named = getattr(systems, system)
+        if named is not None:
+            return site.resolve(named.password).reveal()
+    return _new_secret()
+
+
+def write_site(
+    directory: Path,
+    site: Site | None,
+    systems: dict[str, tuple[str, str, str, Path]],
+) -> Path:
+    """Write ``site.toml`` and ``secrets.toml`` (0600) naming ``systems``.
+
+    ``systems`` maps "primary"/"contingency" to (url, username, password, ca_file).
+    """
+    document, secret_values = site_document(site)
+    document["systems"] = {"pexip": {}}
+    for role, (url, username, password, ca_file) in systems.items():
+        key = f"pexip_{role}_password"
+        secret_values[key] = password
+        document["systems"]["pexip"][role] = {
+            "url": url,
+            "ca_bundle": os.path.relpath(ca_file, directory),
+            "username": username,
+            "password": {"secret": key},
+        }
+    directory.mkdir(parents=True, exist_ok=True)
+    secrets_path = directory / SECRETS_FILE
+    fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        tomli_w.dump(secret_values, handle)
+    os.chmod(secrets_path, 0o600)
+    site_path = directory / SITE_FILE
+    with site_path.open("wb") as handle:
+        tomli_w.dump(document, handle)
+    return site_path

@@ -1,0 +1,49 @@
+"""The simulators' private control plane (``/_sim/``): reset, state, request log.
+
+Never part of the real API; only the `sim` target, the harness and our own tests use it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from accord.site import Secret
+
+
+class SimControl:
+    """Control one simulated Management Node through ``/_sim/``."""
+
+    def __init__(self, url: str, username: str, password: Secret, ca_bundle: Path | None) -> None:
+        self.base = url.rstrip("/") + "/_sim/"
+        self._session = requests.Session()
+        self._session.auth = (username, password.reveal())
+        self._session.verify = str(ca_bundle) if ca_bundle else True
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self._session.request(method, urljoin(self.base, path), timeout=15, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def reset(self) -> None:
+        """Back to the factory-fresh deployment (and an empty request log)."""
+        self._call("POST", "reset")
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "state").json()
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._call("PUT", "state", json=state)
+
+    def requests(self) -> dict[str, Any]:
+        """``{"total", "writes", "requests": [{"method", "path", "query", "status"}]}``."""
+        return self._call("GET", "requests").json()
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "requests")
+
+    def close(self) -> None:
+        self._session.close()

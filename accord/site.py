@@ -1,0 +1,399 @@
+"""The site file: which systems to reach, where their credentials come from, and the site's values.
+
+A site file is TOML. It never holds a plain password: every secret is a reference, either
+``{ env = "NAME" }`` (an environment variable) or ``{ secret = "name" }`` (a key of the secrets
+file named by ``site.secrets_file``, which must be readable by its owner only, mode 0600).
+
+Everything the guide lets a site choose has the guide's value as its default; the few values the
+guide leaves entirely to the site (OCSP responder, login banner, servers, SNMP user, LDAP server)
+must be given. Validation happens on load: each problem is reported once, with the key's path::
+
+    site.toml: pexip.global.management_dscp: Input should be less than or equal to 63
+
+Example (the file ``accord sim --write-site DIR`` writes is a complete one)::
+
+    [site]
+    name = "lab"
+    secrets_file = "secrets.toml"
+
+    [systems.pexip.primary]
+    url = "https://mgr.example.com/"
+    ca_bundle = "ca.pem"
+    username = "admin"
+    password = { env = "ACCORD_PEXIP_PASSWORD" }
+
+    [pexip.global]
+    ocsp_responder_url = "http://ocsp.example.com/"
+    login_banner = "Authorised use only."
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+
+class SiteError(Exception):
+    """The site file (or its secrets file) cannot be used; the message says where and why."""
+
+
+class Secret:
+    """A secret value that never shows itself in a repr, a str, a log line or a report."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The plain value, for the one place that must send it (an API write, a login)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class CredentialRef(_Model):
+    """Where a secret comes from: ``{ env = "NAME" }`` or ``{ secret = "name" }``, exactly one."""
+
+    env: Annotated[str, Field(min_length=1)] | None = None
+    secret: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CredentialRef:
+        if (self.env is None) == (self.secret is None):
+            raise ValueError('give exactly one of { env = "NAME" } or { secret = "name" }')
+        return self
+
+
+class PexipSystem(_Model):
+    """A Management Node to reach (primary deployment or contingency deployment)."""
+
+    url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")]
+    ca_bundle: str | None = None
+    username: Annotated[str, Field(min_length=1)] = "admin"
+    password: CredentialRef
+
+
+class PexipSystems(_Model):
+    primary: PexipSystem
+    contingency: PexipSystem | None = None
+
+
+class Systems(_Model):
+    pexip: PexipSystems
+
+
+Protocol = Literal["sip", "h323", "webrtc", "rtmp"]
+Port = Annotated[int, Field(ge=10000, le=49999)]
+
+
+class PortRange(_Model):
+    start: Port
+    end: Port
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PortRange:
+        if self.start > self.end:
+            raise ValueError("start must not be greater than end")
+        return self
+
+
+class GlobalSettings(_Model):
+    """Global settings the guide lets a site choose (section "Global settings")."""
+
+    protocols: list[Protocol] = ["sip"]
+    management_dscp: Annotated[int, Field(ge=0, le=63)] = 16
+    signalling_ports: PortRange = PortRange(start=33000, end=39999)
+    media_ports: PortRange = PortRange(start=40000, end=49999)
+    ocsp_responder_url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=255)]
+    login_banner: Annotated[str, Field(min_length=1, max_length=4096)]
+    session_timeout_minutes: Annotated[int, Field(ge=5, le=1440)] = 10
+
+    @field_validator("protocols")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each protocol may be listed once")
+        return value
+
+
+def _ip(value: str) -> str:
+    ipaddress.ip_address(value)
+    return value
+
+
+class NtpServer(_Model):
+    address: Annotated[str, Field(min_length=1, max_length=255)]
+    key_id: Annotated[int, Field(ge=1, le=65535)]
+    key: CredentialRef
+
+
+class SyslogServer(_Model):
+    address: Annotated[str, Field(min_length=1, max_length=255)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 514
+    transport: Literal["udp", "tcp", "tls"] = "tls"
+
+
+class NetworkServices(_Model):
+    """Section "Securing network services": DNS, NTP, syslog."""
+
+    dns_servers: Annotated[list[str], Field(min_length=2)]
+    ntp_servers: Annotated[list[NtpServer], Field(min_length=2)]
+    syslog_servers: Annotated[list[SyslogServer], Field(min_length=1)]
+
+    @field_validator("dns_servers")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                _ip(item)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address") from exc
+        return value
+
+
+class Snmp(_Model):
+    """The SNMP management station's SNMPv3 user (section "SNMP")."""
+
+    username: Annotated[str, Field(min_length=1, max_length=100)]
+    authentication_password: CredentialRef
+    privacy_password: CredentialRef
+    community: Annotated[str, Field(min_length=1, max_length=16)]
+
+    @field_validator("community")
+    @classmethod
+    def _not_public(cls, value: str) -> str:
+        if value == "public":
+            raise ValueError('the guide requires a community other than "public"')
+        return value
+
+
+class RoleMapping(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=250)]
+    group_dn: Annotated[str, Field(min_length=1, max_length=255)]
+    roles: Annotated[list[str], Field(min_length=1)]
+
+
+class Ldap(_Model):
+    """Section "LDAP server connection details" and "LDAP group to role mapping"."""
+
+    server: Annotated[str, Field(min_length=1, max_length=255)]
+    base_dn: Annotated[str, Field(min_length=1, max_length=255)]
+    bind_username: Annotated[str, Field(min_length=1, max_length=255)]
+    bind_password: CredentialRef
+    client_certificate: Literal["CN", "UPN"] = "CN"
+    role_mappings: Annotated[list[RoleMapping], Field(min_length=1)]
+
+
+class Locations(_Model):
+    """Section "Location DSCP tags and MTU": the same values for every location."""
+
+    media_dscp: Annotated[int, Field(ge=0, le=63)] = 51
+    signalling_dscp: Annotated[int, Field(ge=0, le=63)] = 40
+    mtu: Annotated[int, Field(ge=512, le=1500)] = 1400
+
+
+class Ipv6Node(_Model):
+    address: str
+    gateway: str
+
+    @field_validator("address", "gateway")
+    @classmethod
+    def _v6(cls, value: str) -> str:
+        if not isinstance(ipaddress.ip_address(value), ipaddress.IPv6Address):
+            raise ValueError(f"{value!r} is not an IPv6 address")
+        return value
+
+
+class Ipv6(_Model):
+    """Section "IPv6 (optional)": when used, every node has an IPv6 address and gateway.
+
+    ``nodes`` maps a node's name (as the Management Node lists it) to its addresses.
+    """
+
+    enabled: bool = False
+    nodes: dict[str, Ipv6Node] = {}
+
+
+class Pexip(_Model):
+    global_: Annotated[GlobalSettings, Field(alias="global")]
+    network: NetworkServices
+    snmp: Snmp
+    ldap: Ldap
+    locations: Locations = Locations()
+    ipv6: Ipv6 = Ipv6()
+
+
+class SiteInfo(_Model):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")]
+    secrets_file: str | None = None
+
+
+class SiteModel(_Model):
+    site: SiteInfo
+    systems: Systems
+    pexip: Pexip
+
+
+@dataclass(frozen=True)
+class Site:
+    """A loaded, validated site file with its secrets resolver."""
+
+    path: Path
+    model: SiteModel
+
+    @property
+    def name(self) -> str:
+        return self.model.site.name
+
+    @property
+    def pexip(self) -> Pexip:
+        return self.model.pexip
+
+    @property
+    def systems(self) -> Systems:
+        return self.model.systems
+
+    def resolve(self, ref: CredentialRef) -> Secret:
+        """The secret a reference names; `SiteError` names the reference when it is missing."""
+        if ref.env is not None:
+            value = os.environ.get(ref.env)
+            if value is None:
+                raise SiteError(f"{self.path}: environment variable {ref.env} is not set")
+            return Secret(value)
+        secrets = _load_secrets(self.path, self.model.site.secrets_file)
+        assert ref.secret is not None
+        if ref.secret not in secrets:
+            raise SiteError(f"{self.path}: secret {ref.secret!r} is not in the secrets file")
+        return Secret(secrets[ref.secret])
+
+    def file(self, relative: str | None) -> Path | None:
+        """A path named in the site file, relative to the site file's folder."""
+        if relative is None:
+            return None
+        return (self.path.parent / relative).resolve()
+
+
+def _load_secrets(site_path: Path, secrets_file: str | None) -> dict[str, str]:
+    if secrets_file is None:
+        raise SiteError(f"{site_path}: a {{ secret = ... }} reference needs site.secrets_file")
+    path = (site_path.parent / secrets_file).resolve()
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError as exc:
+        raise SiteError(f"{site_path}: site.secrets_file: {path} does not exist") from exc
+    if mode & 0o077:
+        raise SiteError(
+            f"{path}: secrets file must be readable by its owner only (mode 0600), it is {mode:04o}"
+        )
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteError(f"{path}: not valid TOML: {exc}") from exc
+    bad = [key for key, value in data.items() if not isinstance(value, str)]
+    if bad:
+        raise SiteError(f"{path}: {bad[0]}: every secret must be a string")
+    return data
+
+
+def _format_errors(path: Path, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif item["type"] == "missing":
+            message = "missing" + _missing_hint(loc)
+        line = f"{path}: {loc}: {message}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _missing_hint(loc: str) -> str:
+    hints = {
+        "systems": " (the systems to verify: at least [systems.pexip.primary])",
+        "systems.pexip": " (at least [systems.pexip.primary], the primary Management Node)",
+        "systems.pexip.primary": " (the primary deployment's Management Node)",
+    }
+    return hints.get(loc, "")
+
+
+def _reject_plain_secrets(data: dict[str, Any], prefix: str = "") -> list[str]:
+    """Plain strings where a credential reference belongs get their own clear message."""
+    secret_keys = {
+        "password",
+        "key",
+        "bind_password",
+        "authentication_password",
+        "privacy_password",
+    }
+    problems = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            problems += _reject_plain_secrets(value, path + ".")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    problems += _reject_plain_secrets(item, f"{path}.{index}.")
+        elif key in secret_keys and isinstance(value, str):
+            problems.append(
+                f"{path}: plain secrets are not allowed in the site file; "
+                f'use {{ env = "NAME" }} or {{ secret = "name" }}'
+            )
+    return problems
+
+
+def parse_site(text: str, path: Path) -> Site:
+    """Validate site-file text; `SiteError` lists every problem, one line each."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteError(f"{path}: not valid TOML: {exc}") from exc
+    plain = _reject_plain_secrets(data)
+    if plain:
+        raise SiteError("\n".join(f"{path}: {line}" for line in plain))
+    try:
+        model = SiteModel.model_validate(data)
+    except ValidationError as exc:
+        raise SiteError(_format_errors(path, exc)) from None
+    return Site(path=path.resolve(), model=model)
+
+
+def load_site(path: str | Path) -> Site:
+    """Load and validate a site file; `SiteError` says what is wrong and where."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SiteError(f"{path}: cannot read the site file: {exc.strerror}") from exc
+    return parse_site(text, path)

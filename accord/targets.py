@@ -1,0 +1,97 @@
+"""The registry of targets: where `pytest features/` gets the systems it verifies.
+
+- ``sim`` (default): start `accord sim` (the simulated Management Nodes, factory-fresh), deploy
+  the site's baseline with the deployer, then verify; afterwards the simulators' request logs
+  must show that verification wrote nothing.
+- ``live``: the systems the site file names, read-only (every client refuses writes).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from accord.deployer import deploy
+from accord.harness import SimProcess
+from accord.simcontrol import SimControl
+from accord.site import Site, SiteError, load_site
+from accord.systems import DEPLOYMENTS, Systems
+
+
+class Target(ABC):
+    name: str
+
+    @abstractmethod
+    def start(self, site_file: Path | None) -> Systems:
+        """Connect (and on `sim`, start and deploy) the systems to verify."""
+
+    def finish(self) -> list[str]:
+        """Problems found after verification (e.g. writes during a read-only run)."""
+        return []
+
+    def stop(self) -> None:  # noqa: B027 - nothing to release by default
+        """Release what `start` started."""
+
+
+class LiveTarget(Target):
+    name = "live"
+
+    def start(self, site_file: Path | None) -> Systems:
+        if site_file is None:
+            raise SiteError("--target live needs --site FILE naming the systems to verify")
+        return Systems(load_site(site_file), self.name)
+
+
+class SimTarget(Target):
+    name = "sim"
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+        self._process: SimProcess | None = None
+        self._controls: list[SimControl] = []
+
+    def start(self, site_file: Path | None) -> Systems:
+        if site_file is not None:
+            load_site(site_file)  # report a bad site file before starting anything
+        self._dir = Path(tempfile.mkdtemp(prefix="accord-sim-"))
+        self._process = SimProcess(self._dir, site_file).start()
+        site = load_site(self._process.site_file)
+        deploy(site, out=lambda _line: None)
+        self._controls = [
+            self._control(site, d)
+            for d in DEPLOYMENTS
+            if getattr(site.systems.pexip, d) is not None
+        ]
+        for control in self._controls:
+            control.clear_requests()
+        return Systems(site, self.name)
+
+    @staticmethod
+    def _control(site: Site, deployment: str) -> SimControl:
+        system = getattr(site.systems.pexip, deployment)
+        return SimControl(
+            system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
+        )
+
+    def finish(self) -> list[str]:
+        problems = []
+        for control in self._controls:
+            log = control.requests()
+            if log["writes"]:
+                problems.append(
+                    f"verification wrote to {control.base}: {log['writes']} write request(s)"
+                )
+        return problems
+
+    def stop(self) -> None:
+        for control in self._controls:
+            control.close()
+        if self._process is not None:
+            self._process.stop()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)  # holds the lab's secrets file
+
+
+TARGETS: dict[str, type[Target]] = {"sim": SimTarget, "live": LiveTarget}

@@ -1,0 +1,105 @@
+"""pytest options (--target, --site, --reports), the `systems` fixture and the run's reports.
+
+`pytest features/` verifies on the simulator by default; `--target live --site FILE` verifies
+the systems a site file names, read-only. Each run writes ``reports/<UTC time>-<site>/`` with
+cucumber JSON and JUnit XML, and points ``reports/latest`` at it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from accord.site import SiteError
+from accord.systems import Systems
+from accord.targets import TARGETS, Target
+
+pytest_plugins = [
+    "steps.common",
+    "steps.pexip_settings",
+    "steps.pexip_users",
+    "steps.pexip_network",
+    "steps.contingency",
+]
+
+_TARGET = pytest.StashKey[Target]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("accord")
+    group.addoption(
+        "--target",
+        choices=sorted(TARGETS),
+        default="sim",
+        help="where the systems are: sim (default, simulators) or live",
+    )
+    group.addoption(
+        "--site",
+        metavar="FILE",
+        default=None,
+        help="the site file (required for live; optional for sim)",
+    )
+    group.addoption(
+        "--reports",
+        metavar="DIR",
+        default="reports",
+        help="where each run's reports folder is written (default: reports/)",
+    )
+
+
+def _runs_features(config: pytest.Config) -> bool:
+    return any("features" in Path(arg).parts for arg in config.args)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Point cucumber JSON and JUnit XML at this run's reports folder (features runs only)."""
+    if not _runs_features(config) or hasattr(config, "workerinput"):
+        return
+    site = Path(config.getoption("--site")).stem if config.getoption("--site") else "lab"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = Path(config.getoption("--reports"))
+    run = base / f"{stamp}-{config.getoption('--target')}-{site}"
+    run.mkdir(parents=True, exist_ok=True)
+    if not config.option.cucumber_json_path:
+        config.option.cucumber_json_path = str(run / "cucumber.json")
+    if not config.option.xmlpath:
+        config.option.xmlpath = str(run / "junit.xml")
+    latest = base / "latest"
+    if latest.is_symlink() or not latest.exists():
+        latest.unlink(missing_ok=True)
+        os.symlink(run.name, latest)
+
+
+@pytest.fixture(scope="session")
+def systems(request: pytest.FixtureRequest) -> Iterator[Systems]:
+    """The systems to verify, from the chosen target."""
+    config = request.config
+    target = TARGETS[config.getoption("--target")]()
+    config.stash[_TARGET] = target
+    site = config.getoption("--site")
+    try:
+        found = target.start(Path(site) if site else None)
+    except SiteError as exc:
+        target.stop()
+        pytest.exit(str(exc), returncode=4)
+    yield found
+    found.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    target = session.config.stash.get(_TARGET, None)
+    if target is None:
+        return
+    try:
+        problems = target.finish()
+    finally:
+        target.stop()
+    if problems:
+        for problem in problems:
+            print(f"\naccord: {problem}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,71 @@
+"""Shared steps: which deployment is being read, and how observations are recorded.
+
+Steps call the Accord library only (`accord.pexip.deployment.Deployment`); they never see
+HTTP or the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from pytest_bdd import given
+
+from accord.evidence.redact import redact
+from accord.pexip.deployment import Deployment
+from accord.site import Site
+from accord.systems import Systems
+
+Observe = Callable[[str, Any], None]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a Then-step looks at: one object of the API and the guide's words for its fields."""
+
+    name: str
+    obj: dict[str, Any]
+    labels: dict[str, str]
+
+    def field(self, label: str) -> str:
+        try:
+            return self.labels[label]
+        except KeyError:
+            raise AssertionError(
+                f"the guide's setting {label!r} is not known on {self.name}"
+            ) from None
+
+    def value(self, label: str) -> Any:
+        return self.obj.get(self.field(label))
+
+
+@pytest.fixture
+def site(systems: Systems) -> Site:
+    return systems.site
+
+
+@pytest.fixture
+def primary(systems: Systems) -> Deployment:
+    """The primary deployment's Management Node."""
+    return Deployment(systems.pexip("primary"), "pexip-primary")
+
+
+@pytest.fixture
+def observe(record_property: Callable[[str, object], None]) -> Observe:
+    """Record what a step observed (redacted) with the scenario's result."""
+
+    def record(what: str, value: Any) -> None:
+        record_property("observed", json.dumps({what: redact(value)}, default=str))
+
+    return record
+
+
+@given("the contingency deployment named in the site file", target_fixture="contingency")
+def contingency(systems: Systems) -> Deployment:
+    """The secondary deployment of the guide's "Contingency deployment" section."""
+    if not systems.has("contingency"):
+        pytest.skip("the site file names no contingency deployment ([systems.pexip.contingency])")
+    return Deployment(systems.pexip("contingency"), "pexip-contingency")

@@ -1,0 +1,140 @@
+"""Steps for Securing network services: DNS, NTP, syslog and SNMP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_bdd import given, parsers, then
+
+from accord.pexip import baseline
+from accord.pexip.deployment import Deployment
+from accord.site import Site
+from steps.common import Observe
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServerUsers:
+    """The Management Node and the locations: the objects that name DNS/NTP/syslog servers."""
+
+    management_nodes: list[Obj]
+    locations: list[Obj]
+
+    def each(self) -> list[tuple[str, Obj]]:
+        return [(f"Management Node {n['name']}", n) for n in self.management_nodes] + [
+            (f"location {loc['name']}", loc) for loc in self.locations
+        ]
+
+
+@given(
+    "the Management Node and the locations of the primary deployment", target_fixture="server_users"
+)
+def server_users(primary: Deployment) -> ServerUsers:
+    return ServerUsers(primary.management_nodes(), primary.locations())
+
+
+def _addresses(obj: Obj, field: str) -> list[str]:
+    return [server["address"] for server in obj.get(field) or []]
+
+
+def _at_least(server_users: ServerUsers, field: str, count: int, observe: Observe) -> None:
+    used = {name: _addresses(obj, field) for name, obj in server_users.each()}
+    observe(f"{field} in use", used)
+    short = {name: servers for name, servers in used.items() if len(set(servers)) < count}
+    assert not short, f"fewer than {count} {field.replace('_', ' ')} in use: {short}"
+
+
+@then("the Management Node and every location use at least two DNS servers")
+def two_dns(server_users: ServerUsers, observe: Observe) -> None:
+    _at_least(server_users, "dns_servers", 2, observe)
+
+
+@then("the Management Node and every location use at least two NTP servers")
+def two_ntp(server_users: ServerUsers, observe: Observe) -> None:
+    _at_least(server_users, "ntp_servers", 2, observe)
+
+
+@then("every NTP server they use has the site's key ID and key")
+def ntp_keys(server_users: ServerUsers, site: Site, observe: Observe) -> None:
+    declared = {server.address: server for server in site.pexip.network.ntp_servers}
+    problems = []
+    seen: dict[str, Obj] = {}
+    for _name, obj in server_users.each():
+        for server in obj.get("ntp_servers") or []:
+            seen[server["resource_uri"]] = server
+    for server in seen.values():
+        address = server["address"]
+        key_set = bool(server.get("key"))
+        observe(f"NTP server {address}", {"key_id": server.get("key_id"), "key set": key_set})
+        if not server.get("key_id") or not key_set:
+            problems.append(f"{address} has no key authentication (key ID and key)")
+        elif address in declared:
+            want = declared[address]
+            if server.get("key_id") != want.key_id or not baseline.secret_matches(
+                server.get("key"), site.resolve(want.key)
+            ):
+                problems.append(f"{address} does not use the site's key ID and key")
+        else:
+            problems.append(f"{address} is not one of the site's NTP servers")
+    assert not problems, "; ".join(problems)
+
+
+@then("the Management Node uses at least one of the site's remote syslog servers")
+def syslog(server_users: ServerUsers, site: Site, observe: Observe) -> None:
+    declared = {server.address for server in site.pexip.network.syslog_servers}
+    for node in server_users.management_nodes:
+        used = _addresses(node, "syslog_servers")
+        observe(f"Management Node {node['name']}: syslog servers", used)
+        assert declared & set(used), (
+            f"Management Node {node['name']} sends to no remote syslog server of the site "
+            f"(uses {used}, the site's: {sorted(declared)})"
+        )
+
+
+# -- SNMP ------------------------------------------------------------------------------------
+
+
+@then(parsers.parse('every node\'s "{label}" is "{choice}"'))
+def every_node_choice(nodes: list[Obj], label: str, choice: str, observe: Observe) -> None:
+    field = baseline.NODE_LABELS[label]
+    expected = baseline.choice_value(field, choice)
+    actual = {node["name"]: node.get(field) for node in nodes}
+    observe(f"every node: {label} ({field})", actual)
+    wrong = {
+        name: baseline.choice_label(field, value)
+        for name, value in actual.items()
+        if value != expected
+    }
+    assert not wrong, f'"{label}" is not {choice} on node(s) {wrong}'
+
+
+@then("every node's SNMPv3 username, authentication password and privacy password are the site's")
+def snmp_credentials(nodes: list[Obj], site: Site, observe: Observe) -> None:
+    snmp = site.pexip.snmp
+    auth, privacy = site.resolve(snmp.authentication_password), site.resolve(snmp.privacy_password)
+    problems = []
+    for node in nodes:
+        result = {
+            "SNMPv3 username": node.get("snmp_username") == snmp.username,
+            "SNMPv3 authentication password": baseline.secret_matches(
+                node.get("snmp_authentication_password"), auth
+            ),
+            "SNMPv3 privacy password": baseline.secret_matches(
+                node.get("snmp_privacy_password"), privacy
+            ),
+        }
+        observe(f"node {node['name']}: SNMPv3 credentials are the site's", result)
+        wrong = [label for label, ok in result.items() if not ok]
+        if wrong:
+            problems.append(f"{node['name']}: {', '.join(wrong)}")
+    assert not problems, f"not the management station's SNMPv3 credentials: {'; '.join(problems)}"
+
+
+@then(parsers.parse('no node\'s "{label}" is "{value}"'))
+def no_node_value(nodes: list[Obj], label: str, value: str, observe: Observe) -> None:
+    field = baseline.NODE_LABELS[label]
+    offending = [node["name"] for node in nodes if node.get(field) == value]
+    observe(f"nodes whose {label} is {value!r}", offending)
+    assert not offending, f'"{label}" is "{value}" on node(s) {offending}'
