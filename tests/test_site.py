@@ -1,0 +1,197 @@
+"""The site file: validation messages with key paths, secrets never in plain text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from accord.lab import write_site
+from accord.site import Secret, SiteError, load_site, parse_site
+
+MINIMAL = """
+[site]
+name = "t"
+secrets_file = "secrets.toml"
+
+[systems.pexip.primary]
+url = "https://127.0.0.1:4443/"
+password = { env = "T_PEXIP_PASSWORD" }
+
+[pexip.global]
+ocsp_responder_url = "http://ocsp.example.com/"
+login_banner = "Authorised use only."
+
+[pexip.network]
+dns_servers = ["192.0.2.1", "192.0.2.2"]
+ntp_servers = [
+  { address = "ntp1", key_id = 1, key = { secret = "ntp1" } },
+  { address = "ntp2", key_id = 2, key = { secret = "ntp2" } },
+]
+syslog_servers = [{ address = "syslog.example.com" }]
+
+[pexip.snmp]
+username = "nms"
+authentication_password = { secret = "a" }
+privacy_password = { secret = "b" }
+community = "private1"
+
+[pexip.ldap]
+server = "ldap.example.com"
+base_dn = "dc=example,dc=com"
+bind_username = "svc"
+bind_password = { secret = "c" }
+role_mappings = [{ name = "x", group_dn = "cn=x", roles = ["Auditor"] }]
+"""
+
+
+def _errors(text: str, tmp_path: Path) -> list[str]:
+    with pytest.raises(SiteError) as info:
+        parse_site(text, tmp_path / "site.toml")
+    return str(info.value).splitlines()
+
+
+def test_minimal_site_loads_with_guide_defaults(tmp_path):
+    site = parse_site(MINIMAL, tmp_path / "site.toml")
+    assert site.pexip.global_.management_dscp == 16
+    assert site.pexip.global_.session_timeout_minutes == 10
+    assert (site.pexip.locations.media_dscp, site.pexip.locations.signalling_dscp) == (51, 40)
+    assert site.pexip.locations.mtu == 1400
+    assert site.pexip.global_.signalling_ports.start == 33000
+    assert site.systems.pexip.contingency is None
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("management_dscp", "management_dscp = 64"),
+            "pexip.global.management_dscp: Input should be less than or equal to 63",
+        ),
+        (
+            ("management_dscp", 'management_dscp = "16"'),
+            "pexip.global.management_dscp: Input should be a valid integer",
+        ),
+        (("management_dscp", "managment_dscp = 16"), "pexip.global.managment_dscp: unknown key"),
+        (("management_dscp", 'protocols = ["sip", "skype"]'), "pexip.global.protocols.1:"),
+        (
+            ("management_dscp", "media_ports = { start = 49000, end = 40000 }"),
+            "pexip.global.media_ports: Value error, start must not be greater than end".replace(
+                "Value error, ", ""
+            ),
+        ),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, change, expected):
+    _, line = change
+    text = MINIMAL.replace(
+        'login_banner = "Authorised use only."', f'login_banner = "Authorised use only."\n{line}'
+    )
+    errors = _errors(text, tmp_path)
+    assert any(expected in error for error in errors), errors
+    assert all(error.startswith(str(tmp_path / "site.toml")) for error in errors)
+
+
+def test_missing_systems_is_one_clear_message(tmp_path):
+    text = MINIMAL.replace(
+        '[systems.pexip.primary]\nurl = "https://127.0.0.1:4443/"\n'
+        'password = { env = "T_PEXIP_PASSWORD" }\n',
+        "",
+    )
+    errors = _errors(text, tmp_path)
+    assert errors == [
+        f"{tmp_path / 'site.toml'}: systems: missing (the systems to verify: "
+        "at least [systems.pexip.primary])"
+    ]
+
+
+def test_community_public_is_refused(tmp_path):
+    errors = _errors(MINIMAL.replace('"private1"', '"public"'), tmp_path)
+    assert any(
+        'pexip.snmp.community: the guide requires a community other than "public"' in e
+        for e in errors
+    )
+
+
+def test_plain_password_is_refused_and_not_echoed(tmp_path):
+    text = MINIMAL.replace('password = { env = "T_PEXIP_PASSWORD" }', 'password = "hunter2-xyz"')
+    errors = _errors(text, tmp_path)
+    assert any("systems.pexip.primary.password: plain secrets are not allowed" in e for e in errors)
+    assert not any("hunter2-xyz" in e for e in errors)
+
+
+def test_reference_needs_exactly_one_source(tmp_path):
+    text = MINIMAL.replace('{ env = "T_PEXIP_PASSWORD" }', '{ env = "A", secret = "b" }')
+    assert any(
+        "systems.pexip.primary.password: give exactly one of" in e for e in _errors(text, tmp_path)
+    )
+
+
+def test_not_toml(tmp_path):
+    assert "not valid TOML" in _errors("[site\n", tmp_path)[0]
+
+
+def test_secrets_come_from_env_and_from_a_0600_file(tmp_path, monkeypatch):
+    site_path = tmp_path / "site.toml"
+    site_path.write_text(MINIMAL)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('ntp1 = "k1"\n')
+    secrets.chmod(0o600)
+    monkeypatch.setenv("T_PEXIP_PASSWORD", "pw-from-env")
+    site = load_site(site_path)
+    password = site.resolve(site.systems.pexip.primary.password)
+    assert isinstance(password, Secret) and password.reveal() == "pw-from-env"
+    assert "pw-from-env" not in repr(password) + str(password)
+    assert site.resolve(site.pexip.network.ntp_servers[0].key).reveal() == "k1"
+    with pytest.raises(SiteError, match="secret 'ntp2' is not in the secrets file"):
+        site.resolve(site.pexip.network.ntp_servers[1].key)
+    monkeypatch.delenv("T_PEXIP_PASSWORD")
+    with pytest.raises(SiteError, match="environment variable T_PEXIP_PASSWORD is not set"):
+        site.resolve(site.systems.pexip.primary.password)
+
+
+def test_secrets_file_readable_by_others_is_refused(tmp_path):
+    (tmp_path / "site.toml").write_text(MINIMAL)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('ntp1 = "k1"\n')
+    secrets.chmod(0o644)
+    site = load_site(tmp_path / "site.toml")
+    with pytest.raises(SiteError, match="mode 0600"):
+        site.resolve(site.pexip.network.ntp_servers[0].key)
+
+
+def test_unreadable_site_file(tmp_path):
+    with pytest.raises(SiteError, match="cannot read the site file"):
+        load_site(tmp_path / "absent.toml")
+
+
+def test_lab_site_written_by_accord_sim_is_valid_and_0600(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    path = write_site(tmp_path, None, {"primary": ("https://127.0.0.1:1/", "admin", "pw1", ca)})
+    site = load_site(path)
+    assert site.systems.pexip.primary.ca_bundle == "ca.pem"
+    assert os.stat(tmp_path / "secrets.toml").st_mode & 0o077 == 0
+    assert site.resolve(site.systems.pexip.primary.password).reveal() == "pw1"
+    assert "pw1" not in path.read_text()
+
+
+def test_site_values_and_secrets_are_kept_when_simulating_a_site(tmp_path, monkeypatch):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "site.toml").write_text(MINIMAL)
+    secrets = source / "secrets.toml"
+    secrets.write_text('ntp1 = "k1"\nntp2 = "k2"\na = "auth-pass"\nb = "priv-pass"\nc = "bind"\n')
+    secrets.chmod(0o600)
+    monkeypatch.setenv("T_PEXIP_PASSWORD", "pw")
+    original = load_site(source / "site.toml")
+    out = tmp_path / "out"
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    written = load_site(
+        write_site(out, original, {"primary": ("https://127.0.0.1:2/", "admin", "pw", ca)})
+    )
+    assert written.pexip.global_ == original.pexip.global_
+    assert written.resolve(written.pexip.snmp.privacy_password).reveal() == "priv-pass"
+    assert written.name == "t"
