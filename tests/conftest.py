@@ -1,0 +1,78 @@
+"""Fixtures for tests that need running simulators: `accord sim` as a child process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord.deployer import deploy
+from accord.harness import SimProcess
+from accord.pexip.client import PexipClient
+from accord.simcontrol import SimControl
+from accord.site import Site, load_site
+from accord.systems import pexip_client
+
+
+@dataclass
+class Lab:
+    """A running `accord sim`, its site file, and administrator access to each system."""
+
+    site_file: Path
+    site: Site
+    admin: dict[str, PexipClient]  # writable clients: "as an administrator would"
+    control: dict[str, SimControl]
+
+    def snapshot(self) -> dict[str, Any]:
+        return {name: control.state() for name, control in self.control.items()}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        for name, state in snapshot.items():
+            self.control[name].restore(state)
+            self.control[name].clear_requests()
+
+    def factory_reset(self) -> None:
+        for control in self.control.values():
+            control.reset()
+
+
+def _control(site: Site, deployment: str) -> SimControl:
+    system = getattr(site.systems.pexip, deployment)
+    return SimControl(
+        system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
+    )
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    directory = tmp_path_factory.mktemp("lab")
+    with SimProcess(directory) as process:
+        site = load_site(process.site_file)
+        deployments = ("primary", "contingency")
+        found = Lab(
+            process.site_file,
+            site,
+            {d: pexip_client(site, d, read_only=False) for d in deployments},
+            {d: _control(site, d) for d in deployments},
+        )
+        yield found
+        for client in found.admin.values():
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def deployed_snapshot(lab: Lab) -> dict[str, Any]:
+    """The state of both simulators right after one deploy of the lab site's baseline."""
+    lab.factory_reset()
+    deploy(lab.site, out=lambda _line: None)
+    return lab.snapshot()
+
+
+@pytest.fixture
+def deployed(lab: Lab, deployed_snapshot: dict[str, Any]) -> Lab:
+    """The lab, freshly restored to the deployed baseline (request logs cleared)."""
+    lab.restore(deployed_snapshot)
+    return lab

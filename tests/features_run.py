@@ -1,0 +1,77 @@
+"""Run `pytest features/` as a user would and read back which scenarios failed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Scenario:
+    feature: str
+    name: str
+    tags: frozenset[str]
+    status: str  # passed | failed | skipped
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    output: str
+    scenarios: list[Scenario]
+    reports: Path
+
+    def failed(self) -> set[str]:
+        return {s.name for s in self.scenarios if s.status == "failed"}
+
+    def tagged(self, requirement: str) -> set[str]:
+        return {s.name for s in self.scenarios if requirement in s.tags}
+
+
+def _status(steps: list[dict]) -> str:
+    statuses = [step["result"]["status"] for step in steps]
+    if "failed" in statuses:
+        return "failed"
+    if "skipped" in statuses:
+        return "skipped"
+    return "passed"
+
+
+def read_cucumber(path: Path) -> list[Scenario]:
+    scenarios = []
+    for feature in json.loads(path.read_text()):
+        for element in feature["elements"]:
+            scenarios.append(
+                Scenario(
+                    feature["name"],
+                    element["name"],
+                    frozenset(t["name"] for t in element["tags"]),
+                    _status(element["steps"]),
+                )
+            )
+    return scenarios
+
+
+def run_features(reports: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    """`python -m pytest features/ ARGS --reports REPORTS` from the project root."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "features",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--reports",
+        str(reports),
+        *args,
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    cucumber = reports / "latest" / "cucumber.json"
+    scenarios = read_cucumber(cucumber) if cucumber.exists() else []
+    return Run(done.returncode, done.stdout + done.stderr, scenarios, reports / "latest")

@@ -1,0 +1,130 @@
+"""Verification is read-only, reads with list calls, and never writes a secret anywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import textwrap
+
+from accord.deployer import deploy
+from tests.features_run import run_features
+
+SINGLETONS = re.compile(r"/api/admin/configuration/v1/(global|authentication)/1/$")
+LISTS = re.compile(r"/api/admin/(configuration|status)/v1/\w+/$")
+
+
+def test_verification_issues_zero_writes_and_only_list_or_singleton_reads(deployed, tmp_path):
+    run = run_features(tmp_path, "--target", "live", "--site", str(deployed.site_file))
+    assert run.returncode == 0, run.output
+    for name, control in deployed.control.items():
+        log = control.requests()
+        assert log["writes"] == 0, f"{name}: {log['writes']} writes"
+        assert log["total"] > 0
+        for request in log["requests"]:
+            assert request["method"] == "GET"
+            assert LISTS.search(request["path"]) or SINGLETONS.search(request["path"]), request
+
+
+def test_more_nodes_and_locations_cost_no_more_requests(deployed, tmp_path):
+    run_features(tmp_path / "before", "--target", "live", "--site", str(deployed.site_file))
+    before = deployed.control["primary"].requests()["total"]
+    admin = deployed.admin["primary"]
+    for index in range(5):
+        location = admin.create("system_location", {"name": f"Extra {index}"})
+        for node in range(4):
+            number = 100 + index * 4 + node
+            admin.create(
+                "worker_vm",
+                {
+                    "name": f"extra{number}",
+                    "hostname": f"pxextra{number}",
+                    "domain": "pexip.example.com",
+                    "address": f"192.0.2.{number}",
+                    "netmask": "255.255.255.0",
+                    "gateway": "192.0.2.1",
+                    "system_location": location,
+                },
+            )
+    deploy(deployed.site, out=lambda _line: None)
+    deployed.control["primary"].clear_requests()
+    run = run_features(tmp_path / "after", "--target", "live", "--site", str(deployed.site_file))
+    assert run.returncode == 0, run.output
+    assert deployed.control["primary"].requests()["total"] == before
+
+
+CANARIES = {
+    "pexip_primary": "CANARY-admin-primary-7f3a",
+    "pexip_contingency": "CANARY-admin-contingency-91c2",
+    "snmp_auth": "CANARY-snmp-auth-5d1e",
+    "snmp_priv": "CANARY-snmp-priv-c0b4",
+    "ldap_bind": "CANARY-ldap-bind-88e0",
+    "ntp1": "CANARY-ntp-key-one-1a2b",
+    "ntp2": "CANARY-ntp-key-two-3c4d",
+}
+
+CANARY_SITE = """
+[site]
+name = "canary"
+secrets_file = "secrets.toml"
+
+[systems.pexip.primary]
+url = "https://127.0.0.1:1/"
+password = { secret = "pexip_primary" }
+
+[systems.pexip.contingency]
+url = "https://127.0.0.1:2/"
+password = { secret = "pexip_contingency" }
+
+[pexip.global]
+ocsp_responder_url = "http://ocsp.canary.example/"
+login_banner = "Canary site."
+
+[pexip.network]
+dns_servers = ["192.0.2.201", "192.0.2.202"]
+ntp_servers = [
+  { address = "ntp1.canary.example", key_id = 7, key = { secret = "ntp1" } },
+  { address = "ntp2.canary.example", key_id = 8, key = { secret = "ntp2" } },
+]
+syslog_servers = [{ address = "syslog.canary.example" }]
+
+[pexip.snmp]
+username = "canary-nms"
+authentication_password = { secret = "snmp_auth" }
+privacy_password = { secret = "snmp_priv" }
+community = "canary-comm"
+
+[pexip.ldap]
+server = "ldap.canary.example"
+base_dn = "dc=canary,dc=example"
+bind_username = "svc-canary"
+bind_password = { secret = "ldap_bind" }
+role_mappings = [
+  { name = "a", group_dn = "cn=a,dc=canary,dc=example", roles = ["Auditor"] },
+  { name = "b", group_dn = "cn=b,dc=canary,dc=example", roles = ["Read-only", "Read-write"] },
+]
+"""
+
+
+def test_no_seeded_secret_appears_in_any_file_the_run_wrote(tmp_path):
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    (site_dir / "site.toml").write_text(textwrap.dedent(CANARY_SITE))
+    secrets = site_dir / "secrets.toml"
+    secrets.write_text("".join(f'{k} = "{v}"\n' for k, v in CANARIES.items()))
+    secrets.chmod(0o600)
+    reports = tmp_path / "reports"
+    run = run_features(reports, "--target", "sim", "--site", str(site_dir / "site.toml"))
+    assert run.returncode == 0, run.output
+    assert {s.status for s in run.scenarios} == {"passed"}
+    needles = set(CANARIES.values())
+    needles |= {hashlib.sha1(v.encode()).hexdigest() for v in CANARIES.values()}
+    written = [p for p in reports.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"cucumber.json", "junit.xml"}
+    for path in written:
+        content = path.read_text(errors="replace")
+        leaked = [n for n in needles if n in content]
+        assert not leaked, f"{path} holds {leaked}"
+    assert not [n for n in needles if n in run.output]
+    assert "canary-comm" not in (reports / "latest" / "junit.xml").read_text()
+    assert os.listdir(reports)
