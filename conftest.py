@@ -91,6 +91,23 @@ def systems(request: pytest.FixtureRequest) -> Iterator[Systems]:
     found.close()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """A skipped scenario is reported skipped, never passed.
+
+    pytest-bdd's cucumber JSON marks the steps of a skipped scenario "passed" (it only looks at
+    whether a step failed); flag them so its writer reports them "skipped".
+    """
+    if report.when != "call" or not report.skipped:
+        return
+    from pytest_bdd.reporting import test_report_context_registry
+
+    context = test_report_context_registry.get(report)
+    if context is not None:
+        for step in context.scenario["steps"]:
+            step["failed"] = True
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     target = session.config.stash.get(_TARGET, None)
     if target is None:

@@ -128,3 +128,16 @@ def test_no_seeded_secret_appears_in_any_file_the_run_wrote(tmp_path):
     assert not [n for n in needles if n in run.output]
     assert "canary-comm" not in (reports / "latest" / "junit.xml").read_text()
     assert os.listdir(reports)
+
+
+def test_a_scenario_that_does_not_apply_is_reported_skipped_never_passed(deployed, tmp_path):
+    text = deployed.site_file.read_text()
+    assert "[pexip.ipv6]\nenabled = true" in text
+    no_ipv6 = deployed.site_file.with_name("no-ipv6.toml")
+    no_ipv6.write_text(text.replace("[pexip.ipv6]\nenabled = true", "[pexip.ipv6]\nenabled = false"))
+    run = run_features(tmp_path, "--target", "live", "--site", str(no_ipv6))
+    assert run.returncode == 0, run.output
+    statuses = {s.status for s in run.scenarios if "IPV6-01" in s.tags}
+    assert statuses == {"skipped"}
+    junit = (run.reports / "junit.xml").read_text()
+    assert "<skipped" in junit and "does not use IPv6" in junit
