@@ -1,0 +1,80 @@
+"""The private control plane under ``/_sim/`` (never on the real API's paths).
+
+- ``POST /_sim/reset``: back to the factory-fresh seed and clear the request log → 204.
+- ``GET /_sim/state``: JSON snapshot of the whole state; ``PUT /_sim/state`` restores one
+  → 204 (400 ``{"error": ...}`` and no change if malformed). Restoring keeps the request log.
+- ``GET /_sim/requests``: ``{"total", "writes", "requests": [{"method", "path", "query",
+  "status"}]}`` for every ``/api/`` request since the last reset or clear (no bodies, no
+  headers); ``DELETE /_sim/requests`` clears it → 204.
+A trailing slash is optional here. ``/_sim/`` requests are not logged.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from simulator.pexip.errors import MethodNotAllowed, NotFound
+from simulator.pexip.models import PexipModel
+from simulator.pexip.routes import json_response, parse_json_body
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class RequestLog:
+    """Method, path, query and status of each ``/api/`` request (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+
+    def record(self, method: str, path: str, query: str, status: int) -> None:
+        """Append one request."""
+        with self._lock:
+            self._entries.append({"method": method, "path": path, "query": query, "status": status})
+
+    def clear(self) -> None:
+        """Forget every request."""
+        with self._lock:
+            self._entries.clear()
+
+    def summary(self) -> dict[str, Any]:
+        """``{"total": N, "writes": W, "requests": [...]}``; writes = POST/PUT/PATCH/DELETE."""
+        with self._lock:
+            entries = [dict(e) for e in self._entries]
+        writes = sum(1 for e in entries if e["method"] in WRITE_METHODS)
+        return {"total": len(entries), "writes": writes, "requests": entries}
+
+
+class ControlRoutes:
+    """Handlers of ``/_sim/`` over a model and a request log."""
+
+    def __init__(self, model: PexipModel, log: RequestLog) -> None:
+        self.model = model
+        self.log = log
+
+    def handle(self, request: Request) -> Response:
+        """Answer one control request; raises ``NotFound``/``MethodNotAllowed``/``BadRequest``."""
+        path = request.path.rstrip("/")
+        method = request.method
+        allowed = {"/_sim/reset": ["POST"], "/_sim/state": ["GET", "PUT"]}
+        allowed["/_sim/requests"] = ["GET", "DELETE"]
+        if path not in allowed:
+            raise NotFound(f"Not found: {request.path}")
+        if method not in allowed[path]:
+            raise MethodNotAllowed(method, allowed[path], path)
+        if path == "/_sim/reset":
+            self.model.reset()
+            self.log.clear()
+            return Response(status=204)
+        if path == "/_sim/state":
+            if method == "GET":
+                return json_response(self.model.snapshot())
+            self.model.restore(parse_json_body(request))
+            return Response(status=204)
+        if method == "GET":
+            return json_response(self.log.summary())
+        self.log.clear()
+        return Response(status=204)

@@ -1,0 +1,382 @@
+"""Declarative field specs and their validation, with Django/tastypie-style messages.
+
+A field spec describes one attribute of a resource: its type, default, limits, whether it is
+read-only, secret (stored hashed) or write-only, and how it relates to other resources. The
+same specs drive validation of writes, rendering of reads, filtering, snapshot checks and the
+tastypie ``schema/`` endpoint, so the simulator cannot drift from its own schema.
+
+Types are strict (INFERRED where Django would coerce): a JSON bool is not an integer, a string
+is not an integer or a bool, and a number is not a string.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+Key = int | str
+
+# Django's messages (the curly quotes are Django's own).
+REQUIRED = "This field is required."
+NULL = "This field cannot be null."
+BLANK = "This field cannot be blank."
+NOT_STRING = "This field must be a string."  # INFERRED: Django would coerce with str()
+UNKNOWN = "Unknown field."  # INFERRED: tastypie may silently ignore unknown fields
+READ_ONLY = "This field is read-only."  # INFERRED: tastypie silently ignores read-only fields
+NOT_URI = "This field must be a resource URI string."  # INFERRED
+NOT_URI_LIST = "This field must be a list of resource URIs."  # INFERRED
+
+
+def hash_secret(value: str) -> str:
+    """Return the stored form of a secret field's value.
+
+    The real API stores secrets hashed and returns the hash on GET (the guide: the NTP key "will
+    be stored as a SHA1 hash"; SNMP passwords read back hashed). The exact real format is
+    INFERRED: we store the SHA-1 hex digest of the UTF-8 value. The empty string stays empty
+    and means "not set". This is the only place secrets are hashed.
+    """
+    if value == "":
+        return ""
+    return hashlib.sha1(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def format_time(moment: dt.datetime) -> str:
+    """The API's time format, ``2006-01-02T15:04:05.000000`` (UTC, no offset)."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def show(value: Any) -> str:
+    """Render a client-supplied (non-secret) value for an error message."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+class FieldError(Exception):
+    """One field's validation failure; ``messages`` go into the 400 body under the field."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(*messages)
+        self.messages = list(messages)
+
+
+class Resolver(Protocol):
+    """What relation fields need from the model: resource URI → key of an existing object."""
+
+    def resolve(self, target: str, uri: str) -> Key | None:
+        """Return the key of the ``target`` object ``uri`` names, or None if there is none."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """Base field spec. Subclasses implement ``clean_value`` and ``is_valid_stored``.
+
+    ``required``: must be present on POST and PUT. ``readonly``: cannot be written.
+    ``secret``: stored as ``hash_secret(value)`` and returned hashed. ``write_only``: stored
+    hashed, returned as "". ``deprecated``: accepted and validated, then ignored (not stored).
+    ``filtering``: whether ``?field=`` filters may use it (secret fields never).
+    """
+
+    default: Any = None
+    nullable: bool = False
+    required: bool = False
+    readonly: bool = False
+    unique: bool = False
+    secret: bool = False
+    write_only: bool = False
+    deprecated: bool = False
+    filtering: bool = True
+    help_text: str = ""
+
+    schema_type: ClassVar[str] = "string"
+    default_help: ClassVar[str] = 'Unicode string data. Ex: "Hello World"'
+
+    def initial(self) -> Any:
+        """A fresh copy of the default value for a new or reset object."""
+        return copy.deepcopy(self.default)
+
+    def clean(self, value: Any, resolver: Resolver) -> Any:
+        """Validate a client value and return its stored form; raise ``FieldError``."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise FieldError(NULL)
+        cleaned = self.clean_value(value, resolver)
+        if self.secret or self.write_only:
+            return hash_secret(cleaned)
+        return cleaned
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        """Validate a non-null value (type, limits); return it in stored form."""
+        raise NotImplementedError
+
+    def is_valid_stored(self, value: Any) -> bool:
+        """Whether ``value`` may appear in stored state (used to check restored snapshots)."""
+        if value is None:
+            return self.nullable
+        return self.is_valid_stored_value(value)
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        """Type check of a non-null stored value."""
+        raise NotImplementedError
+
+    @property
+    def stored(self) -> bool:
+        """Whether the field is kept in state (deprecated ones are not)."""
+        return not self.deprecated
+
+    @property
+    def filterable(self) -> bool:
+        """Plain, non-secret fields can be used as ``?field=value`` filters."""
+        return self.filtering and not (self.secret or self.write_only or self.deprecated)
+
+    def lookups(self) -> list[str]:
+        """The filter lookups this field supports."""
+        return ["exact"] if self.filterable else []
+
+    def schema(self) -> dict[str, Any]:
+        """This field's entry in the tastypie ``schema/`` ``fields`` dict."""
+        no_default = self.default is None or self.required
+        default: Any = "No default provided." if no_default else self.default
+        if self.secret or self.write_only:
+            default = ""
+        return {
+            "blank": self.blank_allowed,
+            "default": default,
+            "help_text": self.help_text or self.default_help,
+            "nullable": self.nullable,
+            "readonly": self.readonly,
+            "type": self.schema_type,
+            "unique": self.unique,
+        }
+
+    @property
+    def blank_allowed(self) -> bool:
+        """Tastypie's ``blank``: whether the field may be omitted/empty."""
+        return not self.required
+
+
+@dataclass(frozen=True, kw_only=True)
+class BooleanField(Field):
+    """A JSON boolean; anything else fails with Django's "must be either True or False"."""
+
+    default: Any = False
+    schema_type: ClassVar[str] = "boolean"
+    default_help: ClassVar[str] = "Boolean data. Ex: True"
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if not isinstance(value, bool):
+            raise FieldError(f"“{show(value)}” value must be either True or False.")
+        return value
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        return isinstance(value, bool)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegerField(Field):
+    """A JSON integer (not a bool, float or string) within ``min_value``..``max_value``."""
+
+    min_value: int | None = None
+    max_value: int | None = None
+    schema_type: ClassVar[str] = "integer"
+    default_help: ClassVar[str] = "Integer data. Ex: 2673"
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldError(f"“{show(value)}” value must be an integer.")
+        if self.max_value is not None and value > self.max_value:
+            raise FieldError(f"Ensure this value is less than or equal to {self.max_value}.")
+        if self.min_value is not None and value < self.min_value:
+            raise FieldError(f"Ensure this value is greater than or equal to {self.min_value}.")
+        return value
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StringField(Field):
+    """A JSON string with optional length limits and choices.
+
+    ``blank=False`` rejects "". ``min_length`` applies only to non-empty values ("" means "not
+    set", as for SNMP passwords: "" or 8–100 characters). Messages for secret fields never echo
+    the value.
+    """
+
+    default: Any = ""
+    max_length: int | None = None
+    min_length: int | None = None
+    blank: bool = True
+    choices: Sequence[str] | None = None
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if not isinstance(value, str):
+            raise FieldError(NOT_STRING)
+        if value == "" and not self.blank:
+            raise FieldError(BLANK)
+        if self.choices is not None and value not in self.choices:
+            raise FieldError(f"Value {value!r} is not a valid choice.")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise FieldError(
+                f"Ensure this value has at most {self.max_length} characters (it has {len(value)})."
+            )
+        if self.min_length is not None and value != "" and len(value) < self.min_length:
+            raise FieldError(
+                f"Ensure this value has at least {self.min_length} characters "
+                f"(it has {len(value)})."
+            )
+        self.check_format(value)
+        return value
+
+    def check_format(self, value: str) -> None:
+        """Extra format check of a non-empty string (subclasses)."""
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        return self.choices is None or value in self.choices
+
+    def lookups(self) -> list[str]:
+        return ["exact", "icontains"] if self.filterable else []
+
+    @property
+    def blank_allowed(self) -> bool:
+        return self.blank and not self.required
+
+    def schema(self) -> dict[str, Any]:
+        out = super().schema()
+        if self.choices is not None:
+            out["valid_choices"] = list(self.choices)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class IPAddressField(StringField):
+    """A string that must parse as an IP address of ``version`` 4, 6 or None (either)."""
+
+    version: int | None = 4
+
+    def check_format(self, value: str) -> None:
+        if value == "":
+            return
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            address = None
+        if address is None or (self.version is not None and address.version != self.version):
+            kind = {4: "IPv4", 6: "IPv6", None: "IPv4 or IPv6"}[self.version]
+            raise FieldError(f"Enter a valid {kind} address.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DateTimeField(Field):
+    """A read-only timestamp string (``2006-01-02T15:04:05.000000``)."""
+
+    readonly: bool = True
+    schema_type: ClassVar[str] = "datetime"
+    default_help: ClassVar[str] = 'A date & time as a string. Ex: "2010-11-10T03:07:43"'
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if not isinstance(value, str):
+            raise FieldError(NOT_STRING)
+        return value
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToOneField(Field):
+    """A to-one relation: written and read as a resource URI string (or null)."""
+
+    to: str
+    schema_type: ClassVar[str] = "related"
+    default_help: ClassVar[str] = (
+        "A single related resource. Can be either a URI or set of nested resource data."
+    )
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if not isinstance(value, str):
+            raise FieldError(NOT_URI)
+        key = resolver.resolve(self.to, value)
+        if key is None:
+            raise FieldError(f"Object does not exist: {value}")
+        return key
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        return isinstance(value, int | str) and not isinstance(value, bool)
+
+    @property
+    def filterable(self) -> bool:
+        return False
+
+    def schema(self) -> dict[str, Any]:
+        out = super().schema()
+        out["related_type"] = "to_one"
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToManyField(Field):
+    """A to-many relation: written as a list of URIs; read embedded (``embed``) or as URIs.
+
+    Duplicate URIs collapse into one (a many-to-many relation is a set); order is kept.
+    """
+
+    to: str
+    embed: bool = False
+    schema_type: ClassVar[str] = "related"
+    default_help: ClassVar[str] = (
+        "Many related resources. Can be either a list of URIs or list of individually "
+        "nested resource data."
+    )
+
+    def initial(self) -> Any:
+        return []
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if not isinstance(value, list):
+            raise FieldError(NOT_URI_LIST)
+        keys: list[Key] = []
+        messages: list[str] = []
+        for item in value:
+            if not isinstance(item, str):
+                message = NOT_URI
+            else:
+                key = resolver.resolve(self.to, item)
+                if key is not None:
+                    if key not in keys:
+                        keys.append(key)
+                    continue
+                message = f"Object does not exist: {item}"
+            if message not in messages:
+                messages.append(message)
+        if messages:
+            raise FieldError(*messages)
+        return keys
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(k, int | str) and not isinstance(k, bool) for k in value
+        )
+
+    @property
+    def filterable(self) -> bool:
+        return False
+
+    def schema(self) -> dict[str, Any]:
+        out = super().schema()
+        out["default"] = []
+        out["related_type"] = "to_many"
+        return out

@@ -1,0 +1,359 @@
+"""The simulated Management Node's state and behaviour.
+
+``PexipModel`` holds the state (one ``Table`` per stored resource) behind one lock and
+implements every API operation on it: reads render stored rows (secrets hashed, to-many
+relations embedded or as URIs, to-one relations as URIs), writes validate the whole request
+(each field, then cross-field rules and uniqueness on the object that would result) before
+changing anything. Operations raise the typed errors of ``errors``; nothing else escapes.
+
+The model does not yet enforce the ``authentication`` settings (source, client certificates,
+OAuth2) on the simulator's own login; HTTP Basic with the configured credentials always works.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from simulator.pexip import rules
+from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
+from simulator.pexip.fields import (
+    READ_ONLY,
+    REQUIRED,
+    UNKNOWN,
+    FieldError,
+    Key,
+    ToManyField,
+    ToOneField,
+    format_time,
+)
+from simulator.pexip.resourcedef import API_PREFIX, ResourceDef
+from simulator.pexip.resources import ALARM, LICENCE, MANAGEMENT_VM, RESOURCES, stored_resources
+from simulator.pexip.seed import Seed, build_state, new_licence
+from simulator.pexip.state import State, config_key
+from simulator.pexip.status import derived_objects
+
+_URI = re.compile(rf"{API_PREFIX}configuration/v1/([a-z0-9_]+)/([^/]+)/")
+MALFORMED_BODY = "Malformed JSON in request body: expected a JSON object"
+Clock = Callable[[], dt.datetime]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality (so ``true`` is not ``1``)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+class PexipModel:
+    """State and behaviour of one simulated deployment. Thread-safe (one re-entrant lock)."""
+
+    def __init__(self, seed: Seed | None = None, clock: Clock | None = None) -> None:
+        self.seed = seed or Seed()
+        self.clock: Clock = clock or _utcnow
+        self.lock = threading.RLock()
+        self._state = build_state(self.seed, self.clock())
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def resource(self, api: str, name: str) -> ResourceDef:
+        """The resource ``name`` of ``api`` ("configuration" or "status").
+
+        Raises ``NotFound`` for an unknown api or resource; nothing else.
+        """
+        rdef = RESOURCES.get((api, name))
+        if rdef is None:
+            raise NotFound(f"Unknown resource: {api}/v1/{name}/")
+        return rdef
+
+    def check_method(self, rdef: ResourceDef, method: str, detail: bool) -> None:
+        """Raise ``MethodNotAllowed`` (405 + Allow) unless ``method`` is allowed.
+
+        PATCH and DELETE on a list answer 405 (the real API's bulk forms are not simulated).
+        """
+        allowed = rdef.detail_methods if detail else rdef.list_methods
+        if method not in allowed:
+            what = f"{rdef.list_uri}{'<id>/' if detail else ''}"
+            raise MethodNotAllowed(method, allowed, what)
+
+    def resolve(self, target: str, uri: str) -> Key | None:
+        """The key of the ``target`` configuration object named by ``uri``, or None.
+
+        Only the path form ``/api/admin/configuration/v1/<target>/<key>/`` is accepted (as
+        tastypie resolves URIs); a malformed URI, another resource or a missing id gives None.
+        """
+        match = _URI.fullmatch(uri)
+        rdef = RESOURCES.get(("configuration", target))
+        if match is None or rdef is None or match.group(1) != target:
+            return None
+        key = rdef.parse_key(match.group(2))
+        table = self._state.tables.get(config_key(target))
+        return key if key is not None and table is not None and key in table.rows else None
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def list_objects(self, rdef: ResourceDef) -> list[dict[str, Any]]:
+        """All objects of ``rdef`` as the API returns them, ordered by id (licences: by
+        activation). Raises ``MethodNotAllowed`` if the list cannot be read (never: every list
+        allows GET)."""
+        with self.lock:
+            self.check_method(rdef, "GET", detail=False)
+            return list(self._objects(rdef).values())
+
+    def get_object(self, rdef: ResourceDef, key_text: str) -> dict[str, Any]:
+        """One object. Raises ``NotFound`` for a key that is malformed (e.g. ``abc`` for an
+        integer id) or unknown; never a 400."""
+        with self.lock:
+            self.check_method(rdef, "GET", detail=True)
+            key = rdef.parse_key(key_text)
+            objects = self._objects(rdef)
+            if key is None or key not in objects:
+                raise NotFound(f"No {rdef.name} object with key '{key_text}'.")
+            return objects[key]
+
+    def _objects(self, rdef: ResourceDef) -> dict[Key, dict[str, Any]]:
+        if rdef.computed:
+            return derived_objects(rdef, self._state, self.clock())
+        rows = self._state.table(rdef).rows
+        keys = sorted(rows) if rdef.int_keyed else list(rows)
+        return {key: self._render(rdef, key, rows[key]) for key in keys}
+
+    def _render(self, rdef: ResourceDef, key: Key, row: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, spec in rdef.fields.items():
+            if name == rdef.key_field:
+                out[name] = key
+            elif name == "resource_uri":
+                out[name] = rdef.uri(key)
+            elif spec.deprecated:
+                out[name] = spec.initial()
+            elif spec.write_only:
+                out[name] = ""
+            elif isinstance(spec, ToManyField):
+                out[name] = [self._related(spec, k) for k in row[name]]
+            elif isinstance(spec, ToOneField):
+                target = RESOURCES.get(("configuration", spec.to))
+                value = row[name]
+                out[name] = None if value is None or target is None else target.uri(value)
+            else:
+                out[name] = copy.deepcopy(row[name])
+        return out
+
+    def _related(self, spec: ToManyField, key: Key) -> Any:
+        target = RESOURCES[("configuration", spec.to)]
+        if not spec.embed:
+            return target.uri(key)
+        return self._render(target, key, self._state.table(target).rows[key])
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(self, rdef: ResourceDef, body: Any) -> str:
+        """Create an object (POST to the list); return its ``resource_uri``.
+
+        Raises ``MethodNotAllowed`` where POST is not allowed, ``BadRequest`` if ``body`` is
+        not a JSON object, ``ValidationError`` with every field error (unknown or read-only
+        field, wrong type, out of range, bad choice, missing required field, relation URI that
+        does not resolve, duplicate unique value, cross-field rule). Never ``NotFound``.
+        A licence POST activates ``entitlement_id`` offline (INFERRED contents, see seed).
+        """
+        with self.lock:
+            self.check_method(rdef, "POST", detail=False)
+            row = self._validated_row(rdef, body, None, partial=False)
+            table = self._state.table(rdef)
+            if rdef is LICENCE:
+                row.update(new_licence(row["entitlement_id"], self.clock()))
+                key: Key = table.add(row, key=str(uuid.uuid4()))
+            else:
+                key = table.add(row)
+            return rdef.uri(key)
+
+    def update(self, rdef: ResourceDef, key_text: str, body: Any, *, partial: bool) -> None:
+        """PATCH (``partial``) or PUT an object.
+
+        PUT is a full update: writable fields not given revert to their defaults and required
+        ones must be present; read-only fields keep their values. Raises ``MethodNotAllowed``,
+        ``NotFound`` (malformed or unknown key), ``BadRequest`` (body not an object),
+        ``ValidationError`` (as for ``create``). A read-only field may be sent with its current
+        value (e.g. ``id`` in a GET-modify-PUT round trip) and is then ignored (INFERRED).
+        """
+        with self.lock:
+            self.check_method(rdef, "PATCH" if partial else "PUT", detail=True)
+            key = self._existing_key(rdef, key_text)
+            table = self._state.table(rdef)
+            table.rows[key] = self._validated_row(rdef, body, key, partial=partial)
+
+    def delete(self, rdef: ResourceDef, key_text: str) -> None:
+        """Delete an object; to-many references to it are removed from other objects.
+
+        Raises ``MethodNotAllowed``, ``NotFound`` (malformed or unknown key), and
+        ``BadRequest`` when the object is the primary Management Node or is the required
+        to-one target of another object (a system location with Conferencing Nodes) —
+        both refusals INFERRED (Django PROTECT); nothing is changed then.
+        """
+        with self.lock:
+            self.check_method(rdef, "DELETE", detail=True)
+            key = self._existing_key(rdef, key_text)
+            row = self._state.table(rdef).rows[key]
+            if rdef is MANAGEMENT_VM and row["primary"]:
+                raise BadRequest("The primary Management Node cannot be deleted.")
+            users = self._protected_by(rdef, key)
+            if users:
+                raise BadRequest(
+                    f"Cannot delete {rdef.name} {key}: it is still used by {', '.join(users)}."
+                )
+            for other in stored_resources():
+                for fname, spec in other.stored_fields().items():
+                    if isinstance(spec, ToManyField | ToOneField) and spec.to == rdef.name:
+                        for other_row in self._state.table(other).rows.values():
+                            if isinstance(spec, ToManyField):
+                                other_row[fname] = [k for k in other_row[fname] if k != key]
+                            elif other_row[fname] == key:
+                                other_row[fname] = None
+            del self._state.table(rdef).rows[key]
+
+    def _protected_by(self, rdef: ResourceDef, key: Key) -> list[str]:
+        users = []
+        for other in stored_resources():
+            for fname, spec in other.stored_fields().items():
+                if isinstance(spec, ToOneField) and spec.to == rdef.name and not spec.nullable:
+                    rows = self._state.table(other).rows
+                    users += [f"{other.name} {k}" for k, r in rows.items() if r[fname] == key]
+        return users
+
+    def _existing_key(self, rdef: ResourceDef, key_text: str) -> Key:
+        key = rdef.parse_key(key_text)
+        if key is None or key not in self._state.table(rdef).rows:
+            raise NotFound(f"No {rdef.name} object with key '{key_text}'.")
+        return key
+
+    def _validated_row(
+        self, rdef: ResourceDef, body: Any, key: Key | None, *, partial: bool
+    ) -> dict[str, Any]:
+        """The stored row a write would produce; raises before anything is changed."""
+        if not isinstance(body, dict):
+            raise BadRequest(MALFORMED_BODY)
+        current_row = self._state.table(rdef).rows[key] if key is not None else None
+        current = self._render(rdef, key, current_row) if current_row is not None else {}
+        if partial and current_row is not None:
+            row = copy.deepcopy(current_row)
+        else:
+            row = rdef.default_row()
+            for name, spec in rdef.stored_fields().items():
+                if spec.readonly and current_row is not None:
+                    row[name] = copy.deepcopy(current_row[name])
+        errors: dict[str, list[str]] = {}
+        for name, value in body.items():
+            spec = rdef.fields.get(name)
+            if spec is None:
+                errors[name] = [UNKNOWN]
+            elif spec.readonly:
+                if name not in current or not _same(current[name], value):
+                    errors[name] = [READ_ONLY]
+            else:
+                try:
+                    cleaned = spec.clean(value, self)
+                except FieldError as error:
+                    errors[name] = error.messages
+                    continue
+                if spec.stored:
+                    row[name] = cleaned
+        if not partial:
+            for name, spec in rdef.fields.items():
+                if spec.required and name not in body:
+                    errors[name] = [REQUIRED]
+        for name, spec in rdef.stored_fields().items():
+            if spec.unique and name in body and name not in errors:
+                rows = self._state.table(rdef).rows
+                if any(k != key and r[name] == row[name] for k, r in rows.items()):
+                    errors[name] = [
+                        f"{rdef.verbose_name} with this {rdef.verbose(name)} already exists."
+                    ]
+        if not errors:
+            errors = rules.check(rdef, row)
+        if errors:
+            raise ValidationError(rdef.name, errors)
+        return row
+
+    # -- alarms --------------------------------------------------------------------------
+
+    def raise_alarm(
+        self,
+        name: str,
+        *,
+        details: str = "",
+        instance: str = "",
+        node: str = "",
+        level: str = "error",
+        identifier: int = 0,
+    ) -> int:
+        """Raise an alarm (idempotent per name+instance+node: details/level are updated).
+
+        Returns the alarm's id. Alarm names and ``level`` values are INFERRED (see
+        pexip-api-reference.md §8); callers keep their names as constants.
+        """
+        with self.lock:
+            table = self._state.table(ALARM)
+            for key, row in table.rows.items():
+                if (row["name"], row["instance"], row["node"]) == (name, instance, node):
+                    row.update(details=details, level=level, identifier=identifier)
+                    return int(key)
+            row = ALARM.default_row()
+            row.update(
+                name=name,
+                details=details,
+                instance=instance,
+                node=node,
+                level=level,
+                identifier=identifier,
+                acknowledged=False,
+                time_raised=format_time(self.clock()),
+            )
+            return int(table.add(row))
+
+    def clear_alarm(
+        self, name: str, *, instance: str | None = None, node: str | None = None
+    ) -> int:
+        """Clear alarms called ``name`` (optionally only for one instance/node); return how
+        many were cleared. Real alarms clear themselves when their condition is resolved."""
+        with self.lock:
+            rows = self._state.table(ALARM).rows
+            gone = [
+                k
+                for k, r in rows.items()
+                if r["name"] == name
+                and (instance is None or r["instance"] == instance)
+                and (node is None or r["node"] == node)
+            ]
+            for key in gone:
+                del rows[key]
+            return len(gone)
+
+    # -- control plane -------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the factory-fresh state of ``self.seed`` (never raises)."""
+        with self.lock:
+            self._state = build_state(self.seed, self.clock())
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON snapshot of the whole state (secrets only as their stored hashes)."""
+        with self.lock:
+            return self._state.to_snapshot()
+
+    def restore(self, data: Any) -> None:
+        """Replace the state with a ``snapshot()``; ``BadRequest`` (state unchanged) if it is
+        malformed in any way."""
+        try:
+            state = State.from_snapshot(data)
+        except ValueError as error:
+            raise BadRequest(f"Malformed state snapshot: {error}") from None
+        with self.lock:
+            self._state = state

@@ -1,0 +1,184 @@
+"""The factory-fresh state of a simulated deployment.
+
+What a Management Node looks like after the installation wizard and the deployment of its
+Conferencing Nodes, before any hardening: shipped defaults everywhere (so a fresh simulator is
+NOT compliant with the Secure Mode guide), plus the wizard answers of a typical unhardened
+install. Those answers are:
+
+- incident reporting on (``global.error_reporting_enabled = true``) and deployment and usage
+  statistics on (``global.enable_analytics = true``): the wizard's "Send deployment and usage
+  statistics to Pexip" / "Enable incident reporting" answered *yes*;
+- one DNS server (``<prefix>53``) and one NTP server (``pool.ntp.org``, no key), used by the
+  Management Node and every location;
+- the shipped "Read-only" and "Read-write" roles still holding "May view logs" and "May
+  generate system snapshot" (the guide tells admins to remove them).
+
+Addresses are data only (documentation ranges by default); nothing ever contacts them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import string
+import uuid
+from dataclasses import dataclass
+
+from simulator.pexip.fields import format_time
+from simulator.pexip.resourcedef import ResourceDef
+from simulator.pexip.resources import (
+    AUTHENTICATION,
+    DNS_SERVER,
+    GLOBAL,
+    LICENCE,
+    MANAGEMENT_VM,
+    NTP_SERVER,
+    PERMISSION,
+    ROLE,
+    SYSTEM_LOCATION,
+    WORKER_VM,
+)
+from simulator.pexip.state import State
+
+# (name, codename). Names are the admin UI's wording; codenames are INFERRED (Django style).
+PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("Is an administrator", "is_admin"),
+    ("May use web interface", "can_use_web_interface"),
+    ("May use API", "can_use_api"),
+    ("May view logs", "can_view_logs"),
+    ("May generate system snapshot", "can_generate_snapshot"),
+    ("May view configuration", "view_configuration"),
+    ("May change configuration", "change_configuration"),
+    ("May view status", "view_status"),
+    ("May manage conferences", "change_conference"),
+)
+READ_ONLY_EXCLUDES = ("May change configuration", "May manage conferences")
+
+# INFERRED licence contents: every activated licence is a 10-port licence valid for a year.
+LICENCE_PRODUCT = "pexip-infinity-port"
+LICENCE_PORTS = 10
+LICENCE_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A factory-fresh deployment: domain, address range and how many of each thing."""
+
+    domain: str = "pexip.example.com"
+    address_prefix: str = "192.0.2."
+    conferencing_nodes: int = 3
+    locations: int = 2
+    licences: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.domain or len(self.domain) > 192:
+            raise ValueError("Seed.domain must be 1–192 characters")
+        for count, hi in (
+            (self.conferencing_nodes, 200),
+            (self.locations, 100),
+            (self.licences, 1000),
+        ):
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= hi:
+                raise ValueError(f"Seed counts must be integers in 0..{hi}")
+        if self.conferencing_nodes and not self.locations:
+            raise ValueError("Seed: conferencing nodes need at least one location")
+        try:
+            ipaddress.IPv4Address(f"{self.address_prefix}254")
+        except ValueError:
+            raise ValueError(
+                "Seed.address_prefix must be the first three octets and a dot"
+            ) from None
+
+    def address(self, host: int) -> str:
+        """The address ``<prefix><host>``."""
+        return f"{self.address_prefix}{host}"
+
+
+def location_name(index: int) -> str:
+    """The name of location ``index``: Datacenter A, B, ... (numbers after Z)."""
+    letters = string.ascii_uppercase
+    return f"Datacenter {letters[index] if index < len(letters) else index + 1}"
+
+
+def new_licence(entitlement_id: str, now: dt.datetime) -> dict[str, object]:
+    """The stored row of a freshly activated licence (INFERRED contents, see constants)."""
+    return {
+        "entitlement_id": entitlement_id,
+        "product_id": LICENCE_PRODUCT,
+        "concurrent": LICENCE_PORTS,
+        "status": "ACTIVATED",
+        "start_date": format_time(now),
+        "expiration_date": format_time(now + dt.timedelta(days=LICENCE_DAYS)),
+    }
+
+
+def _row(rdef: ResourceDef, **values: object) -> dict[str, object]:
+    row = rdef.default_row()
+    unknown = set(values) - set(row)
+    assert not unknown, f"seed sets unknown {rdef.name} fields {unknown}"
+    row.update(values)
+    return row
+
+
+def build_state(seed: Seed, now: dt.datetime) -> State:
+    """The factory-fresh state for ``seed`` at time ``now`` (deterministic but for dates)."""
+    state = State.empty()
+    add = {r.name: state.table(r).add for r in (GLOBAL, AUTHENTICATION, DNS_SERVER, NTP_SERVER)}
+    add["global"](
+        _row(
+            GLOBAL,
+            error_reporting_enabled=True,
+            enable_analytics=True,
+            deployment_uuid=str(uuid.uuid5(uuid.NAMESPACE_DNS, seed.domain)),
+        )
+    )
+    add["authentication"](_row(AUTHENTICATION))
+    dns = add["dns_server"](_row(DNS_SERVER, address=seed.address(53)))
+    ntp = add["ntp_server"](_row(NTP_SERVER, address="pool.ntp.org"))
+
+    state.table(MANAGEMENT_VM).add(
+        _row(
+            MANAGEMENT_VM,
+            name="mgr01",
+            hostname="pxmgr01",
+            domain=seed.domain,
+            address=seed.address(10),
+            netmask="255.255.255.0",
+            gateway=seed.address(1),
+            dns_servers=[dns],
+            ntp_servers=[ntp],
+            primary=True,
+        )
+    )
+    locations = [
+        state.table(SYSTEM_LOCATION).add(
+            _row(SYSTEM_LOCATION, name=location_name(i), dns_servers=[dns], ntp_servers=[ntp])
+        )
+        for i in range(seed.locations)
+    ]
+    for i in range(seed.conferencing_nodes):
+        state.table(WORKER_VM).add(
+            _row(
+                WORKER_VM,
+                name=f"conf{i + 1:02d}",
+                hostname=f"pxconf{i + 1:02d}",
+                domain=seed.domain,
+                address=seed.address(21 + i),
+                netmask="255.255.255.0",
+                gateway=seed.address(1),
+                system_location=locations[i % len(locations)],
+            )
+        )
+
+    permissions = {
+        name: state.table(PERMISSION).add(_row(PERMISSION, name=name, codename=codename))
+        for name, codename in PERMISSIONS
+    }
+    read_only = [k for name, k in permissions.items() if name not in READ_ONLY_EXCLUDES]
+    state.table(ROLE).add(_row(ROLE, name="Read-only", permissions=read_only))
+    state.table(ROLE).add(_row(ROLE, name="Read-write", permissions=list(permissions.values())))
+
+    for i in range(seed.licences):
+        fulfillment_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"licence-{i + 1}.{seed.domain}"))
+        state.table(LICENCE).add(new_licence(f"ENT-{i + 1:04d}", now), key=fulfillment_id)
+    return state

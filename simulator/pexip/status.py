@@ -1,0 +1,93 @@
+"""Status resources derived live from configuration state.
+
+``status/v1/management_vm`` and ``status/v1/worker_vm`` have one object per configured node,
+with the same id as the node's configuration object (``configuration_id`` too).
+``status/v1/licensing`` is one object (id 1) whose totals come from the installed licences.
+(Alarms are stored state, not derived: see ``PexipModel.raise_alarm``.)
+
+INFERRED: every node is always ``SYNCED`` and ``DEPLOYED``, runs ``VERSION``, and reports
+``last_updated`` = now; every licence is a port licence, so only ``port_total`` is non-zero; no
+calls are ever running, so every ``*_count`` is 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from simulator.pexip.fields import Key, format_time
+from simulator.pexip.resourcedef import ResourceDef
+from simulator.pexip.resources import (
+    LICENCE,
+    MANAGEMENT_VM,
+    STATUS_LICENSING,
+    STATUS_MANAGEMENT_VM,
+    STATUS_WORKER_VM,
+    SYSTEM_LOCATION,
+    WORKER_VM,
+)
+from simulator.pexip.state import State
+
+VERSION = "37.0"
+
+
+def _management(state: State, now: str) -> dict[Key, dict[str, Any]]:
+    rdef = STATUS_MANAGEMENT_VM
+    return {
+        key: {
+            "id": key,
+            "name": row["name"],
+            "primary": row["primary"],
+            "sync_status": "SYNCED",
+            "version": VERSION,
+            "last_updated": now,
+            "configuration_id": key,
+            "resource_uri": rdef.uri(key),
+        }
+        for key, row in sorted(state.table(MANAGEMENT_VM).rows.items())
+    }
+
+
+def _workers(state: State, now: str) -> dict[Key, dict[str, Any]]:
+    rdef = STATUS_WORKER_VM
+    locations = state.table(SYSTEM_LOCATION).rows
+    out: dict[Key, dict[str, Any]] = {}
+    for key, row in sorted(state.table(WORKER_VM).rows.items()):
+        location = locations.get(row["system_location"])
+        out[key] = {
+            "id": key,
+            "name": row["name"],
+            "node_type": row["node_type"],
+            "system_location": location["name"] if location else "",
+            "deploy_status": "DEPLOYED",
+            "maintenance_mode": row["maintenance_mode"],
+            "maintenance_mode_reason": row["maintenance_mode_reason"],
+            "sync_status": "SYNCED",
+            "version": VERSION,
+            "last_updated": now,
+            "configuration_id": key,
+            "resource_uri": rdef.uri(key),
+        }
+    return out
+
+
+def _licensing(state: State, now: str) -> dict[Key, dict[str, Any]]:
+    ports = sum(row["concurrent"] for row in state.table(LICENCE).rows.values())
+    obj: dict[str, Any] = {"id": 1}
+    for kind in ("port", "system", "vmr", "audio"):
+        obj[f"{kind}_total"] = ports if kind == "port" else 0
+        obj[f"{kind}_count"] = 0
+    obj["resource_uri"] = STATUS_LICENSING.uri(1)
+    return {1: obj}
+
+
+_DERIVED = {
+    STATUS_MANAGEMENT_VM.name: _management,
+    STATUS_WORKER_VM.name: _workers,
+    STATUS_LICENSING.name: _licensing,
+}
+
+
+def derived_objects(rdef: ResourceDef, state: State, now: dt.datetime) -> dict[Key, dict[str, Any]]:
+    """The objects of the computed status resource ``rdef``, keyed by id, in id order."""
+    return _DERIVED[rdef.name](state, format_time(now))
