@@ -60,7 +60,8 @@ class PexipModel:
         self.seed = seed or Seed()
         self.clock: Clock = clock or _utcnow
         self.lock = threading.RLock()
-        self._state = build_state(self.seed, self.clock())
+        self._epoch = self.clock()
+        self._state = build_state(self.seed, self._epoch)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class PexipModel:
 
     def _objects(self, rdef: ResourceDef) -> dict[Key, dict[str, Any]]:
         if rdef.computed:
-            return derived_objects(rdef, self._state, self.clock())
+            return derived_objects(rdef, self._state, self._epoch)
         rows = self._state.table(rdef).rows
         keys = sorted(rows) if rdef.int_keyed else list(rows)
         return {key: self._render(rdef, key, rows[key]) for key in keys}
@@ -341,7 +342,8 @@ class PexipModel:
     def reset(self) -> None:
         """Back to the factory-fresh state of ``self.seed`` (never raises)."""
         with self.lock:
-            self._state = build_state(self.seed, self.clock())
+            self._epoch = self.clock()
+            self._state = build_state(self.seed, self._epoch)
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON snapshot of the whole state (secrets only as their stored hashes)."""
@@ -356,4 +358,5 @@ class PexipModel:
         except ValueError as error:
             raise BadRequest(f"Malformed state snapshot: {error}") from None
         with self.lock:
+            self._epoch = self.clock()
             self._state = state

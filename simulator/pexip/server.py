@@ -12,6 +12,7 @@ import base64
 import binascii
 import hmac
 import re
+import socket
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,11 @@ class _QuietHandler(WSGIRequestHandler):
     """
 
     timeout = 30
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are separate writes; without this Nagle waits for a delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass

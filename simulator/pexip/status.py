@@ -6,8 +6,9 @@ with the same id as the node's configuration object (``configuration_id`` too).
 (Alarms are stored state, not derived: see ``PexipModel.raise_alarm``.)
 
 INFERRED: every node is always ``SYNCED`` and ``DEPLOYED``, runs ``VERSION``, and reports
-``last_updated`` = now; every licence is a port licence, so only ``port_total`` is non-zero; no
-calls are ever running, so every ``*_count`` is 0.
+``last_updated`` = when the state was last seeded or restored (stable between reads); every
+licence is a port licence, so only ``port_total`` is non-zero; no calls are ever running, so
+every ``*_count`` is 0.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ _DERIVED = {
 }
 
 
-def derived_objects(rdef: ResourceDef, state: State, now: dt.datetime) -> dict[Key, dict[str, Any]]:
-    """The objects of the computed status resource ``rdef``, keyed by id, in id order."""
-    return _DERIVED[rdef.name](state, format_time(now))
+def derived_objects(
+    rdef: ResourceDef, state: State, updated: dt.datetime
+) -> dict[Key, dict[str, Any]]:
+    """The objects of the computed status resource ``rdef``, keyed by id, in id order;
+    ``updated`` is reported as the nodes' ``last_updated``."""
+    return _DERIVED[rdef.name](state, format_time(updated))

@@ -1,0 +1,79 @@
+"""A started Pexip simulator and a small HTTPS client for its tests (real requests, no mocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from simulator.pexip import ManagementNodeSimulator
+
+CONFIG = "/api/admin/configuration/v1/"
+STATUS = "/api/admin/status/v1/"
+USERNAME = "admin"
+PASSWORD = "sim-test-password"
+
+
+class Api:
+    """``requests`` against one simulator; paths are absolute paths (``/api/admin/...``)."""
+
+    def __init__(self, sim: ManagementNodeSimulator, auth: Any = (USERNAME, PASSWORD)) -> None:
+        self.sim = sim
+        self.base = sim.url.rstrip("/")
+        self.session = requests.Session()
+        # The environment's REQUESTS_CA_BUNDLE would override a session's `verify`.
+        self.session.trust_env = False
+        self.session.verify = str(sim.ca_file)
+        self.session.auth = auth
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, self.base + path, timeout=10, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def ok(self, path: str) -> Any:
+        """GET that must succeed; returns the JSON body."""
+        response = self.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return response.json()
+
+    def objects(self, resource: str, api: str = CONFIG) -> list[dict[str, Any]]:
+        return self.ok(f"{api}{resource}/?limit=0")["objects"]
+
+    def state(self) -> dict[str, Any]:
+        return self.ok("/_sim/state")
+
+
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagementNodeSimulator]:
+    workdir: Path = tmp_path_factory.mktemp("pexip-sim")
+    with ManagementNodeSimulator(
+        name="pexip-test", username=USERNAME, password=PASSWORD, workdir=workdir
+    ) as started:
+        yield started
+
+
+@pytest.fixture
+def api(sim: ManagementNodeSimulator) -> Iterator[Api]:
+    """A client of the session's simulator, reset to factory-fresh state first."""
+    client = Api(sim)
+    response = client.post("/_sim/reset")
+    assert response.status_code == 204
+    yield client
+    client.session.close()
