@@ -30,7 +30,8 @@ class Api:
         self.session.auth = auth
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.base + path, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return self.session.request(method, self.base + path, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
