@@ -58,6 +58,10 @@ class Api:
         return self.ok(f"{api}{resource}/?limit=0")["objects"]
 
     def state(self) -> dict[str, Any]:
+        """The whole state, read in-process (fast); ``http_state`` reads it over /_sim/state."""
+        return self.sim.model.snapshot()
+
+    def http_state(self) -> dict[str, Any]:
         return self.ok("/_sim/state")
 
 
@@ -72,9 +76,10 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagementNodeSimu
 
 @pytest.fixture
 def api(sim: ManagementNodeSimulator) -> Iterator[Api]:
-    """A client of the session's simulator, reset to factory-fresh state first."""
+    """A client of the session's simulator, reset to factory-fresh state first (in-process, as
+    POST /_sim/reset does; test_control covers the HTTP form)."""
+    sim.model.reset()
+    sim.app.log.clear()
     client = Api(sim)
-    response = client.post("/_sim/reset")
-    assert response.status_code == 204
     yield client
     client.session.close()

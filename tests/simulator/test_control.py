@@ -10,24 +10,24 @@ from tests.simulator.conftest import CONFIG, STATUS
 
 
 def test_reset_returns_to_factory_state_and_clears_the_log(api):
-    fresh = api.state()
+    fresh = api.http_state()
     api.patch(CONFIG + "global/1/", json={"enable_ssh": False})
     api.post(CONFIG + "syslog_server/", json={"address": "log.example"})
     api.delete(CONFIG + "worker_vm/3/")
-    assert api.state() != fresh
+    assert api.http_state() != fresh
     assert api.post("/_sim/reset").status_code == 204
-    assert api.state()["tables"] == fresh["tables"]
+    assert api.http_state()["tables"] == fresh["tables"]
     assert api.ok("/_sim/requests") == {"total": 0, "writes": 0, "requests": []}
     assert api.ok(CONFIG + "global/1/")["enable_ssh"] is True
 
 
 def test_state_snapshot_restores_after_mutations(api):
     api.patch(CONFIG + "management_vm/1/", json={"snmp_mode": "AUTHPRIV", "snmp_username": "u"})
-    deployed = api.state()
+    deployed = api.http_state()
     api.patch(CONFIG + "management_vm/1/", json={"snmp_mode": "STANDARD"})
     api.post(CONFIG + "role/", json={"name": "Auditor"})
     assert api.put("/_sim/state", json=deployed).status_code == 204
-    assert api.state() == deployed
+    assert api.http_state() == deployed
     assert api.ok(CONFIG + "management_vm/1/")["snmp_mode"] == "AUTHPRIV"
     assert [r["name"] for r in api.objects("role")] == ["Read-only", "Read-write"]
     # ids continue after the restored next_id
@@ -106,11 +106,11 @@ def _broken(snapshot, how):
     ],
 )
 def test_malformed_snapshots_are_400_and_change_nothing(api, how):
-    before = api.state()
+    before = api.http_state()
     response = api.put("/_sim/state", json=_broken(before, how))
     assert response.status_code == 400
     assert response.json()["error"].startswith("Malformed state snapshot: ")
-    assert api.state() == before
+    assert api.http_state() == before
 
 
 def test_malformed_json_snapshot_is_400(api):
@@ -147,7 +147,7 @@ def test_request_log_counts_api_requests_and_writes(api):
     assert all(set(r) == {"method", "path", "query", "status"} for r in log["requests"])
     assert api.delete("/_sim/requests").status_code == 204
     assert api.ok("/_sim/requests") == {"total": 0, "writes": 0, "requests": []}
-    assert api.put("/_sim/state", json=api.state()).status_code == 204
+    assert api.put("/_sim/state", json=api.http_state()).status_code == 204
     assert api.ok("/_sim/requests")["total"] == 0
 
 

@@ -182,9 +182,9 @@ def test_fuzz_over_https_never_5xx(api):
         return response.status_code, response.json()
 
     check_everything_still_reads(get)
-    snapshot = api.state()
+    snapshot = api.http_state()
     assert api.put("/_sim/state", json=snapshot).status_code == 204
-    assert api.state() == snapshot
+    assert api.http_state() == snapshot
 
 
 @pytest.mark.parametrize("seed", [1, 2])
