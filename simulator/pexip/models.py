@@ -34,10 +34,11 @@ from simulator.pexip.fields import (
     format_time,
 )
 from simulator.pexip.resourcedef import API_PREFIX, ResourceDef
-from simulator.pexip.resources import ALARM, LICENCE, MANAGEMENT_VM, RESOURCES, stored_resources
+from simulator.pexip.resources import LICENCE, MANAGEMENT_VM, RESOURCES, stored_resources
 from simulator.pexip.seed import Seed, build_state, new_licence
 from simulator.pexip.state import State, config_key
 from simulator.pexip.status import derived_objects
+from simulator.pexip.status_resources import ALARM
 
 _URI = re.compile(rf"{API_PREFIX}configuration/v1/([a-z0-9_]+)/([^/]+)/")
 MALFORMED_BODY = "Malformed JSON in request body: expected a JSON object"

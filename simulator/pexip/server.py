@@ -134,20 +134,28 @@ class ManagementNodeSimulator:
         return self.model.seed
 
     def start(self) -> ManagementNodeSimulator:
-        """Generate TLS material, bind and serve in a daemon thread; return once listening."""
+        """Generate TLS material, bind and serve in a daemon thread; return once listening.
+
+        Raises ``OSError`` if the address cannot be bound, ``RuntimeError`` if already started.
+        """
         if self._server is not None:
             raise RuntimeError(f"simulator {self.name!r} is already running")
         credentials = make_credentials(self.name, self.host)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ca_file.write_bytes(credentials.ca_pem)
-        server = make_server(
-            self.host,
-            self.port,
-            self.app,
-            threaded=True,
-            request_handler=_QuietHandler,
-            ssl_context=server_context(credentials),
-        )
+        try:
+            server = make_server(
+                self.host,
+                self.port,
+                self.app,
+                threaded=True,
+                request_handler=_QuietHandler,
+                ssl_context=server_context(credentials),
+            )
+        except SystemExit:  # werkzeug exits the process when it cannot bind; a library must not
+            raise OSError(
+                f"simulator {self.name!r} cannot listen on {self.host}:{self.port}"
+            ) from None
         # Handshake in the worker thread, not in accept(): a silent TCP client (a port probe)
         # must not block the accept loop.
         server.socket.do_handshake_on_connect = False  # type: ignore[attr-defined]

@@ -18,16 +18,13 @@ from typing import Any
 
 from simulator.pexip.fields import Key, format_time
 from simulator.pexip.resourcedef import ResourceDef
-from simulator.pexip.resources import (
-    LICENCE,
-    MANAGEMENT_VM,
+from simulator.pexip.resources import LICENCE, MANAGEMENT_VM, SYSTEM_LOCATION, WORKER_VM
+from simulator.pexip.state import State
+from simulator.pexip.status_resources import (
     STATUS_LICENSING,
     STATUS_MANAGEMENT_VM,
     STATUS_WORKER_VM,
-    SYSTEM_LOCATION,
-    WORKER_VM,
 )
-from simulator.pexip.state import State
 
 VERSION = "37.0"
 

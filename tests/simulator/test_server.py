@@ -170,3 +170,11 @@ def test_concurrent_writes_are_serialised(api):
     servers = api.objects("syslog_server")
     assert sorted(s["id"] for s in servers) == list(range(1, 25))
     assert len({s["address"] for s in servers}) == 24
+
+
+def test_port_in_use_is_an_oserror_not_an_exit(sim, tmp_path):
+    clash = ManagementNodeSimulator(
+        name="clash", username="admin", password="pw", workdir=tmp_path, port=sim.port
+    )
+    with pytest.raises(OSError):
+        clash.start()

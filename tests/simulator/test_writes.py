@@ -278,3 +278,20 @@ def test_methods_not_allowed_are_405_with_allow(api, method, path, allow):
     if method != "HEAD":
         assert set(response.json()) == {"error"}
     assert api.state() == before
+
+
+def test_management_vm_post_creates_a_secondary_node(api):
+    body = {"name": "mgr02", "hostname": "pxmgr02", "address": "192.0.2.11"}
+    body["netmask"] = "255.255.255.0"
+    response = api.post(CONFIG + "management_vm/", json=body)
+    assert response.status_code == 201
+    created = api.ok(CONFIG + "management_vm/2/")
+    assert created["primary"] is False and created["dns_servers"] == []
+    assert [m["primary"] for m in api.objects("management_vm", STATUS)] == [True, False]
+    assert api.delete(CONFIG + "management_vm/2/").status_code == 204
+
+
+def test_oversized_body_is_413(api):
+    response = api.patch(CONFIG + "global/1/", data=b"x" * (9 * 1024 * 1024))
+    assert response.status_code == 413
+    assert set(response.json()) == {"error"}
