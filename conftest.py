@@ -8,13 +8,14 @@ cucumber JSON and JUnit XML, and points ``reports/latest`` at it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from accord.site import SiteError
+from accord.site import SiteError, load_site
 from accord.systems import Systems
 from accord.targets import TARGETS, Target
 
@@ -55,12 +56,31 @@ def _runs_features(config: pytest.Config) -> bool:
     return any("features" in Path(arg).parts for arg in config.args)
 
 
+def _requirement_tags() -> set[str]:
+    """Requirement IDs used as tags, registered as markers (``-m "GLB-02 or SNMP-01"``)."""
+    tags: set[str] = set()
+    for path in (Path(__file__).parent / "features").rglob("*.feature"):
+        tags |= set(re.findall(r"@([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d)\b", path.read_text()))
+    return tags
+
+
+def _site_name(site_file: str | None) -> str:
+    if site_file is None:
+        return "lab"
+    try:
+        return load_site(site_file).name
+    except SiteError:
+        return Path(site_file).stem  # the `systems` fixture reports the problem
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Point cucumber JSON and JUnit XML at this run's reports folder (features runs only)."""
+    for tag in _requirement_tags():
+        config.addinivalue_line("markers", f"{tag}: requirement {tag} (../shared/requirements.md)")
     if not _runs_features(config) or hasattr(config, "workerinput"):
         return
-    site = Path(config.getoption("--site")).stem if config.getoption("--site") else "lab"
+    site = _site_name(config.getoption("--site"))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     base = Path(config.getoption("--reports"))
     run = base / f"{stamp}-{config.getoption('--target')}-{site}"

@@ -68,13 +68,15 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Plan and apply the site's secure baseline (only `--dry-run` writes nothing)."""
+    import requests
+
     from accord.deployer import deploy
     from accord.pexip.client import PexipApiError
 
     site = load_site(args.site)
     try:
         deploy(site, dry_run=args.dry_run)
-    except PexipApiError as exc:
+    except (PexipApiError, LookupError, requests.ConnectionError) as exc:
         print(f"accord deploy: {exc}", file=sys.stderr)
         return 1
     return 0

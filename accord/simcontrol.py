@@ -21,10 +21,13 @@ class SimControl:
         self.base = url.rstrip("/") + "/_sim/"
         self._session = requests.Session()
         self._session.auth = (username, password.reveal())
-        self._session.verify = str(ca_bundle) if ca_bundle else True
+        # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
+        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self._session.request(method, urljoin(self.base, path), timeout=15, **kwargs)
+        response = self._session.request(
+            method, urljoin(self.base, path), timeout=15, verify=self._verify, **kwargs
+        )
         response.raise_for_status()
         return response
 

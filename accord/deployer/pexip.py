@@ -45,7 +45,8 @@ class FieldChange:
             was = "set to another value" if self.current else "not set"
             return f"{self.field}: secret {was} -> the site's secret"
         if isinstance(self.desired, Related):
-            return f"{self.field}: {list(self.current)} -> {list(self.desired.values)}"
+            was = "(none)" if self.current is None else list(self.current)
+            return f"{self.field}: {was} -> {list(self.desired.values)}"
         return f"{self.field}: {self.current!r} -> {self.desired!r}"
 
 

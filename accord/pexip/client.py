@@ -92,7 +92,8 @@ class PexipClient:
         self.timeout = timeout
         self._session = requests.Session()
         self._session.auth = (username, password.reveal())
-        self._session.verify = str(ca_bundle) if ca_bundle else True
+        # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
+        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
         self._session.headers["Accept"] = "application/json"
 
     def close(self) -> None:
@@ -112,7 +113,9 @@ class PexipClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if self.read_only and method not in ("GET", "HEAD"):
             raise ReadOnlyError(f"verification never writes: refused {method} {path}")
-        response = self._session.request(method, self._url(path), timeout=self.timeout, **kwargs)
+        response = self._session.request(
+            method, self._url(path), timeout=self.timeout, verify=self._verify, **kwargs
+        )
         if response.status_code >= 400:
             try:
                 body: Any = response.json()
