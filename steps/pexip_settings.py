@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -75,29 +76,20 @@ def is_choice(subject: Subject, label: str, choice: str, observe: Observe) -> No
     )
 
 
-def _site_value(subject: Subject, label: str, expected: Any, observe: Observe) -> None:
+# The site's value for a global setting, by the words a scenario uses for it.
+SITE_VALUES: dict[str, Callable[[Site], Any]] = {
+    "management DSCP value": lambda site: site.pexip.global_.management_dscp,
+    "OCSP responder URL": lambda site: site.pexip.global_.ocsp_responder_url,
+    "login banner": lambda site: site.pexip.global_.login_banner,
+    "session timeout": lambda site: site.pexip.global_.session_timeout_minutes,
+}
+
+
+@then(parsers.parse('"{label}" is the site\'s {what}'))
+def is_site_value(subject: Subject, label: str, what: str, site: Site, observe: Observe) -> None:
+    expected = SITE_VALUES[what](site)
     value = _show(subject, label, observe)
     assert value == expected, f'"{label}" is {value!r} in {subject.name}; the site: {expected!r}'
-
-
-@then(parsers.parse('"{label}" is the site\'s management DSCP value'))
-def management_dscp(subject: Subject, label: str, site: Site, observe: Observe) -> None:
-    _site_value(subject, label, site.pexip.global_.management_dscp, observe)
-
-
-@then(parsers.parse('"{label}" is the site\'s OCSP responder URL'))
-def ocsp_url(subject: Subject, label: str, site: Site, observe: Observe) -> None:
-    _site_value(subject, label, site.pexip.global_.ocsp_responder_url, observe)
-
-
-@then(parsers.parse('"{label}" is the site\'s login banner'))
-def login_banner(subject: Subject, label: str, site: Site, observe: Observe) -> None:
-    _site_value(subject, label, site.pexip.global_.login_banner, observe)
-
-
-@then(parsers.parse('"{label}" is the site\'s session timeout'))
-def session_timeout(subject: Subject, label: str, site: Site, observe: Observe) -> None:
-    _site_value(subject, label, site.pexip.global_.session_timeout_minutes, observe)
 
 
 # -- global settings ----------------------------------------------------------------------

@@ -29,12 +29,20 @@ class Lab:
     def snapshot(self) -> dict[str, Any]:
         return {name: control.state() for name, control in self.control.items()}
 
+    def assert_no_server_errors(self) -> None:
+        """No request of any test may have been answered with a 5xx (checked before clearing)."""
+        for name, control in self.control.items():
+            errors = [r for r in control.requests()["requests"] if r["status"] >= 500]
+            assert not errors, f"{name} answered with a server error: {errors}"
+
     def restore(self, snapshot: dict[str, Any]) -> None:
+        self.assert_no_server_errors()
         for name, state in snapshot.items():
             self.control[name].restore(state)
             self.control[name].clear_requests()
 
     def factory_reset(self) -> None:
+        self.assert_no_server_errors()
         for control in self.control.values():
             control.reset()
 
@@ -59,6 +67,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             {d: _control(site, d) for d in deployments},
         )
         yield found
+        found.assert_no_server_errors()
         for client in found.admin.values():
             client.close()
 
