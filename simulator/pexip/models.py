@@ -213,7 +213,8 @@ class PexipModel:
                 )
             for other in stored_resources():
                 for fname, spec in other.stored_fields().items():
-                    if isinstance(spec, ToManyField | ToOneField) and spec.to == rdef.name:
+                    related = isinstance(spec, ToManyField | ToOneField)
+                    if related and spec.to == rdef.name and rdef.api == "configuration":
                         for other_row in self._state.table(other).rows.values():
                             if isinstance(spec, ToManyField):
                                 other_row[fname] = [k for k in other_row[fname] if k != key]
@@ -225,7 +226,8 @@ class PexipModel:
         users = []
         for other in stored_resources():
             for fname, spec in other.stored_fields().items():
-                if isinstance(spec, ToOneField) and spec.to == rdef.name and not spec.nullable:
+                required = isinstance(spec, ToOneField) and not spec.nullable
+                if required and spec.to == rdef.name and rdef.api == "configuration":
                     rows = self._state.table(other).rows
                     users += [f"{other.name} {k}" for k, r in rows.items() if r[fname] == key]
         return users
