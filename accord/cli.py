@@ -76,7 +76,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     try:
         deploy(site, dry_run=args.dry_run)
-    except (PexipApiError, LookupError, requests.ConnectionError) as exc:
+    except (PexipApiError, LookupError, requests.RequestException, OSError) as exc:
         print(f"accord deploy: {exc}", file=sys.stderr)
         return 1
     return 0

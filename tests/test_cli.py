@@ -1,0 +1,59 @@
+"""The `accord` command as a user meets it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from urllib.parse import unquote, urlsplit
+
+import requests
+
+from accord.cli import main
+from accord.lab import write_site
+
+LINE = re.compile(r"^(pexip-primary|pexip-contingency) (https://[^:]+:[^@]+@127\.0\.0\.1:\d+/)$")
+
+
+def test_accord_sim_prints_a_lab_url_per_system_that_logs_in(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accord", "sim", "--write-site", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().rstrip("\n") for _ in range(3)]
+        assert lines[2].startswith("accord sim: ready")
+        for line in lines[:2]:
+            name, url = LINE.match(line).groups()
+            parts = urlsplit(url)
+            ca = tmp_path / f"{name}-ca.pem"
+            answer = requests.get(
+                f"https://{parts.hostname}:{parts.port}/api/admin/configuration/v1/global/1/",
+                auth=(unquote(parts.username), unquote(parts.password)),
+                verify=str(ca),
+                timeout=10,
+            )
+            assert answer.status_code == 200
+        assert (tmp_path / "site.toml").exists() and (tmp_path / "secrets.toml").exists()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+def test_deploy_to_an_unreachable_system_is_one_clear_line(tmp_path, capsys):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    site = write_site(tmp_path, None, {"primary": ("https://127.0.0.1:9/", "admin", "pw", ca)})
+    assert main(["deploy", "--site", str(site), "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("accord deploy: ") and "Traceback" not in err and "pw" not in err
+
+
+def test_a_bad_site_file_exits_2_with_the_key_path(tmp_path, capsys):
+    bad = tmp_path / "site.toml"
+    bad.write_text('[site]\nname = "x"\nsurprise = 1\n')
+    assert main(["deploy", "--site", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "site.surprise: unknown key" in err and "systems: missing" in err
