@@ -17,7 +17,7 @@ Obj = dict[str, Any]
 
 
 @given("the global settings of the primary deployment", target_fixture="subject")
-def global_settings(primary: Deployment, observe: Observe) -> Subject:
+def global_settings(primary: Deployment) -> Subject:
     """Platform Configuration > Global Settings of the primary Management Node."""
     settings = primary.global_settings()
     return Subject(f"the global settings of {primary.name}", settings, baseline.GLOBAL_LABELS)

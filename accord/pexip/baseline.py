@@ -114,7 +114,6 @@ class Desired:
     fields: dict[str, Any]
     match: dict[str, Any] = field(default_factory=dict)
     singleton: bool = False
-    each: bool = False  # applies to every object of the resource (all nodes, all locations)
 
 
 def global_fields(pexip: Pexip) -> dict[str, Any]:
