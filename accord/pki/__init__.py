@@ -1,0 +1,133 @@
+"""A small typed certificate toolkit on ``cryptography`` for labs and acceptance tests.
+
+- :mod:`accord.pki.ca`: a CA (root → intermediate → leaf, RSA or ECDSA), CSR signing, self-signed
+  "Temporary" certificates, CSRs;
+- :mod:`accord.pki.inspect`: the Pexip guide's status values, chain of trust, hostname, wildcard,
+  EKU and key-pair checks;
+- :mod:`accord.pki.convert`: PEM, DER, PKCS#7, PKCS#8 and PKCS#12;
+- :mod:`accord.pki.parse`: loading certificates, CSRs and keys with clear errors;
+- :mod:`accord.pki.params`: DH parameters' size and EC parameters' curve.
+
+Every error is a :class:`PkiError` (a ``ValueError``) and never carries key material.
+"""
+
+from accord.pki.ca import (
+    CA,
+    EKU_OIDS,
+    UPN_OID,
+    IssuerKey,
+    KeyType,
+    LeafCert,
+    generate_key,
+    new_csr,
+    private_key_pem,
+    self_signed_cert,
+    to_pem,
+)
+from accord.pki.convert import (
+    Pkcs12,
+    certificate_to_der,
+    certificates_to_pem,
+    der_to_pem,
+    from_pkcs7,
+    from_pkcs12,
+    pem_to_der,
+    private_key_to_pkcs8,
+    read_certificates,
+    to_pkcs7,
+    to_pkcs12,
+)
+from accord.pki.errors import PkiError
+from accord.pki.inspect import (
+    EXPIRY_WARNING_DAYS,
+    STATUS_PRECEDENCE,
+    build_chain,
+    chain_complete,
+    common_name,
+    days_left,
+    eku_names,
+    find_key_pair,
+    fingerprint_sha256,
+    has_eku,
+    is_ca,
+    is_expired,
+    is_self_signed,
+    is_weak_signature,
+    is_wildcard,
+    key_matches,
+    matches_hostname,
+    public_key_info,
+    role,
+    san_names,
+    signature_hash_name,
+    signed_by,
+    status,
+    statuses,
+    upn_names,
+)
+from accord.pki.params import dh_parameters_bits, ec_parameters_curve
+from accord.pki.parse import (
+    load_certificate,
+    load_csr,
+    load_pem_certificates,
+    load_private_key,
+    pem_labels,
+)
+
+__all__ = [
+    "CA",
+    "EKU_OIDS",
+    "EXPIRY_WARNING_DAYS",
+    "STATUS_PRECEDENCE",
+    "UPN_OID",
+    "IssuerKey",
+    "KeyType",
+    "LeafCert",
+    "PkiError",
+    "Pkcs12",
+    "build_chain",
+    "certificate_to_der",
+    "certificates_to_pem",
+    "chain_complete",
+    "common_name",
+    "days_left",
+    "der_to_pem",
+    "dh_parameters_bits",
+    "ec_parameters_curve",
+    "eku_names",
+    "find_key_pair",
+    "fingerprint_sha256",
+    "from_pkcs7",
+    "from_pkcs12",
+    "generate_key",
+    "has_eku",
+    "is_ca",
+    "is_expired",
+    "is_self_signed",
+    "is_weak_signature",
+    "is_wildcard",
+    "key_matches",
+    "load_certificate",
+    "load_csr",
+    "load_pem_certificates",
+    "load_private_key",
+    "matches_hostname",
+    "new_csr",
+    "pem_labels",
+    "pem_to_der",
+    "private_key_pem",
+    "private_key_to_pkcs8",
+    "public_key_info",
+    "read_certificates",
+    "role",
+    "san_names",
+    "self_signed_cert",
+    "signature_hash_name",
+    "signed_by",
+    "status",
+    "statuses",
+    "to_pem",
+    "to_pkcs7",
+    "to_pkcs12",
+    "upn_names",
+]
