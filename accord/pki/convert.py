@@ -8,6 +8,7 @@ Passphrases are ``str`` (UTF-8) or ``bytes``; wrong ones give :class:`PkiError`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from accord.pki.ca import IssuerKey, to_pem
 from accord.pki.errors import PkiError
+from accord.pki.inspect import sort_chain
 from accord.pki.parse import (
     as_bytes,
     load_certificate,
@@ -44,6 +46,9 @@ __all__ = [
 
 Encoding = Literal["pem", "der"]
 _ENCODINGS = {"pem": serialization.Encoding.PEM, "der": serialization.Encoding.DER}
+
+
+_BER_FALLBACK = "PKCS#7 certificates could not be parsed as DER"
 
 
 def _encoding(encoding: Encoding) -> serialization.Encoding:
@@ -87,15 +92,25 @@ def to_pkcs7(certs: Sequence[x509.Certificate], *, encoding: Encoding = "pem") -
 
 
 def from_pkcs7(data: str | bytes) -> list[x509.Certificate]:
-    """The certificates of a PKCS#7 bundle, PEM (``-----BEGIN PKCS7-----``) or DER."""
+    """The certificates of a PKCS#7 bundle, PEM (``-----BEGIN PKCS7-----``) or DER.
+
+    The bundle stores a SET OF certificates, whose encoding reorders them; they are returned in
+    chain order (leaf first, see :func:`accord.pki.sort_chain`). Bundles OpenSSL writes
+    (``openssl crl2pkcs7``) are BER, not DER, in that set; they are read without a warning.
+    """
     raw = as_bytes(data)
-    pem = b"-----BEGIN" in raw
+    load = (
+        pkcs7.load_pem_pkcs7_certificates
+        if b"-----BEGIN" in raw
+        else pkcs7.load_der_pkcs7_certificates
+    )
     try:
-        if pem:
-            return pkcs7.load_pem_pkcs7_certificates(raw)
-        return pkcs7.load_der_pkcs7_certificates(raw)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", _BER_FALLBACK, UserWarning)
+            certs = load(raw)
     except ValueError as exc:
         raise PkiError(f"not a certificates-only PKCS#7 bundle: {exc}") from None
+    return sort_chain(certs)
 
 
 # --- PKCS#8 -----------------------------------------------------------------------------------
@@ -201,8 +216,8 @@ def read_certificates(
     except ValueError:
         pass
     try:
-        return pkcs7.load_der_pkcs7_certificates(raw)
-    except ValueError:
+        return from_pkcs7(raw)
+    except PkiError:
         pass
     try:
         x509.load_der_x509_csr(raw)

@@ -53,6 +53,7 @@ __all__ = [
     "san_names",
     "signature_hash_name",
     "signed_by",
+    "sort_chain",
     "status",
     "statuses",
     "upn_names",
@@ -435,3 +436,40 @@ def chain_complete(cert: x509.Certificate, trusted: Iterable[x509.Certificate]) 
     except PkiError as exc:
         return False, str(exc)
     return True, ""
+
+
+def sort_chain(certs: Iterable[x509.Certificate]) -> list[x509.Certificate]:
+    """Certificates in chain order, for bundles whose order is lost (PKCS#7 sorts its SET OF).
+
+    The leaf (one that issued none of the others, preferably not self-signed) comes first, then
+    its issuer, and so on up to a self-signed root; certificates off that path follow in their
+    given order; duplicates are dropped.
+    """
+    pool: list[x509.Certificate] = []
+    for cert in certs:
+        if cert not in pool:
+            pool.append(cert)
+    if not pool:
+        return []
+
+    def issuer_of(
+        cert: x509.Certificate, candidates: list[x509.Certificate]
+    ) -> x509.Certificate | None:
+        return next(
+            (
+                c
+                for c in candidates
+                if c.subject == cert.issuer and c is not cert and signed_by(cert, c)
+            ),
+            None,
+        )
+
+    issuers = {id(i) for c in pool if not is_self_signed(c) and (i := issuer_of(c, pool))}
+    ends = [c for c in pool if id(c) not in issuers]
+    path = [next((c for c in ends if not is_self_signed(c)), ends[0] if ends else pool[0])]
+    while not is_self_signed(path[-1]):
+        nxt = issuer_of(path[-1], [c for c in pool if c not in path])
+        if nxt is None:
+            break
+        path.append(nxt)
+    return path + [c for c in pool if c not in path]

@@ -176,17 +176,23 @@ def load_private_key(data: str | bytes, passphrase: str | bytes | None = None) -
         if not KEY_LABELS.intersection(labels):
             raise PkiError(f"no private key found: the PEM text holds {_kinds(labels)}")
     load = serialization.load_pem_private_key if pem else serialization.load_der_private_key
+    needs_passphrase = False
     try:
-        try:
-            return load(raw, password)
-        except TypeError as exc:
-            if password is None:
-                raise PkiError("private key is encrypted: a passphrase is needed") from None
-            if "not encrypted" not in str(exc):
-                raise
-            return load(raw, None)
-    except (ValueError, TypeError):
+        return load(raw, password)
+    except TypeError as exc:
+        # cryptography: "Password was not given but private key is encrypted", or "Password was
+        # given but private key is not encrypted."
+        if password is not None and "not encrypted" in str(exc):
+            try:
+                return load(raw, None)
+            except (ValueError, TypeError):
+                pass
+        else:
+            needs_passphrase = password is None
+    except ValueError:
         pass
+    if needs_passphrase:
+        raise PkiError("private key is encrypted: a passphrase is needed")
     if password is not None and _looks_encrypted(raw, pem):
         raise PkiError("could not decrypt the private key: wrong passphrase") from None
     if pem:
