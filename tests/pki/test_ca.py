@@ -172,6 +172,13 @@ def test_client_certificate_with_upn(root):
     assert list(eku) == [ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
+def test_openssl_reads_the_upn(root, openssl, tmp_path: Path):
+    leaf = root.issue_cert(upn="alice@example.com", eku=("clientAuth",), now=NOW)
+    (tmp_path / "c.pem").write_text(leaf.cert_pem)
+    out = openssl("x509", "-in", "c.pem", "-noout", "-ext", "subjectAltName").stdout.decode()
+    assert "othername: UPN::alice@example.com" in out
+
+
 def test_eku_by_oid_and_unknown_names(root):
     oid = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.2")
     leaf = root.issue_cert("a.example.com", eku=("serverAuth", oid), now=NOW)

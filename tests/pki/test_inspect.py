@@ -400,3 +400,13 @@ def test_sort_chain(root, intermediate):
     assert sort_chain([]) == []
     assert sort_chain([intermediate.cert, leaf]) == [leaf, intermediate.cert]
     assert sort_chain([root.cert]) == [root.cert]
+
+
+def test_signed_by_and_is_self_signed(root, intermediate):
+    leaf = intermediate.issue_cert("sig.example.com", now=NOW).cert
+    assert signed_by(leaf, intermediate.cert)
+    assert not signed_by(leaf, root.cert)
+    assert is_self_signed(root.cert) and not is_self_signed(intermediate.cert)
+    # same subject as issuer but another key: not self-signed
+    renamed = CA.new("Accord Test Root CA", now=NOW)
+    assert not signed_by(root.cert, renamed.cert)
