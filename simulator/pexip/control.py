@@ -6,6 +6,20 @@
 - ``GET /_sim/requests``: ``{"total", "writes", "requests": [{"method", "path", "query",
   "status"}]}`` for every ``/api/`` request since the last reset or clear (no bodies, no
   headers); ``DELETE /_sim/requests`` clears it → 204.
+- ``GET /_sim/clock``: ``{"now": "<time>", "offset_seconds": N}`` of the simulated clock;
+  ``PUT``/``POST`` ``{"advance_days": N}`` (N may be fractional or negative) or
+  ``{"now": "<ISO 8601 time>"}`` moves it and answers the new clock (400 otherwise). Alarms
+  and certificate expiry use it; a reset restores real time; a snapshot carries the offset.
+- The admin UI's certificate file actions, which the real API does not have (INFERRED, our
+  own routes, here so that no client mistakes them for the Management Node's API):
+  ``GET /_sim/ui/ca_certificate/export`` → ``ca-certificates.pem`` with every custom trusted
+  CA certificate; ``POST /_sim/ui/tls_certificate/download`` with ``{"certificates":
+  [<tls_certificate URIs>], "format": "pem"|"pkcs12", "include_chain": true,
+  "include_private_key": false, "passphrase": ""}`` → ``<subject_name>_certificate`` or
+  ``_keycert`` (``all_certificates`` / ``all_keycerts`` for several) ``.pem`` or ``.pfx``,
+  named in ``Content-Disposition``. A private key needs a passphrase (it encrypts the key or
+  the PKCS#12 file); temporary (self-signed) certificates cannot be downloaded; errors are 400
+  ``{"download": {"<field>": [...]}}``. Bodies and passphrases are never logged.
 A trailing slash is optional here. ``/_sim/`` requests are not logged.
 """
 
@@ -16,11 +30,21 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from simulator.pexip.certificates import Download
 from simulator.pexip.errors import MethodNotAllowed, NotFound
 from simulator.pexip.models import PexipModel
 from simulator.pexip.routes import json_response, parse_json_body
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+EXPORT = "/_sim/ui/ca_certificate/export"
+DOWNLOAD = "/_sim/ui/tls_certificate/download"
+
+
+def file_response(download: Download) -> Response:
+    """A file download: its bytes, content type and ``Content-Disposition`` file name."""
+    response = Response(download.data, status=200, mimetype=download.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    return response
 
 
 class RequestLog:
@@ -61,6 +85,9 @@ class ControlRoutes:
         method = request.method
         allowed = {"/_sim/reset": ["POST"], "/_sim/state": ["GET", "PUT"]}
         allowed["/_sim/requests"] = ["GET", "DELETE"]
+        allowed["/_sim/clock"] = ["GET", "PUT", "POST"]
+        allowed[EXPORT] = ["GET"]
+        allowed[DOWNLOAD] = ["POST"]
         if path not in allowed:
             raise NotFound(f"Not found: {request.path}")
         if method not in allowed[path]:
@@ -69,6 +96,14 @@ class ControlRoutes:
             self.model.reset()
             self.log.clear()
             return Response(status=204)
+        if path == "/_sim/clock":
+            if method == "GET":
+                return json_response(self.model.clock_state())
+            return json_response(self.model.set_clock(parse_json_body(request)))
+        if path == EXPORT:
+            return file_response(self.model.export_ca_certificates())
+        if path == DOWNLOAD:
+            return file_response(self.model.download_certificates(parse_json_body(request)))
         if path == "/_sim/state":
             if method == "GET":
                 return json_response(self.model.snapshot())

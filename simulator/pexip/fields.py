@@ -84,6 +84,11 @@ class Field:
     ``required``: must be present on POST and PUT. ``readonly``: cannot be written.
     ``secret``: stored as ``hash_secret(value)`` and returned hashed. ``write_only``: stored
     hashed, returned as "". ``deprecated``: accepted and validated, then ignored (not stored).
+    ``private``: stored as given (the simulator needs it, e.g. a private key) but never
+    returned (read as ""); writing "" to an existing object keeps the stored value.
+    ``transient``: accepted and validated, handed to the resource's behaviour, never stored,
+    read as its default (e.g. a passphrase). ``computed``: read-only, not stored, filled in at
+    read time by the resource's behaviour (e.g. a certificate's ``nodes``).
     ``filtering``: whether ``?field=`` filters may use it (secret fields never).
     """
 
@@ -95,6 +100,9 @@ class Field:
     secret: bool = False
     write_only: bool = False
     deprecated: bool = False
+    private: bool = False
+    transient: bool = False
+    computed: bool = False
     filtering: bool = True
     help_text: str = ""
 
@@ -132,13 +140,18 @@ class Field:
 
     @property
     def stored(self) -> bool:
-        """Whether the field is kept in state (deprecated ones are not)."""
-        return not self.deprecated
+        """Whether the field is kept in state (deprecated, transient and computed ones are not)."""
+        return not (self.deprecated or self.transient or self.computed)
+
+    @property
+    def hidden(self) -> bool:
+        """Whether reads never show the value (write-only, private and transient fields)."""
+        return self.write_only or self.private or self.transient
 
     @property
     def filterable(self) -> bool:
-        """Plain, non-secret fields can be used as ``?field=value`` filters."""
-        return self.filtering and not (self.secret or self.write_only or self.deprecated)
+        """Plain, non-secret, stored fields can be used as ``?field=value`` filters."""
+        return self.filtering and self.stored and not (self.secret or self.hidden)
 
     def lookups(self) -> list[str]:
         """The filter lookups this field supports."""
@@ -148,7 +161,7 @@ class Field:
         """This field's entry in the tastypie ``schema/`` ``fields`` dict."""
         no_default = self.default is None or self.required
         default: Any = "No default provided." if no_default else self.default
-        if self.secret or self.write_only:
+        if self.secret or self.write_only or self.private:
             default = ""
         return {
             "blank": self.blank_allowed,
@@ -379,4 +392,29 @@ class ToManyField(Field):
         out = super().schema()
         out["default"] = []
         out["related_type"] = "to_many"
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListField(Field):
+    """A read-only list of strings (e.g. a certificate's ``nodes``)."""
+
+    readonly: bool = True
+    schema_type: ClassVar[str] = "list"
+    default_help: ClassVar[str] = 'A list of data. Ex: ["abc", 26.73, 8]'
+
+    def initial(self) -> Any:
+        return []
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise FieldError("This field must be a list of strings.")
+        return value
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    def schema(self) -> dict[str, Any]:
+        out = super().schema()
+        out["default"] = []
         return out

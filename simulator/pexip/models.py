@@ -5,6 +5,12 @@ implements every API operation on it: reads render stored rows (secrets hashed, 
 relations embedded or as URIs, to-one relations as URIs), writes validate the whole request
 (each field, then cross-field rules and uniqueness on the object that would result) before
 changing anything. Operations raise the typed errors of ``errors``; nothing else escapes.
+The certificate resources add behaviour of their own (``certificates``), called after the
+generic validation; their alarms are derived from the state whenever alarms are read.
+
+Time: ``now()`` is the simulated clock, real time plus an offset kept in the state
+(``set_clock``; a reset restores real time). Alarms' ``time_raised``, licence dates and
+certificate expiry use it.
 
 The model does not yet enforce the ``authentication`` settings (source, client certificates,
 OAuth2) on the simulator's own login; HTTP Basic with the configured credentials always works.
@@ -21,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from simulator.pexip import rules
+from simulator.pexip import certdata, certificates, rules
 from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
 from simulator.pexip.fields import (
     READ_ONLY,
@@ -36,7 +42,7 @@ from simulator.pexip.fields import (
 from simulator.pexip.resourcedef import API_PREFIX, ResourceDef
 from simulator.pexip.resources import LICENCE, MANAGEMENT_VM, RESOURCES, stored_resources
 from simulator.pexip.seed import Seed, build_state, new_licence
-from simulator.pexip.state import State, config_key
+from simulator.pexip.state import MAX_CLOCK_OFFSET, State, config_key
 from simulator.pexip.status import derived_objects
 from simulator.pexip.status_resources import ALARM
 
@@ -60,9 +66,16 @@ class PexipModel:
     def __init__(self, seed: Seed | None = None, clock: Clock | None = None) -> None:
         self.seed = seed or Seed()
         self.clock: Clock = clock or _utcnow
+        # How CSRs get fresh keys (tests may swap it for a faster one).
+        self.make_key: Callable[[str], certdata.PrivateKey] = certdata.new_key
         self.lock = threading.RLock()
         self._epoch = self.clock()
         self._state = build_state(self.seed, self._epoch)
+
+    def now(self) -> dt.datetime:
+        """The simulated time: real time plus the clock offset of the state."""
+        with self.lock:
+            return self.clock() + dt.timedelta(seconds=self._state.clock_offset)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -124,6 +137,8 @@ class PexipModel:
     def _objects(self, rdef: ResourceDef) -> dict[Key, dict[str, Any]]:
         if rdef.computed:
             return derived_objects(rdef, self._state, self._epoch)
+        if rdef is ALARM:
+            self._sync_certificate_alarms()
         rows = self._state.table(rdef).rows
         keys = sorted(rows) if rdef.int_keyed else list(rows)
         return {key: self._render(rdef, key, rows[key]) for key in keys}
@@ -135,9 +150,9 @@ class PexipModel:
                 out[name] = key
             elif name == "resource_uri":
                 out[name] = rdef.uri(key)
-            elif spec.deprecated:
+            elif not spec.stored:
                 out[name] = spec.initial()
-            elif spec.write_only:
+            elif spec.write_only or spec.private:
                 out[name] = ""
             elif isinstance(spec, ToManyField):
                 out[name] = [self._related(spec, k) for k in row[name]]
@@ -147,6 +162,8 @@ class PexipModel:
                 out[name] = None if value is None or target is None else target.uri(value)
             else:
                 out[name] = copy.deepcopy(row[name])
+        if rdef.name in certificates.HANDLED and rdef.api == "configuration":
+            certificates.render(rdef, self._state, key, out)
         return out
 
     def _related(self, spec: ToManyField, key: Key) -> Any:
@@ -168,17 +185,21 @@ class PexipModel:
         """
         with self.lock:
             self.check_method(rdef, "POST", detail=False)
-            row = self._validated_row(rdef, body, None, partial=False)
+            extras: dict[str, Any] = {}
+            row = self._validated_row(rdef, body, None, partial=False, extras=extras)
             table = self._state.table(rdef)
-            if rdef is LICENCE:
-                row.update(new_licence(row["entitlement_id"], self.clock()))
+            if self._certificate(rdef):
+                key: Key = certificates.create(rdef, self._state, row, extras, self.make_key)
+            elif rdef is LICENCE:
+                row.update(new_licence(row["entitlement_id"], self.now()))
                 key: Key = table.add(row, key=str(uuid.uuid4()))
             else:
                 key = table.add(row)
             return rdef.uri(key)
 
-    def update(self, rdef: ResourceDef, key_text: str, body: Any, *, partial: bool) -> None:
-        """PATCH (``partial``) or PUT an object.
+    def update(self, rdef: ResourceDef, key_text: str, body: Any, *, partial: bool) -> str | None:
+        """PATCH (``partial``) or PUT an object; returns the URI of another object the write
+        produced (a CSR completion's TLS certificate), else None.
 
         PUT is a full update: writable fields not given revert to their defaults and required
         ones must be present; read-only fields keep their values. Raises ``MethodNotAllowed``,
@@ -190,7 +211,14 @@ class PexipModel:
             self.check_method(rdef, "PATCH" if partial else "PUT", detail=True)
             key = self._existing_key(rdef, key_text)
             table = self._state.table(rdef)
-            table.rows[key] = self._validated_row(rdef, body, key, partial=partial)
+            row = self._validated_row(rdef, body, key, partial=partial)
+            if self._certificate(rdef):
+                return certificates.update(rdef, self._state, key, row, body)
+            table.rows[key] = row
+            return None
+
+    def _certificate(self, rdef: ResourceDef) -> bool:
+        return rdef.api == "configuration" and rdef.name in certificates.HANDLED
 
     def delete(self, rdef: ResourceDef, key_text: str) -> None:
         """Delete an object; to-many references to it are removed from other objects.
@@ -206,6 +234,8 @@ class PexipModel:
             row = self._state.table(rdef).rows[key]
             if rdef is MANAGEMENT_VM and row["primary"]:
                 raise BadRequest("The primary Management Node cannot be deleted.")
+            if self._certificate(rdef):
+                certificates.check_delete(rdef, self._state, key)
             users = self._protected_by(rdef, key)
             if users:
                 raise BadRequest(
@@ -239,9 +269,19 @@ class PexipModel:
         return key
 
     def _validated_row(
-        self, rdef: ResourceDef, body: Any, key: Key | None, *, partial: bool
+        self,
+        rdef: ResourceDef,
+        body: Any,
+        key: Key | None,
+        *,
+        partial: bool,
+        extras: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The stored row a write would produce; raises before anything is changed."""
+        """The stored row a write would produce; raises before anything is changed.
+
+        Cleaned values of transient fields go into ``extras``. A private field written as ""
+        on an existing object keeps its stored value (a GET-modify-write round trip).
+        """
         if not isinstance(body, dict):
             raise BadRequest(MALFORMED_BODY)
         current_row = self._state.table(rdef).rows[key] if key is not None else None
@@ -251,7 +291,7 @@ class PexipModel:
         else:
             row = rdef.default_row()
             for name, spec in rdef.stored_fields().items():
-                if spec.readonly and current_row is not None:
+                if (spec.readonly or spec.private) and current_row is not None:
                     row[name] = copy.deepcopy(current_row[name])
         errors: dict[str, list[str]] = {}
         for name, value in body.items():
@@ -267,7 +307,11 @@ class PexipModel:
                 except FieldError as error:
                     errors[name] = error.messages
                     continue
-                if spec.stored:
+                if spec.transient and extras is not None:
+                    extras[name] = cleaned
+                elif spec.private and cleaned == "" and current_row is not None:
+                    continue
+                elif spec.stored:
                     row[name] = cleaned
         if not partial:
             for name, spec in rdef.fields.items():
@@ -318,7 +362,7 @@ class PexipModel:
                 level=level,
                 identifier=identifier,
                 acknowledged=False,
-                time_raised=format_time(self.clock()),
+                time_raised=format_time(self.now()),
             )
             return int(table.add(row))
 
@@ -340,7 +384,84 @@ class PexipModel:
                 del rows[key]
             return len(gone)
 
+    def _sync_certificate_alarms(self) -> None:
+        """Make the stored certificate alarms match the state (raise new, clear resolved).
+
+        The alarm names in ``certificates.ALARM_NAMES`` belong to this derivation: an alarm of
+        one of those names raised by other code is cleared at the next read unless the state
+        calls for it.
+        """
+        wanted = certificates.certificate_alarms(self._state, self.now())
+        keep = set()
+        for alarm in wanted:
+            keep.add(
+                self.raise_alarm(
+                    alarm.name,
+                    details=alarm.details,
+                    instance=alarm.instance,
+                    node=alarm.node,
+                    level=alarm.level,
+                )
+            )
+        rows = self._state.table(ALARM).rows
+        for key in [k for k, r in rows.items() if r["name"] in certificates.ALARM_NAMES]:
+            if key not in keep:
+                del rows[key]
+
+    # -- commands and certificate files --------------------------------------------------
+
+    def command(self, group: str, name: str, body: Any) -> dict[str, Any]:
+        """``POST /api/admin/command/v1/<group>/<name>/``; only
+        ``platform/certificates_import`` is simulated (``NotFound`` for any other)."""
+        with self.lock:
+            if (group, name) != ("platform", certificates.IMPORT):
+                raise NotFound(f"Unknown command: {group}/{name}/")
+            return certificates.import_bundle(self._state, body)
+
+    def export_ca_certificates(self) -> certificates.Download:
+        """Every custom trusted CA certificate as one PEM file (the UI's Export)."""
+        with self.lock:
+            return certificates.export_ca(self._state)
+
+    def download_certificates(self, body: Any) -> certificates.Download:
+        """The UI's TLS certificate download (see ``certificates.download``)."""
+        with self.lock:
+            return certificates.download(self._state, body, self.resolve)
+
     # -- control plane -------------------------------------------------------------------
+
+    def clock_state(self) -> dict[str, Any]:
+        """``{"now": "<time>", "offset_seconds": N}`` of the simulated clock."""
+        with self.lock:
+            return {"now": format_time(self.now()), "offset_seconds": self._state.clock_offset}
+
+    def set_clock(self, body: Any) -> dict[str, Any]:
+        """Move the simulated clock: ``{"advance_days": N}`` (from the simulated now) or
+        ``{"now": "<ISO 8601 time>"}``; ``BadRequest`` for anything else."""
+        usage = 'Send {"advance_days": <number>} or {"now": "<ISO 8601 time>"}.'
+        if not isinstance(body, dict) or len(body) != 1:
+            raise BadRequest(usage)
+        with self.lock:
+            offset = self._state.clock_offset
+            if "advance_days" in body:
+                days = body["advance_days"]
+                if isinstance(days, bool) or not isinstance(days, int | float):
+                    raise BadRequest(usage)
+                offset += days * 86400.0
+            elif isinstance(body.get("now"), str):
+                try:
+                    moment = dt.datetime.fromisoformat(body["now"])
+                except ValueError:
+                    raise BadRequest(usage) from None
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=dt.UTC)
+                offset = (moment - self.clock()).total_seconds()
+            else:
+                raise BadRequest(usage)
+            if not abs(offset) <= MAX_CLOCK_OFFSET:
+                raise BadRequest("The simulated clock stays within 1000 years of real time.")
+            self._state.clock_offset = offset
+            return self.clock_state()
 
     def reset(self) -> None:
         """Back to the factory-fresh state of ``self.seed`` (never raises)."""
@@ -349,8 +470,10 @@ class PexipModel:
             self._state = build_state(self.seed, self._epoch)
 
     def snapshot(self) -> dict[str, Any]:
-        """A JSON snapshot of the whole state (secrets only as their stored hashes)."""
+        """A JSON snapshot of the whole state (secrets only as their stored hashes; private
+        keys in clear: a snapshot is key material) with the certificate alarms up to date."""
         with self.lock:
+            self._sync_certificate_alarms()
             return self._state.to_snapshot()
 
     def restore(self, data: Any) -> None:
@@ -358,6 +481,7 @@ class PexipModel:
         malformed in any way."""
         try:
             state = State.from_snapshot(data)
+            certificates.check_restored(state)
         except ValueError as error:
             raise BadRequest(f"Malformed state snapshot: {error}") from None
         with self.lock:

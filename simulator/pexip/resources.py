@@ -1,14 +1,15 @@
 """The resource definitions: field specs per resource, allowed methods, embedded relations.
 
-Sources: pexip-api.md and pexip-api-reference.md (§2 global, §3 nodes, §4 locations, §6 users,
-§7 DNS/NTP/syslog/licences, §8 alarms). Values are case-sensitive.
+Sources: pexip-api.md and pexip-api-reference.md (§2 global, §3 nodes, §4 locations, §5
+certificates, §6 users, §7 DNS/NTP/syslog/licences, §8 alarms). Values are case-sensitive.
 
 Allowed methods follow the reference's §1.5 table. Deviations and INFERRED choices, in one place:
 - PATCH and DELETE on a list (bulk update / delete-all on the real API) answer 405.
 - ``management_vm``: list GET+POST, detail GET+PATCH+DELETE (the sourced table has no PUT); the
   table's detail POST has no known meaning and answers 405.
-- ``tls_certificate`` relations: there is no tls_certificate resource yet, so only null is
-  accepted (any URI is "Object does not exist"). Likewise ``static_routes`` accepts only [].
+- ``static_routes``: there is no static_route resource yet, so only [] is accepted.
+- Nodes' ``tls_certificate`` takes a ``tls_certificate`` URI (or null); assigning one replaces
+  the node's previous certificate (the certificate resources: ``certificate_resources``).
 - Required fields beyond the documented ones (INFERRED): ``address`` and ``netmask`` of nodes.
 - ``worker_vm.password`` length limit 100 and ``licence.entitlement_id`` limit 100: INFERRED.
 - ``worker_vm.deployment_type`` values other than MANUAL-PROVISION-ONLY and VMWARE: INFERRED.
@@ -17,6 +18,11 @@ Allowed methods follow the reference's §1.5 table. Deviations and INFERRED choi
 
 from __future__ import annotations
 
+from simulator.pexip.certificate_resources import (
+    CA_CERTIFICATE,
+    CERTIFICATE_SIGNING_REQUEST,
+    TLS_CERTIFICATE,
+)
 from simulator.pexip.fields import (
     BooleanField,
     DateTimeField,
@@ -406,6 +412,9 @@ RESOURCES: dict[tuple[str, str], ResourceDef] = {
         NTP_SERVER,
         SYSLOG_SERVER,
         LICENCE,
+        TLS_CERTIFICATE,
+        CERTIFICATE_SIGNING_REQUEST,
+        CA_CERTIFICATE,
         STATUS_MANAGEMENT_VM,
         STATUS_WORKER_VM,
         ALARM,

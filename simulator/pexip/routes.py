@@ -2,13 +2,17 @@
 
 Endpoints: ``<api>/v1/`` (resource index), ``<api>/v1/<resource>/`` (list: GET, POST),
 ``<api>/v1/<resource>/schema/`` (tastypie schema), ``<api>/v1/<resource>/<key>/`` (detail:
-GET, PATCH, PUT, DELETE) for ``<api>`` = ``configuration`` or ``status``.
+GET, PATCH, PUT, DELETE) for ``<api>`` = ``configuration`` or ``status``; and
+``command/v1/<group>/<command>/`` (POST only; only ``platform/certificates_import/`` exists:
+200 with the command API's ``{"status": "success", "message", "result"}``).
 
 Checks run in this order: path (404), method (405), body (400 malformed JSON), then the model
 (404 unknown id, 400 validation). A path without its trailing slash is a 404 (INFERRED: Django
 would redirect a GET to the slashed URL; refusing keeps clients honest about the slash).
 POST answers 201 with an empty body and an absolute ``Location`` (the real ``worker_vm`` POST
-also returns the node's bootstrap configuration; the simulator does not).
+also returns the node's bootstrap configuration; the simulator does not). A PATCH answers 202
+with an empty body; completing a CSR adds a ``Location`` naming the TLS certificate it produced
+(INFERRED).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from simulator.pexip.resourcedef import ResourceDef
 from simulator.pexip.resources import index
 
 MAX_BODY = 8 * 1024 * 1024
+COMMANDS = {("platform", "certificates_import")}
 _API = "<any(configuration, status):api>"
 URLS = Map(
     [
@@ -34,6 +39,7 @@ URLS = Map(
         Rule(f"/api/admin/{_API}/v1/<resource>/", endpoint="list"),
         Rule(f"/api/admin/{_API}/v1/<resource>/schema/", endpoint="schema"),
         Rule(f"/api/admin/{_API}/v1/<resource>/<key>/", endpoint="detail"),
+        Rule("/api/admin/command/v1/<group>/<command>/", endpoint="command"),
     ],
     strict_slashes=False,
     merge_slashes=False,
@@ -92,6 +98,13 @@ class ApiRoutes:
         except HTTPException:
             raise NotFound(f"Not found: {request.path}") from None
         method = request.method
+        if endpoint == "command":
+            if (args["group"], args["command"]) not in COMMANDS:
+                raise NotFound(f"Not found: {request.path}")
+            if method != "POST":
+                raise MethodNotAllowed(method, ["POST"], request.path)
+            body = parse_json_body(request)
+            return json_response(self.model.command(args["group"], args["command"], body))
         if endpoint == "index":
             if method != "GET":
                 raise MethodNotAllowed(method, ["GET"], request.path)
@@ -103,7 +116,7 @@ class ApiRoutes:
             return json_response(rdef.schema())
         if endpoint == "list":
             return self._list(request, rdef, base_url)
-        return self._detail(request, rdef, args["key"])
+        return self._detail(request, rdef, args["key"], base_url)
 
     def _list(self, request: Request, rdef: ResourceDef, base_url: str) -> Response:
         method = request.method
@@ -118,7 +131,7 @@ class ApiRoutes:
         objects = query.apply(parsed, self.model.list_objects(rdef))
         return json_response(query.envelope(request.path, params, parsed, objects))
 
-    def _detail(self, request: Request, rdef: ResourceDef, key: str) -> Response:
+    def _detail(self, request: Request, rdef: ResourceDef, key: str, base_url: str) -> Response:
         method = request.method
         self.model.check_method(rdef, method, detail=True)
         if method == "GET":
@@ -127,5 +140,8 @@ class ApiRoutes:
             self.model.delete(rdef, key)
             return Response(status=204)
         body = parse_json_body(request)
-        self.model.update(rdef, key, body, partial=method == "PATCH")
-        return Response(status=202)
+        produced = self.model.update(rdef, key, body, partial=method == "PATCH")
+        response = Response(status=202)
+        if produced:
+            response.headers["Location"] = base_url.rstrip("/") + produced
+        return response

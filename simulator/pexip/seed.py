@@ -11,7 +11,13 @@ install. Those answers are:
 - one DNS server (``<prefix>53``) and one NTP server (``pool.ntp.org``, no key), used by the
   Management Node and every location;
 - the shipped "Read-only" and "Read-write" roles still holding "May view logs" and "May
-  generate system snapshot" (the guide tells admins to remove them).
+  generate system snapshot" (the guide tells admins to remove them);
+- every node with its own self-signed "temporary" TLS certificate (CN and SAN = the node's
+  FQDN, 4096-bit RSA key, 2048-bit DH parameters, serverAuth + clientAuth; TLS-15) assigned to
+  it, the Management Node's being ``tls_certificate/1/``; no custom trusted CA certificates,
+  no CSRs. Keys come from a per-machine cache (``keycache``: nodes share a pool of four keys);
+  the certificates are built once per process and day (``certificates.temporary_row``), so
+  resets stay fast. Their validity (10 years from the day before) is INFERRED.
 
 Addresses are data only (documentation ranges by default); nothing ever contacts them.
 """
@@ -24,6 +30,7 @@ import string
 import uuid
 from dataclasses import dataclass
 
+from simulator.pexip.certificates import node_fqdn, temporary_row
 from simulator.pexip.fields import format_time
 from simulator.pexip.resourcedef import ResourceDef
 from simulator.pexip.resources import (
@@ -36,6 +43,7 @@ from simulator.pexip.resources import (
     PERMISSION,
     ROLE,
     SYSTEM_LOCATION,
+    TLS_CERTIFICATE,
     WORKER_VM,
 )
 from simulator.pexip.state import State
@@ -136,11 +144,19 @@ def build_state(seed: Seed, now: dt.datetime) -> State:
     dns = add["dns_server"](_row(DNS_SERVER, address=seed.address(53)))
     ntp = add["ntp_server"](_row(NTP_SERVER, address="pool.ntp.org"))
 
+    hostnames = ["pxmgr01", *(f"pxconf{i + 1:02d}" for i in range(seed.conferencing_nodes))]
+    certificates = [
+        state.table(TLS_CERTIFICATE).add(
+            temporary_row(node_fqdn({"hostname": name, "domain": seed.domain}), i, now)
+        )
+        for i, name in enumerate(hostnames)
+    ]
     state.table(MANAGEMENT_VM).add(
         _row(
             MANAGEMENT_VM,
             name="mgr01",
-            hostname="pxmgr01",
+            hostname=hostnames[0],
+            tls_certificate=certificates[0],
             domain=seed.domain,
             address=seed.address(10),
             netmask="255.255.255.0",
@@ -161,7 +177,8 @@ def build_state(seed: Seed, now: dt.datetime) -> State:
             _row(
                 WORKER_VM,
                 name=f"conf{i + 1:02d}",
-                hostname=f"pxconf{i + 1:02d}",
+                hostname=hostnames[i + 1],
+                tls_certificate=certificates[i + 1],
                 domain=seed.domain,
                 address=seed.address(21 + i),
                 netmask="255.255.255.0",

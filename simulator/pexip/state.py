@@ -4,9 +4,15 @@ State is one ``Table`` per stored resource (every configuration resource, and st
 keyed ``"<api>/<name>"``. A row holds the stored values of one object: secrets as their hash,
 relations as keys of the related objects; the key itself is the row's dict key.
 
+The state also holds the simulated clock's offset from real time (``/_sim/clock``), so a
+reset restores real time and a snapshot restores the offset.
+
 ``to_snapshot`` / ``from_snapshot`` convert to and from plain JSON (``GET``/``PUT
 /_sim/state``). ``from_snapshot`` checks everything rendering and later writes rely on (shape,
-field names, value types, relation targets), so a restored state can never cause a 5xx.
+field names, value types, relation targets), so a restored state can never cause a 5xx (the
+model also checks certificate data: ``certificates.check_restored``). A snapshot holds KEY
+MATERIAL: the private keys of TLS certificates and CSRs, unencrypted. It is a control-plane
+thing only, for tests; never hand one out as evidence.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from simulator.pexip.fields import Key, ToManyField, ToOneField
 from simulator.pexip.resourcedef import ResourceDef
 from simulator.pexip.resources import stored_resources
 
-SNAPSHOT_FORMAT = "accord-pexip-simulator/1"
+SNAPSHOT_FORMAT = "accord-pexip-simulator/2"
+MAX_CLOCK_OFFSET = 1000 * 366 * 86400.0
 
 
 def table_key(rdef: ResourceDef) -> str:
@@ -51,9 +58,10 @@ class Table:
 
 @dataclass
 class State:
-    """All stored tables."""
+    """All stored tables, and the simulated clock's offset from real time in seconds."""
 
     tables: dict[str, Table]
+    clock_offset: float = 0.0
 
     @classmethod
     def empty(cls) -> State:
@@ -79,7 +87,11 @@ class State:
                     {rdef.key_field: key, **copy.deepcopy(row)} for key, row in table.rows.items()
                 ],
             }
-        return {"format": SNAPSHOT_FORMAT, "tables": out}
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "clock": {"offset_seconds": self.clock_offset},
+            "tables": out,
+        }
 
     @classmethod
     def from_snapshot(cls, data: Any) -> State:
@@ -90,7 +102,18 @@ class State:
         expected = {table_key(r) for r in stored_resources()}
         if not isinstance(tables, dict) or set(tables) != expected:
             raise ValueError(f"'tables' must have exactly the keys {sorted(expected)}")
+        clock = data.get("clock")
+        offset = clock.get("offset_seconds") if isinstance(clock, dict) else None
+        if (
+            not isinstance(clock, dict)
+            or set(clock) != {"offset_seconds"}
+            or isinstance(offset, bool)
+            or not isinstance(offset, int | float)
+            or not abs(offset) <= MAX_CLOCK_OFFSET
+        ):
+            raise ValueError("'clock' must be {\"offset_seconds\": <number>} within 1000 years")
         state = cls.empty()
+        state.clock_offset = float(offset)
         for rdef in stored_resources():
             name = table_key(rdef)
             state.tables[name] = _load_table(rdef, tables[name], name)

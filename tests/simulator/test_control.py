@@ -43,7 +43,7 @@ def _broken(snapshot, how):
     elif how == "missing table":
         del tables["configuration/dns_server"]
     elif how == "extra table":
-        tables["configuration/tls_certificate"] = {"next_id": 1, "rows": []}
+        tables["configuration/static_route"] = {"next_id": 1, "rows": []}
     elif how == "wrong type":
         tables["configuration/global"]["rows"][0]["management_qos"] = "16"
     elif how == "bool as int":

@@ -19,6 +19,9 @@ CONFIG_RESOURCES = [
     "ntp_server",
     "syslog_server",
     "licence",
+    "tls_certificate",
+    "certificate_signing_request",
+    "ca_certificate",
 ]
 STATUS_RESOURCES = ["management_vm", "worker_vm", "alarm", "licensing"]
 
@@ -173,7 +176,7 @@ def test_relations_embedded_or_uris(api):
     assert mgr["dns_servers"] == [api.ok(CONFIG + "dns_server/1/")]
     assert mgr["ntp_servers"] == [api.ok(CONFIG + "ntp_server/1/")]
     assert mgr["syslog_servers"] == [] and mgr["static_routes"] == []
-    assert mgr["tls_certificate"] is None
+    assert mgr["tls_certificate"] == CONFIG + "tls_certificate/1/"
     location = api.ok(CONFIG + "system_location/2/")
     assert location["dns_servers"][0]["resource_uri"] == CONFIG + "dns_server/1/"
     role = api.ok(CONFIG + "role/2/")

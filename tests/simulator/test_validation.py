@@ -157,7 +157,7 @@ CASES = [
         None,
     ),
     ("PATCH", LOC, {"dns_servers": None}, "dns_servers", NULL),
-    ("PATCH", MGR, {"tls_certificate": CONFIG + "tls_certificate/1/"}, "tls_certificate", None),
+    ("PATCH", MGR, {"tls_certificate": CONFIG + "tls_certificate/99/"}, "tls_certificate", None),
     ("PATCH", MGR, {"static_routes": [CONFIG + "static_route/1/"]}, "static_routes", None),
     (
         "PATCH",
