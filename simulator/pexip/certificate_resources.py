@@ -12,8 +12,8 @@ INFERRED, in one place:
 - ``tls_certificate.nodes`` is read-only (the TF provider treats it so): node assignment is
   made on the node's ``tls_certificate`` field. It lists node FQDNs (hostname.domain).
 - CSR ``subject_name`` is required unless the CSR renews ``tls_certificate`` (enforced by the
-  behaviour; the schema marks it not blank). ``dn`` and the write-only CSR fields are not
-  stored: they shape the generated ``csr`` and are read back as their defaults.
+  behaviour, so the schema cannot mark it required). ``dn`` and the write-only CSR fields are not
+  stored: they shape the generated ``csr`` and read back empty ("" or false).
 - Length limits: ``dn`` 250 (schema; TF says 500), ``additional_subject_alt_names`` 500,
   ``private_key`` 12288; ``certificate`` and ``parameters`` unlimited (within the body limit).
 """

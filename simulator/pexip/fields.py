@@ -87,8 +87,9 @@ class Field:
     ``private``: stored as given (the simulator needs it, e.g. a private key) but never
     returned (read as ""); writing "" to an existing object keeps the stored value.
     ``transient``: accepted and validated, handed to the resource's behaviour, never stored,
-    read as its default (e.g. a passphrase). ``computed``: read-only, not stored, filled in at
-    read time by the resource's behaviour (e.g. a certificate's ``nodes``).
+    read as "" (a non-string one as its default; e.g. a passphrase, a CSR's key type).
+    ``computed``: read-only, not stored, filled in at read time by the resource's behaviour
+    (e.g. a certificate's ``nodes``).
     ``filtering``: whether ``?field=`` filters may use it (secret fields never).
     """
 

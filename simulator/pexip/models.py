@@ -150,6 +150,8 @@ class PexipModel:
                 out[name] = key
             elif name == "resource_uri":
                 out[name] = rdef.uri(key)
+            elif spec.transient and isinstance(spec.default, str):
+                out[name] = ""  # never echo a write-only input, nor pretend a default was used
             elif not spec.stored:
                 out[name] = spec.initial()
             elif spec.write_only or spec.private:

@@ -13,8 +13,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from werkzeug.test import Client
 
+from simulator.pexip import keycache
 from simulator.pexip.fields import (
     BooleanField,
     Field,
@@ -25,6 +27,7 @@ from simulator.pexip.fields import (
     ToOneField,
 )
 from simulator.pexip.resources import RESOURCES
+from tests.simulator.certs import CA
 from tests.simulator.conftest import PASSWORD, USERNAME
 
 OK_STATUSES = {200, 201, 202, 204, 400, 404, 405}
@@ -51,6 +54,37 @@ WEIRD_STRINGS = [
     "OFF",
     "LDAP",
 ]
+
+_CA = CA(intermediate=True)
+_LEAF = _CA.leaf("fuzz.example.com")
+# Certificate-shaped values: good ones, mismatched ones, a chain, a lone key, junk PEM.
+PEM_VALUES = [
+    _LEAF.pem,
+    _LEAF.key_pem,
+    _LEAF.pem + _CA.intermediate.pem + _CA.root.pem,
+    _CA.root.pem,
+    _CA.intermediate.pem + _LEAF.key_pem + _LEAF.pem,
+    _CA.leaf("other.example.com").key_pem,
+    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    "-----BEGIN DH PARAMETERS-----\nMAYCAQICAQI=\n-----END DH PARAMETERS-----\n",
+    "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n",
+]
+PEM_FIELDS = {"certificate", "private_key", "parameters", "bundle", "csr"}
+_OTHER = _CA.leaf("fuzz.example.com", days=20)  # same subject, soon expiring
+GOOD_BODIES = {
+    "tls_certificate": [
+        {"certificate": _LEAF.pem + _CA.intermediate.pem, "private_key": _LEAF.key_pem},
+        {"certificate": _OTHER.pem, "private_key": _OTHER.key_pem},
+    ],
+    "ca_certificate": [{"certificate": _CA.root.pem}, {"certificate": _CA.intermediate.pem}],
+    "certificate_signing_request": [
+        {"subject_name": "csr.example.com", "private_key_type": "ECDSAP256"},
+        {"subject_name": "csr.example.com", "dn": "O=X,C=NO", "ad_compatible": True},
+        {"tls_certificate": "/api/admin/configuration/v1/tls_certificate/5/"},
+        {"certificate": _LEAF.pem},
+    ],
+}
+COMMAND = "/api/admin/command/v1/platform/certificates_import/"
 
 QUERY_VALUES = [s for s in WEIRD_STRINGS if s != "\ud800"] + ["5", "-5", "conf01", "-name"]
 
@@ -109,12 +143,17 @@ def plausible(rng: random.Random, spec: Field) -> Any:
 def body(rng: random.Random, rdef: Any) -> Any:
     if rng.random() < 0.05:
         return junk(rng)
+    if rdef.name in GOOD_BODIES and rdef.api == "configuration" and rng.random() < 0.4:
+        return rng.choice(GOOD_BODIES[rdef.name])
     fields = list(rdef.fields.items())
     out: dict[str, Any] = {}
     if rng.random() < 0.5:  # a create-shaped body: every required field
         out = {n: plausible(rng, f) for n, f in fields if f.required}
     for name, spec in rng.sample(fields, rng.randrange(1, min(len(fields), 4) + 1)):
         out[name] = plausible(rng, spec) if rng.random() < 0.85 else junk(rng)
+    for name in sorted(PEM_FIELDS & set(out)):
+        if rng.random() < 0.7:
+            out[name] = rng.choice(PEM_VALUES)
     if rng.random() < 0.05:
         out[rng.choice(["bogus", "", "名前", "id__in"])] = junk(rng)
     return out
@@ -145,6 +184,12 @@ def requests_for(seed: int, count: int) -> list[tuple[str, str, str, bytes | Non
     rng = random.Random(seed)
     out = []
     for _ in range(count):
+        if rng.random() < 0.03:  # the certificates_import command
+            bundle = "".join(rng.sample(PEM_VALUES, rng.randrange(0, 4)))
+            data = {"bundle": bundle} if rng.random() < 0.8 else junk(rng)
+            method = rng.choice(["POST", "POST", "GET", "PUT"])
+            out.append((method, COMMAND, "", json.dumps(data).encode()))
+            continue
         rdef = rng.choice(RDEFS)
         method, url_path = target(rng, rdef)
         data = None
@@ -163,6 +208,17 @@ def check_everything_still_reads(get: Any) -> None:
             status, detail = get(obj["resource_uri"])
             assert status == 200 and detail == obj
         assert get(rdef.schema_uri)[0] == 200
+
+
+@pytest.fixture(autouse=True)
+def fast_csr_keys(sim, monkeypatch):
+    """CSR keys from a fixed pool: thousands of requests must not each generate RSA keys."""
+    pool = {
+        "RSA2048": rsa.generate_private_key(65537, 2048),
+        "RSA4096": keycache.shipped_key(0),
+        "ECDSAP256": ec.generate_private_key(ec.SECP256R1()),
+    }
+    monkeypatch.setattr(sim.model, "make_key", pool.__getitem__)
 
 
 def test_fuzz_over_https_never_5xx(api):
