@@ -1,11 +1,15 @@
 """A simulated Pexip Infinity Management Node: the management API over HTTPS on loopback.
 
-Module layout: ``fields`` (field specs and validation); ``resourcedef``, ``resources`` and
-``status_resources`` (the resource definitions); ``state`` (stored state and snapshots);
-``seed`` (factory-fresh state); ``rules`` (cross-field rules); ``status`` (derived status
-resources); ``models`` (all behaviour); ``query`` (list queries); ``routes`` (``/api/``
-routing); ``control`` (``/_sim/``); ``tls`` (listener certificates); ``server`` (the
-simulator object).
+Module layout: ``fields`` (field specs and validation); ``resourcedef``, ``resources``,
+``certificate_resources`` and ``status_resources`` (the resource definitions); ``state``
+(stored state and snapshots); ``seed`` (factory-fresh state); ``rules`` (cross-field rules);
+``status`` (derived status resources); ``models`` (all behaviour); ``certificates`` (the
+certificate resources' behaviour, import, download, certificate alarms) over ``certdata``
+(parsing and making certificate data, independent of Accord's own ``accord/pki`` on purpose)
+and ``keycache`` (the per-machine cache of slow RSA-4096 keys and DH-2048 parameters);
+``query`` (list queries); ``routes`` (``/api/``, including the ``certificates_import``
+command); ``control`` (``/_sim/``: reset, state, request log, clock, the UI's certificate
+download and export); ``tls`` (listener certificates); ``server`` (the simulator object).
 """
 
 from simulator.pexip.models import PexipModel

@@ -180,11 +180,19 @@ def display_name(name: x509.Name) -> str:
 
 @functools.lru_cache(maxsize=2048)
 def load_certificate(text: str) -> x509.Certificate:
-    """One PEM certificate block (cached: the state keeps PEM text and re-reads it often)."""
+    """One PEM certificate block (cached: the state keeps PEM text and re-reads it often).
+
+    A certificate that cannot be fully described (odd extensions, names or key algorithms
+    ``cryptography`` cannot read) is refused here, so nothing later can fail on it.
+    """
     try:
-        return x509.load_pem_x509_certificate(text.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
+        cert = x509.load_pem_x509_certificate(text.encode("ascii"))
+        describe(cert)
+        san_values(cert)
+        to_pem(cert)
+    except (ValueError, TypeError, UnsupportedAlgorithm, UnicodeError, IndexError):
         raise CertError(NOT_PEM_CERTIFICATE) from None
+    return cert
 
 
 def to_pem(cert: x509.Certificate) -> str:
@@ -501,7 +509,10 @@ def _openssl_time(moment: dt.datetime) -> str:
 
 def certificate_text(cert: x509.Certificate) -> str:
     """An OpenSSL-style (``openssl x509 -text``) summary of ``cert`` (not byte-exact)."""
-    key = cert.public_key()
+    try:
+        key: object = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        key = None
     if isinstance(key, rsa.RSAPublicKey):
         algorithm, size = "rsaEncryption", f"({key.key_size} bit)"
     elif isinstance(key, ec.EllipticCurvePublicKey):

@@ -3,6 +3,8 @@
 - ``POST /_sim/reset``: back to the factory-fresh seed and clear the request log → 204.
 - ``GET /_sim/state``: JSON snapshot of the whole state; ``PUT /_sim/state`` restores one
   → 204 (400 ``{"error": ...}`` and no change if malformed). Restoring keeps the request log.
+  A snapshot holds key material (TLS certificate and CSR private keys, unencrypted) and the
+  clock offset: it is for tests, never evidence.
 - ``GET /_sim/requests``: ``{"total", "writes", "requests": [{"method", "path", "query",
   "status"}]}`` for every ``/api/`` request since the last reset or clear (no bodies, no
   headers); ``DELETE /_sim/requests`` clears it → 204.

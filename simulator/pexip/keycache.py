@@ -7,7 +7,8 @@ small pool of RSA-4096 keys and one set of DH-2048 parameters are generated on f
 kept OUTSIDE the repository, in ``$ACCORD_SIM_CACHE`` if set, else
 ``${XDG_CACHE_HOME:-~/.cache}/accord/simulator/`` (directory 0700, files 0600), written
 atomically under an exclusive file lock so concurrent first uses (two test processes) generate
-once. Per-node certificates are then signed from these keys at seed time, which is fast.
+once. If that directory cannot be written, ``$TMPDIR/accord-simulator-cache-<uid>/`` is used.
+Per-node certificates are then signed from these keys at seed time, which is fast.
 
 DH parameters come from ``openssl dhparam -2 2048`` (the guide's own command), or from
 ``cryptography`` when the ``openssl`` CLI is missing. Keys come from ``cryptography``.
@@ -23,7 +24,6 @@ import subprocess
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -97,37 +97,58 @@ def _valid_dh(data: bytes) -> bool:
         return False
 
 
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
 def _ensure(directory: Path) -> dict[str, bytes]:
+    """Read the cache, generating (under the lock) whatever is missing or corrupt. The DH
+    parameters (an ``openssl`` child process) are made while the RSA keys are."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(directory, 0o700)
-    wanted: dict[str, tuple[Callable[[], bytes], Callable[[bytes], bool]]] = {
-        f"rsa{RSA_BITS}-{i}.pem": (_rsa_key, _valid_key) for i in range(POOL_SIZE)
-    }
-    wanted[f"dh{DH_BITS}.pem"] = (_dh_params, _valid_dh)
+    dh_name = f"dh{DH_BITS}.pem"
+    keys = [f"rsa{RSA_BITS}-{i}.pem" for i in range(POOL_SIZE)]
     out: dict[str, bytes] = {}
     lock_fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     with os.fdopen(lock_fd, "r+") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
-            for name, (make, valid) in wanted.items():
-                path = directory / name
-                try:
-                    data = path.read_bytes()
-                except OSError:
-                    data = b""
-                if not valid(data):
-                    data = make()
-                    _write_private(path, data)
-                out[name] = data
+            made: list[bytes] = []
+            dh_thread = None
+            out[dh_name] = _read(directory / dh_name)
+            if not _valid_dh(out[dh_name]):
+                dh_thread = threading.Thread(target=lambda: made.append(_dh_params()))
+                dh_thread.start()
+            for name in keys:
+                out[name] = _read(directory / name)
+                if not _valid_key(out[name]):
+                    out[name] = _rsa_key()
+                    _write_private(directory / name, out[name])
+            if dh_thread is not None:
+                dh_thread.join()
+                if not made:
+                    raise OSError("could not generate DH parameters")
+                out[dh_name] = made[0]
+                _write_private(directory / dh_name, out[dh_name])
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
     return out
 
 
+def _fallback_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"accord-simulator-cache-{os.getuid()}"
+
+
 def _material() -> dict[str, object]:
     with _lock:
         if not _loaded:
-            files = _ensure(cache_dir())
+            try:
+                files = _ensure(cache_dir())
+            except OSError:  # an unwritable home: a private directory under the temp dir
+                files = _ensure(_fallback_dir())
             keys = [
                 certdata.load_stored_key(files[f"rsa{RSA_BITS}-{i}.pem"].decode("ascii"))
                 for i in range(POOL_SIZE)

@@ -3,7 +3,8 @@
 ``status/v1/management_vm`` and ``status/v1/worker_vm`` have one object per configured node,
 with the same id as the node's configuration object (``configuration_id`` too).
 ``status/v1/licensing`` is one object (id 1) whose totals come from the installed licences.
-(Alarms are stored state, not derived: see ``PexipModel.raise_alarm``.)
+(Alarms are stored state, not derived here: see ``PexipModel.raise_alarm``; the certificate
+alarms are kept in step with the state by the model at every read, see ``certificates``.)
 
 INFERRED: every node is always ``SYNCED`` and ``DEPLOYED``, runs ``VERSION``, and reports
 ``last_updated`` = when the state was last seeded or restored (stable between reads); every

@@ -238,3 +238,35 @@ def test_download_several_and_refusals(api):
         assert api.post(DOWNLOAD, json=body).status_code == 400, body
     assert api.post(DOWNLOAD, data=b"{bad").status_code == 400
     assert api.get(DOWNLOAD).status_code == 405
+
+
+def test_other_key_algorithms(api, tmp_path):
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ed25519",
+        "-nodes",
+        "-keyout",
+        "k.pem",
+        "-out",
+        "c.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=Ed CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        cwd=tmp_path,
+    )
+    cert, key = (tmp_path / "c.pem").read_text(), (tmp_path / "k.pem").read_text()
+    trusted = api.post(CA_LIST, json={"certificate": cert})
+    assert trusted.status_code == 201
+    assert api.objects("ca_certificate")[0]["subject_name"] == "Ed CA"
+    refused = api.post(TLS, json={"certificate": cert, "private_key": key})
+    assert "RSA and ECDSA" in refused.json()["tls_certificate"]["private_key"][0]
+    bundle = api.post(IMPORT, json={"bundle": cert + key})
+    assert (
+        bundle.status_code == 400
+        and "RSA and ECDSA" in bundle.json()["certificates_import"]["bundle"][0]
+    )
