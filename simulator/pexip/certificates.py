@@ -41,7 +41,8 @@ Behaviour (guide wording where it has one):
   the certificate's); a key may not be uploaded for it (INFERRED).
 - CSRs cannot be modified (400 for any field but ``certificate``). PATCH with ``certificate``
   completes: the key must match (guide text, on ``certificate``); the certificate is linked with
-  the CSR's key; an existing certificate with the same subject and key is REPLACED in place
+  the CSR's key; an existing certificate with the same subject name (``subject_name``, the
+  Common Name: the guide's "same subject name and private key") and key is REPLACED in place
   (keeping its node assignments, CSR-09), else the same-subject rule applies; the CSR is
   deleted. The PATCH answers 202 with a ``Location`` of the TLS certificate (INFERRED).
 - Import (``command/v1/platform/certificates_import/``): CA certificates (basicConstraints CA)
@@ -455,7 +456,7 @@ def _complete_csr(
     candidates = [
         k
         for k, r in table.rows.items()
-        if r["raw_subject"] == contents["raw_subject"] and certdata.same_key(_leaf(r), leaf)
+        if r["subject_name"] == contents["subject_name"] and certdata.same_key(_leaf(r), leaf)
     ]
     if row["tls_certificate"] in candidates:
         candidates.insert(0, row["tls_certificate"])

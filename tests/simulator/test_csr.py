@@ -270,3 +270,22 @@ def test_no_renewal_csr_when_the_subject_cannot_be_reused(api):
     refused = api.post(CSR, json={"tls_certificate": path_of(api, response)})
     assert refused.json() == {"certificate_signing_request": {"tls_certificate": [NO_AUTO]}}
     assert certdata.KEY_MISMATCH == MISMATCH
+
+
+def test_renewal_with_new_subject_fields_still_replaces_the_certificate(api):
+    ca = CA()
+    current = ca.leaf("dn.example.com")
+    response = api.post(TLS, json={"certificate": current.pem, "private_key": current.key_pem})
+    tls_path = path_of(api, response)
+    api.patch(CONFIG + "management_vm/1/", json={"tls_certificate": tls_path})
+    obj, csr = make(api, tls_certificate=tls_path, dn="O=New Org,C=SE")
+    assert {a.oid: a.value for a in csr.subject} == {
+        NameOID.COMMON_NAME: "dn.example.com",
+        NameOID.ORGANIZATION_NAME: "New Org",
+        NameOID.COUNTRY_NAME: "SE",
+    }
+    done = api.patch(obj["resource_uri"], json={"certificate": pem(ca.sign_csr(obj["csr"]))})
+    assert path_of(api, done) == tls_path
+    after = api.ok(tls_path)
+    assert after["raw_subject"] == "CN=dn.example.com,O=New Org,C=SE"
+    assert after["nodes"] == ["pxmgr01.pexip.example.com"]
