@@ -61,7 +61,8 @@ class SimProcess:
             if pattern.search(line):
                 return line
 
-    def start(self, timeout: float = 30.0) -> SimProcess:
+    def start(self, timeout: float = 180.0) -> SimProcess:
+        """Start and wait until ready (the first start on a machine builds the key cache)."""
         self._proc = subprocess.Popen(
             self._args, stdout=subprocess.PIPE, stderr=None, text=True, bufsize=1
         )
