@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from accord.site import Secret
+from accord.site import Secret, Site
 
 
 class SimControl:
@@ -23,6 +23,14 @@ class SimControl:
         self._session.auth = (username, password.reveal())
         # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
+
+    @classmethod
+    def for_site(cls, site: Site, deployment: str) -> SimControl:
+        """The control plane of the simulator a site file names as ``deployment``."""
+        system = getattr(site.systems.pexip, deployment)
+        return cls(
+            system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self._session.request(

@@ -16,7 +16,7 @@ from pathlib import Path
 from accord.deployer import deploy
 from accord.harness import SimProcess
 from accord.simcontrol import SimControl
-from accord.site import Site, SiteError, load_site
+from accord.site import SiteError, load_site
 from accord.systems import DEPLOYMENTS, Systems
 
 
@@ -60,20 +60,13 @@ class SimTarget(Target):
         site = load_site(self._process.site_file)
         deploy(site, out=lambda _line: None)
         self._controls = [
-            self._control(site, d)
+            SimControl.for_site(site, d)
             for d in DEPLOYMENTS
             if getattr(site.systems.pexip, d) is not None
         ]
         for control in self._controls:
             control.clear_requests()
         return Systems(site, self.name)
-
-    @staticmethod
-    def _control(site: Site, deployment: str) -> SimControl:
-        system = getattr(site.systems.pexip, deployment)
-        return SimControl(
-            system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
-        )
 
     def finish(self) -> list[str]:
         problems = []

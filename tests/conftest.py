@@ -47,13 +47,6 @@ class Lab:
             control.reset()
 
 
-def _control(site: Site, deployment: str) -> SimControl:
-    system = getattr(site.systems.pexip, deployment)
-    return SimControl(
-        system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
-    )
-
-
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     directory = tmp_path_factory.mktemp("lab")
@@ -64,7 +57,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             process.site_file,
             site,
             {d: pexip_client(site, d, read_only=False) for d in deployments},
-            {d: _control(site, d) for d in deployments},
+            {d: SimControl.for_site(site, d) for d in deployments},
         )
         yield found
         found.assert_no_server_errors()
