@@ -11,15 +11,23 @@ from urllib.parse import urljoin
 
 import requests
 
+from accord.http import session
 from accord.site import Secret, Site
 
 
 class SimControl:
     """Control one simulated Management Node through ``/_sim/``."""
 
-    def __init__(self, url: str, username: str, password: Secret, ca_bundle: Path | None) -> None:
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: Secret,
+        ca_bundle: Path | None,
+        server_name: str | None = None,
+    ) -> None:
         self.base = url.rstrip("/") + "/_sim/"
-        self._session = requests.Session()
+        self._session = session(server_name)
         self._session.auth = (username, password.reveal())
         # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
@@ -29,7 +37,11 @@ class SimControl:
         """The control plane of the simulator a site file names as ``deployment``."""
         system = getattr(site.systems.pexip, deployment)
         return cls(
-            system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
+            system.url,
+            system.username,
+            site.resolve(system.password),
+            site.file(system.ca_bundle),
+            system.tls_server_name,
         )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:

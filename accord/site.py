@@ -92,18 +92,56 @@ class CredentialRef(_Model):
         return self
 
 
+def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a network (address/prefix length)") from exc
+
+
 class PexipSystem(_Model):
-    """A Management Node to reach (primary deployment or contingency deployment)."""
+    """A Management Node to reach (primary deployment, contingency deployment, or scratch).
+
+    ``tls_server_name`` is the name its HTTPS certificate must be valid for when ``url`` names it
+    by address (the guide's certificates carry FQDNs). ``address_map`` and ``port_map`` say how
+    this machine reaches the nodes' addresses and ports when they are translated (a tunnel, a
+    NAT, the simulator's loopback addresses): ``{"192.0.2.0/24" = "127.1.2.0/24"}`` maps each
+    address of the first network to the same host of the second; ``{"443" = 8443}`` maps a port.
+    """
 
     url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")]
     ca_bundle: str | None = None
+    tls_server_name: Annotated[str, Field(min_length=1, max_length=253)] | None = None
     username: Annotated[str, Field(min_length=1)] = "admin"
     password: CredentialRef
+    address_map: dict[str, str] = {}
+    port_map: dict[str, Annotated[int, Field(ge=1, le=65535)]] = {}
+
+    @field_validator("address_map")
+    @classmethod
+    def _networks(cls, value: dict[str, str]) -> dict[str, str]:
+        for source, destination in value.items():
+            a, b = _network(source), _network(destination)
+            if a.version != b.version or a.prefixlen != b.prefixlen:
+                raise ValueError(f"{source} and {destination} must be the same size of network")
+        return value
+
+    @field_validator("port_map")
+    @classmethod
+    def _ports(cls, value: dict[str, int]) -> dict[str, int]:
+        for port in value:
+            if not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ValueError(f"{port!r} is not a port number")
+        return value
 
 
 class PexipSystems(_Model):
+    """``scratch`` is a Management Node where Accord may perform the guides' actions (upload,
+    CSR, import...) to prove how the product behaves; it is never one of the verified ones."""
+
     primary: PexipSystem
     contingency: PexipSystem | None = None
+    scratch: PexipSystem | None = None
 
 
 class Systems(_Model):
@@ -242,6 +280,31 @@ class Ipv6(_Model):
     nodes: dict[str, Ipv6Node] = {}
 
 
+Fqdn = Annotated[
+    str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+]
+
+
+class Certificates(_Model):
+    """Section "TLS certificates" and the PKI bootstrap the deployer performs.
+
+    ``trusted_ca_bundle``: PEM of the site CA's certificates (intermediates and root) that the
+    platform's trusted CA list must hold; the deployer uploads them. ``sip_tls_fqdns``: a
+    Conferencing Node's SIP TLS FQDN by node name (default: the node's own FQDN). How CSRs get
+    signed: ``lab_ca`` names a folder with a lab CA (``accord sim`` writes one) that signs them
+    at once; otherwise ``exchange_dir`` is a folder where the deployer writes each node's
+    ``<fqdn>.csr`` and later imports ``<fqdn>.pem`` (the certificate and its chain) from the CA.
+    ``renew_within_days``: the deployer replaces a certificate that expires within this many days.
+    """
+
+    trusted_ca_bundle: str | None = None
+    key_type: Literal["RSA2048", "RSA4096", "ECDSAP256"] = "RSA2048"
+    sip_tls_fqdns: dict[str, Fqdn] = {}
+    lab_ca: str | None = None
+    exchange_dir: str | None = None
+    renew_within_days: Annotated[int, Field(ge=31, le=365)] = 60
+
+
 class Pexip(_Model):
     global_: Annotated[GlobalSettings, Field(alias="global")]
     network: NetworkServices
@@ -249,6 +312,7 @@ class Pexip(_Model):
     ldap: Ldap
     locations: Locations = Locations()
     ipv6: Ipv6 = Ipv6()
+    certificates: Certificates = Certificates()
 
 
 class SiteInfo(_Model):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from accord.network import AddressMap
 from accord.pexip.client import PexipClient
 from accord.site import Site
 
@@ -20,6 +22,7 @@ def pexip_client(site: Site, deployment: str, *, read_only: bool = True) -> Pexi
         system.username,
         site.resolve(system.password),
         ca_bundle=site.file(system.ca_bundle),
+        server_name=system.tls_server_name,
         read_only=read_only,
     )
 
@@ -30,6 +33,7 @@ class Systems:
 
     site: Site
     target: str
+    reset_scratch: Callable[[], None] | None = None
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
 
     def pexip(self, deployment: str = "primary") -> PexipClient:
@@ -40,6 +44,24 @@ class Systems:
 
     def has(self, deployment: str) -> bool:
         return getattr(self.site.systems.pexip, deployment) is not None
+
+    def addresses(self, deployment: str = "primary") -> AddressMap:
+        """Where this machine reaches the nodes of a deployment (the site's address map)."""
+        system = getattr(self.site.systems.pexip, deployment)
+        return AddressMap(system.address_map, system.port_map)
+
+    def prepare_scratch(self) -> None:
+        """Before a scenario of actions: on `sim` the scratch node goes back to factory-fresh;
+        on live nothing happens (those scenarios remove what they made)."""
+        if self.reset_scratch is not None:
+            self.reset_scratch()
+
+    def scratch(self) -> PexipClient:
+        """A WRITABLE client of the site's scratch Management Node: the one system where the
+        guides' actions are performed. `LookupError` when the site names none."""
+        if "scratch" not in self._pexip:
+            self._pexip["scratch"] = pexip_client(self.site, "scratch", read_only=False)
+        return self._pexip["scratch"]
 
     def close(self) -> None:
         for client in self._pexip.values():

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from accord.http import session
 from accord.site import Secret
 
 API = "/api/admin/"
@@ -84,13 +85,14 @@ class PexipClient:
         password: Secret,
         *,
         ca_bundle: Path | None = None,
+        server_name: str | None = None,
         read_only: bool = True,
         timeout: float = 15.0,
     ) -> None:
         self.base = url.rstrip("/") + "/"
         self.read_only = read_only
         self.timeout = timeout
-        self._session = requests.Session()
+        self._session = session(server_name)
         self._session.auth = (username, password.reveal())
         # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
@@ -165,3 +167,22 @@ class PexipClient:
 
     def delete(self, resource_uri: str) -> None:
         self._request("DELETE", resource_uri)
+
+    def command(self, group: str, name: str, fields: Mapping[str, Any]) -> Any:
+        """POST a command (``command/v1/<group>/<name>/``); returns its JSON answer."""
+        body = {key: _plain(value) for key, value in fields.items()}
+        response = self._request("POST", f"{API}command/v1/{group}/{name}/", json=body)
+        return response.json() if response.content else None
+
+    def fetch_file(
+        self, method: str, path: str, fields: Mapping[str, Any] | None = None
+    ) -> tuple[str, bytes]:
+        """A file the server hands out (``Content-Disposition``): its name and bytes.
+
+        Any method but GET is a write as far as a read-only client is concerned.
+        """
+        body = None if fields is None else {key: _plain(v) for key, v in fields.items()}
+        response = self._request(method, path, json=body)
+        disposition = response.headers.get("Content-Disposition", "")
+        name = disposition.partition("filename=")[2].strip().strip('"')
+        return name, response.content
