@@ -61,6 +61,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -514,28 +515,39 @@ def render(rdef: ResourceDef, state: State, key: Key, out: dict[str, Any]) -> No
 
 
 def temporary_row(common_name: str, index: int, now: dt.datetime) -> dict[str, Any]:
-    """The stored row of a shipped self-signed certificate (cached per process: fast resets)."""
+    """The stored row of a shipped self-signed certificate.
+
+    Built once per process and name (fast resets; a trust anchor that stays valid across
+    resets and clock moves, e.g. the simulator's ``ca_file``), valid from the day before the
+    first build of any of them (``now``'s date then).
+    """
     return dict(_temporary_row(common_name, index, now.date()))
 
 
-_temporary_cache: dict[tuple[str, int, dt.date], dict[str, Any]] = {}
+_temporary_cache: dict[tuple[str, int], dict[str, Any]] = {}
+_temporary_days: list[dt.date] = []  # the day of the first build
+_temporary_lock = threading.Lock()
 
 
 def _temporary_row(common_name: str, index: int, day: dt.date) -> dict[str, Any]:
-    cache_key = (common_name, index, day)
-    if cache_key not in _temporary_cache:
-        key = keycache.shipped_key(index)
-        start = dt.datetime.combine(day, dt.time(), dt.UTC) - dt.timedelta(days=1)
-        cert = certdata.self_signed_certificate(key, common_name, start, TEMPORARY_DAYS)
-        row = TLS_CERTIFICATE.default_row()
-        row.update(
-            certificate=certdata.to_pem(cert),
-            private_key=certdata.key_pem(key),
-            parameters=keycache.shipped_dh_parameters(),
-            **_metadata(cert, with_sans=True),
-        )
-        _temporary_cache[cache_key] = row
-    return _temporary_cache[cache_key]
+    cache_key = (common_name, index)
+    with _temporary_lock:
+        if cache_key not in _temporary_cache:
+            if not _temporary_days:
+                _temporary_days.append(day)
+            key = keycache.shipped_key(index)
+            first = _temporary_days[0]
+            start = dt.datetime.combine(first, dt.time(), dt.UTC) - dt.timedelta(days=1)
+            cert = certdata.self_signed_certificate(key, common_name, start, TEMPORARY_DAYS)
+            row = TLS_CERTIFICATE.default_row()
+            row.update(
+                certificate=certdata.to_pem(cert),
+                private_key=certdata.key_pem(key),
+                parameters=keycache.shipped_dh_parameters(),
+                **_metadata(cert, with_sans=True),
+            )
+            _temporary_cache[cache_key] = row
+        return _temporary_cache[cache_key]
 
 
 # -- import ------------------------------------------------------------------------------

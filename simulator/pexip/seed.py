@@ -16,8 +16,9 @@ install. Those answers are:
   FQDN, 4096-bit RSA key, 2048-bit DH parameters, serverAuth + clientAuth; TLS-15) assigned to
   it, the Management Node's being ``tls_certificate/1/``; no custom trusted CA certificates,
   no CSRs. Keys come from a per-machine cache (``keycache``: nodes share a pool of four keys);
-  the certificates are built once per process and day (``certificates.temporary_row``), so
-  resets stay fast. Their validity (10 years from the day before) is INFERRED.
+  the certificates are built once per process (``certificates.temporary_row``), so resets
+  stay fast and a client's trust in them survives resets and clock moves. Their validity (10
+  years from the day before the first build) is INFERRED.
 
 Addresses are data only (documentation ranges by default); nothing ever contacts them.
 """
