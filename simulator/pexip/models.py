@@ -25,7 +25,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from simulator.pexip import certdata, certificates, rules
 from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
@@ -49,6 +49,7 @@ from simulator.pexip.status_resources import ALARM
 _URI = re.compile(rf"{API_PREFIX}configuration/v1/([a-z0-9_]+)/([^/]+)/")
 MALFORMED_BODY = "Malformed JSON in request body: expected a JSON object"
 Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
 
 
 def _utcnow() -> dt.datetime:
@@ -78,6 +79,14 @@ class PexipModel:
             return self.clock() + dt.timedelta(seconds=self._state.clock_offset)
 
     # -- lookups -------------------------------------------------------------------------
+
+    def read_state(self, reader: Callable[[State], T]) -> T:
+        """``reader(state)`` under the lock, for in-process observers (the node listeners).
+
+        The reader must neither change the state nor keep references into it.
+        """
+        with self.lock:
+            return reader(self._state)
 
     def resource(self, api: str, name: str) -> ResourceDef:
         """The resource ``name`` of ``api`` ("configuration" or "status").
