@@ -109,3 +109,8 @@ def test_a_closed_port_is_an_observed_error_not_an_exception(listener):
     assert shake.chain == () and "Error" in (shake.error or "")
     with pytest.raises(AssertionError, match="no certificate was served"):
         _ = shake.leaf
+
+
+def test_verify_can_leave_the_name_to_another_check(listener):
+    endpoint = AddressMap(port_map={"443": listener.port}).endpoint("127.0.0.1", 443)
+    assert tls.verify(endpoint, "elsewhere.accord.test", listener.root_file, check_name=False).ok

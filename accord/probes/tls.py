@@ -78,12 +78,13 @@ class Handshake:
         }
 
 
-def _client_context(trust: Path | None = None) -> ssl.SSLContext:
+def _client_context(trust: Path | None = None, check_name: bool = True) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if trust is None:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     else:
+        context.check_hostname = check_name
         context.load_verify_locations(cafile=str(trust))
     return context
 
@@ -131,16 +132,21 @@ class Verification:
 
 
 def verify(
-    endpoint: Endpoint, server_name: str, trust: Path, timeout: float = TIMEOUT
+    endpoint: Endpoint,
+    server_name: str,
+    trust: Path,
+    timeout: float = TIMEOUT,
+    *,
+    check_name: bool = True,
 ) -> Verification:
     """Handshake as a strict client would: the served chain must lead to a certificate in
-    ``trust`` (a PEM file of roots only, so intermediates must be served) and be valid for
-    ``server_name``."""
+    ``trust`` (a PEM file of roots only, so intermediates must be served) and, unless
+    ``check_name`` is false, be valid for ``server_name`` (always sent as SNI)."""
     anchors = [describe(c)["subject"] for c in x509.load_pem_x509_certificates(trust.read_bytes())]
     try:
         with (
             socket.create_connection((endpoint.host, endpoint.connect_port), timeout) as raw,
-            _client_context(trust).wrap_socket(raw, server_hostname=server_name),
+            _client_context(trust, check_name).wrap_socket(raw, server_hostname=server_name),
         ):
             return Verification(endpoint, server_name, anchors)
     except (OSError, ssl.SSLError, ssl.CertificateError) as exc:
