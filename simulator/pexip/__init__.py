@@ -9,7 +9,11 @@ certificate resources' behaviour, import, download, certificate alarms) over ``c
 and ``keycache`` (the per-machine cache of slow RSA-4096 keys and DH-2048 parameters);
 ``query`` (list queries); ``routes`` (``/api/``, including the ``certificates_import``
 command); ``control`` (``/_sim/``: reset, state, request log, clock, the UI's certificate
-download and export); ``tls`` (listener certificates); ``server`` (the simulator object).
+download and export); ``tls`` (the API's per-start certificate when there are no node
+listeners); ``web`` (HTTPS serving, HSTS); ``listeners`` (``node_listeners=True``: every
+node's HTTPS and SIP TLS listeners on a loopback /24 that mirrors the seed's) over
+``nodetls`` (the certificate and chain each listener serves, chosen per handshake; sync
+delay); ``server`` (the simulator object).
 """
 
 from simulator.pexip.models import PexipModel

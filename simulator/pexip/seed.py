@@ -121,6 +121,18 @@ def new_licence(entitlement_id: str, now: dt.datetime) -> dict[str, object]:
     }
 
 
+def hostnames(seed: Seed) -> list[str]:
+    """The nodes' hostnames: the Management Node's, then each Conferencing Node's."""
+    return ["pxmgr01", *(f"pxconf{i + 1:02d}" for i in range(seed.conferencing_nodes))]
+
+
+def shipped_certificate(seed: Seed, index: int, now: dt.datetime) -> dict[str, object]:
+    """The stored row of node ``index``'s shipped temporary certificate (0: the Management
+    Node; the same for the life of the process)."""
+    fqdn = node_fqdn({"hostname": hostnames(seed)[index], "domain": seed.domain})
+    return temporary_row(fqdn, index, now)
+
+
 def _row(rdef: ResourceDef, **values: object) -> dict[str, object]:
     row = rdef.default_row()
     unknown = set(values) - set(row)
@@ -145,18 +157,16 @@ def build_state(seed: Seed, now: dt.datetime) -> State:
     dns = add["dns_server"](_row(DNS_SERVER, address=seed.address(53)))
     ntp = add["ntp_server"](_row(NTP_SERVER, address="pool.ntp.org"))
 
-    hostnames = ["pxmgr01", *(f"pxconf{i + 1:02d}" for i in range(seed.conferencing_nodes))]
+    names = hostnames(seed)
     certificates = [
-        state.table(TLS_CERTIFICATE).add(
-            temporary_row(node_fqdn({"hostname": name, "domain": seed.domain}), i, now)
-        )
-        for i, name in enumerate(hostnames)
+        state.table(TLS_CERTIFICATE).add(shipped_certificate(seed, i, now))
+        for i in range(len(names))
     ]
     state.table(MANAGEMENT_VM).add(
         _row(
             MANAGEMENT_VM,
             name="mgr01",
-            hostname=hostnames[0],
+            hostname=names[0],
             tls_certificate=certificates[0],
             domain=seed.domain,
             address=seed.address(10),
@@ -178,7 +188,7 @@ def build_state(seed: Seed, now: dt.datetime) -> State:
             _row(
                 WORKER_VM,
                 name=f"conf{i + 1:02d}",
-                hostname=hostnames[i + 1],
+                hostname=names[i + 1],
                 tls_certificate=certificates[i + 1],
                 domain=seed.domain,
                 address=seed.address(21 + i),

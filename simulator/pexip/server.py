@@ -1,7 +1,10 @@
 """The simulator object: a WSGI app (auth, HSTS, request log) served over HTTPS on loopback.
 
-``ManagementNodeSimulator(...).start()`` generates a per-start CA and leaf (``tls``), writes the
-CA to ``workdir/<name>-ca.pem`` and serves werkzeug's threaded server in a daemon thread.
+By default ``ManagementNodeSimulator(...).start()`` generates a per-start CA and leaf (``tls``),
+writes the CA to ``workdir/<name>-ca.pem`` and serves werkzeug's threaded server on
+``host:port`` in a daemon thread. With ``node_listeners=True`` every node of the deployment
+listens instead, on a loopback /24 mirroring the seed's, each serving its assigned
+certificate (``listeners``, ``nodetls``); the API is the Management Node's HTTPS listener.
 Every response carries HSTS. Missing or wrong HTTP Basic credentials → 401 with
 ``WWW-Authenticate: Basic realm="Pexip Infinity"`` on every path, ``/_sim/`` included.
 """
@@ -11,53 +14,42 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 import re
-import socket
-import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from simulator.pexip.control import ControlRoutes, RequestLog
+from simulator.pexip.certificates import node_fqdn
+from simulator.pexip.control import WRITE_METHODS, ControlRoutes, RequestLog
 from simulator.pexip.errors import ApiError, Unauthorized
+from simulator.pexip.listeners import NodeNetwork
 from simulator.pexip.models import PexipModel
+from simulator.pexip.nodetls import PRIMARY, node_row
 from simulator.pexip.routes import ApiRoutes, error_response
-from simulator.pexip.seed import Seed
+from simulator.pexip.seed import Seed, shipped_certificate
 from simulator.pexip.tls import make_credentials, server_context
+from simulator.pexip.web import HSTS, Serving, bind_socket, https_server
 
-HSTS = "max-age=31536000; includeSubDomains"
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log, no TLS-handshake noise (port probes); errors of the app still log.
-
-    ``timeout`` bounds how long an idle or half-open connection can hold a worker thread.
-    """
-
-    timeout = 30
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body are separate writes; without this Nagle waits for a delayed ACK.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_error(self, format: str, *args: Any) -> None:
-        pass
+__all__ = ["HSTS", "ManagementNodeSimulator", "SimulatorApp"]
 
 
 class SimulatorApp:
-    """The WSGI application: authentication, ``/_sim/`` and ``/api/`` dispatch, logging."""
+    """The WSGI application: authentication, ``/_sim/`` and ``/api/`` dispatch, logging.
+
+    ``after_write`` (if set) runs after every successful (status < 400) POST, PUT, PATCH or
+    DELETE, ``/_sim/`` included, before the response is sent: the node listeners follow the
+    model through it.
+    """
 
     def __init__(self, model: PexipModel, username: str, password: str) -> None:
         self.model = model
         self.log = RequestLog()
         self.base_url = ""
+        self.after_write: Callable[[], None] | None = None
         self._credentials = f"{username}:{password}".encode("utf-8", "surrogatepass")
         self._api = ApiRoutes(model)
         self._control = ControlRoutes(model, self.log)
@@ -66,6 +58,8 @@ class SimulatorApp:
         request = Request(environ)
         response = self._respond(request)
         response.headers["Strict-Transport-Security"] = HSTS
+        if request.method in WRITE_METHODS and response.status_code < 400 and self.after_write:
+            self.after_write()
         return response(environ, start_response)
 
     def _authenticated(self, request: Request) -> bool:
@@ -99,11 +93,41 @@ def _file_label(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "simulator"
 
 
+def _port(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValueError(f"{what} must be a port number in 1..65535, not {value!r}")
+    return value
+
+
 class ManagementNodeSimulator:
     """A simulated Pexip Infinity Management Node serving its API over HTTPS.
 
-    ``url`` and ``ca_file`` are set by ``start()``. ``model`` is the live state (thread-safe),
-    for in-process helpers such as ``model.raise_alarm``.
+    Public attributes (``url`` and the others but ``model`` are set by ``start()``):
+
+    - ``url``: the API's base URL, ``https://<host>:<port>/``; ``host`` and ``port`` are its
+      parts.
+    - ``ca_file``: a PEM file a client trusts to verify the API. Without node listeners, the
+      per-start CA of the listener's certificate (valid for ``127.0.0.1``, ``localhost`` and
+      ``host``). With them, the Management Node's SHIPPED temporary self-signed certificate:
+      the trust anchor a client needs before a CA-signed certificate is assigned (the same for
+      the life of the process: resets and clock moves keep it valid).
+    - ``server_name``: the name to verify the API's certificate against. With node listeners,
+      the Management Node's FQDN (``hostname.domain`` at start): its certificates name the
+      FQDN while clients connect by address. Without, ``host``.
+    - ``address_map``: ``{"<seed /24>": "<loopback /24>"}``, e.g. ``{"192.0.2.0/24":
+      "127.31.7.0/24"}``: node ``192.0.2.N`` listens on ``127.31.7.N``. Empty without node
+      listeners.
+    - ``port_map``: ``{443: https_port, 5061: sip_tls_port}``; empty without node listeners.
+    - ``model``: the live state (thread-safe), for in-process helpers such as
+      ``model.raise_alarm``; after changing nodes or certificates in-process, call
+      ``sync_listeners()``.
+
+    ``node_listeners=True`` (see ``listeners`` and ``nodetls``): every node listens on
+    loopback, the primary Management Node's HTTPS listener serving the API (``host`` and
+    ``port`` arguments are then unused); Conferencing Nodes serve a web page on ``https_port``
+    and SIP TLS on ``sip_tls_port``. Every listener serves its node's assigned certificate and
+    chain, chosen at each handshake. ``sync_delay``: seconds before a certificate change reaches
+    the listeners (the real platform takes about a minute; tests use 0, the next handshake).
     """
 
     def __init__(
@@ -116,7 +140,19 @@ class ManagementNodeSimulator:
         seed: Seed | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        node_listeners: bool = False,
+        sync_delay: float = 0.0,
+        https_port: int = 8443,
+        sip_tls_port: int = 5061,
     ) -> None:
+        if isinstance(sync_delay, bool) or not isinstance(sync_delay, int | float):
+            raise ValueError(f"sync_delay must be a number of seconds, not {sync_delay!r}")
+        if not (math.isfinite(sync_delay) and sync_delay >= 0):
+            raise ValueError(f"sync_delay must be a finite number >= 0, not {sync_delay!r}")
+        if node_listeners and _port(https_port, "https_port") == _port(
+            sip_tls_port, "sip_tls_port"
+        ):
+            raise ValueError("https_port and sip_tls_port must differ")
         self.name = name
         self.host = host
         self.port = port
@@ -125,63 +161,96 @@ class ManagementNodeSimulator:
         self.app = SimulatorApp(self.model, username, password)
         self.ca_file = self.workdir / f"{_file_label(name)}-ca.pem"
         self.url = ""
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self.server_name = ""
+        self.address_map: dict[str, str] = {}
+        self.port_map: dict[int, int] = {}
+        self.node_listeners = node_listeners
+        self.sync_delay = float(sync_delay)
+        self.https_port = https_port
+        self.sip_tls_port = sip_tls_port
+        self._serving: Serving | None = None
+        self._network: NodeNetwork | None = None
 
     @property
     def seed(self) -> Seed:
         """The factory-fresh deployment this simulator resets to."""
         return self.model.seed
 
-    def start(self) -> ManagementNodeSimulator:
-        """Generate TLS material, bind and serve in a daemon thread; return once listening.
+    @property
+    def network(self) -> NodeNetwork | None:
+        """The node listeners while started with ``node_listeners``, else None."""
+        return self._network
 
-        Raises ``OSError`` if the address cannot be bound, ``RuntimeError`` if already started.
+    def start(self) -> ManagementNodeSimulator:
+        """Generate or choose TLS material, bind and serve in daemon threads; return once
+        listening.
+
+        Raises ``OSError`` (one line) if the listeners cannot be bound, ``RuntimeError`` if
+        already started.
         """
-        if self._server is not None:
+        if self._serving is not None or self._network is not None:
             raise RuntimeError(f"simulator {self.name!r} is already running")
-        credentials = make_credentials(self.name, self.host)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.ca_file.write_bytes(credentials.ca_pem)
-        try:
-            server = make_server(
-                self.host,
-                self.port,
-                self.app,
-                threaded=True,
-                request_handler=_QuietHandler,
-                ssl_context=server_context(credentials),
-            )
-        except SystemExit:  # werkzeug exits the process when it cannot bind; a library must not
-            raise OSError(
-                f"simulator {self.name!r} cannot listen on {self.host}:{self.port}"
-            ) from None
-        # Handshake in the worker thread, not in accept(): a silent TCP client (a port probe)
-        # must not block the accept loop.
-        server.socket.do_handshake_on_connect = False  # type: ignore[attr-defined]
-        self.port = server.server_port
+        if self.node_listeners:
+            self._start_network()
+        else:
+            self._start_single()
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"https://{host}:{self.port}/"
         self.app.base_url = self.url
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"pexip-sim-{self.name}",
-            daemon=True,
-        )
-        self._thread.start()
         return self
 
+    def _start_single(self) -> None:
+        credentials = make_credentials(self.name, self.host)
+        self.ca_file.write_bytes(credentials.ca_pem)
+        try:
+            sock = bind_socket(self.host, self.port)
+        except OSError as error:
+            raise OSError(
+                f"simulator {self.name!r} cannot listen on {self.host}:{self.port}: "
+                f"{error.strerror or error}"
+            ) from None
+        server = https_server(sock, self.app, server_context(credentials))
+        self.port = server.port
+        self._serving = Serving(server, f"pexip-sim-{self.name}")
+        self.server_name = self.host
+
+    def _start_network(self) -> None:
+        certificate = shipped_certificate(self.seed, 0, self.model.now())["certificate"]
+        assert isinstance(certificate, str)
+        self.ca_file.write_text(certificate, encoding="ascii")
+        network = NodeNetwork(
+            self.model,
+            self.app,
+            label=self.name,
+            sync_delay=self.sync_delay,
+            https_port=self.https_port,
+            sip_tls_port=self.sip_tls_port,
+        )
+        network.start()
+        row = self.model.read_state(lambda state: node_row(state, PRIMARY))
+        self.server_name = node_fqdn(row) if row is not None else ""
+        self.host, self.port = network.api_host, self.https_port
+        self.address_map, self.port_map = network.address_map, network.port_map
+        self._network = network
+        self.app.after_write = network.sync
+
+    def sync_listeners(self) -> None:
+        """Make the node listeners follow in-process model changes (nodes created, deleted or
+        re-addressed; certificate changes are picked up at each handshake anyway). A no-op
+        without node listeners or before ``start()``."""
+        if self._network is not None:
+            self._network.sync()
+
     def stop(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        """Stop serving and close every listener (idempotent)."""
+        serving, network = self._serving, self._network
+        self._serving = self._network = None
+        self.app.after_write = None
+        if network is not None:
+            network.close()
+        if serving is not None:
+            serving.close()
 
     def __enter__(self) -> ManagementNodeSimulator:
         return self.start()

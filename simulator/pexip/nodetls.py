@@ -1,0 +1,211 @@
+"""What each node's TLS listeners serve: its assigned certificate and chain, per handshake.
+
+Every listener's ``SSLContext`` carries no certificate of its own; its ``sni_callback`` (which
+OpenSSL calls for every ClientHello, with or without SNI) looks the node up in the model and
+swaps ``ssl_socket.context`` to a context holding:
+
+- the node's assigned ``tls_certificate`` (leaf and private key; DH parameters when stored);
+- its chain, built by issuer links (name and signature) from the leaf through the
+  certificates stored with it (an upload may carry its chain) and then the custom trusted CA
+  list (``ca_certificate``), as the guide says nodes build it from the trusted CA list; up to
+  and including a self-signed root. An incomplete chain is sent as far as it was found; a
+  temporary (self-signed) certificate is sent alone.
+
+Contexts are cached by (certificate, key, parameters, chain), so a handshake loads no keys
+once its context exists. Expired certificates are served all the same: the simulated clock
+(``/_sim/clock``) changes nothing here. TLS 1.2 is the minimum.
+
+A node without a certificate (or whose certificate cannot be loaded) fails every handshake
+with a ``handshake_failure`` alert (INFERRED: the guide does not say).
+
+Sync delay: the real platform replicates certificate changes to the nodes "typically after
+approximately one minute" (the guide). ``CertificateSync(delay=...)`` models that: a change of
+a node's certificate, its assignment or the CA list takes effect at the first handshake at
+least ``delay`` seconds after the change was first seen (at a sync point — after every write
+request — or at a handshake). A newer change restarts the wait; a change undone within the
+delay never shows. A node's first certificate (a node just created) is served at once. Tests
+use 0, the default: the next handshake serves the change.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from simulator.pexip import certdata
+from simulator.pexip.certdata import CertError
+from simulator.pexip.certificate_resources import CA_CERTIFICATE, TLS_CERTIFICATE
+from simulator.pexip.fields import Key
+from simulator.pexip.models import PexipModel
+from simulator.pexip.resources import MANAGEMENT_VM, WORKER_VM
+from simulator.pexip.state import State
+
+CONTEXT_CACHE = 64
+MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
+
+
+@dataclass(frozen=True)
+class NodeId:
+    """A node: ``kind`` is ``management_vm`` or ``worker_vm``; ``key`` None names the primary
+    Management Node whatever its key."""
+
+    kind: str
+    key: Key | None
+
+
+PRIMARY = NodeId(MANAGEMENT_VM.name, None)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A node's certificate data as stored: its ``tls_certificate`` text (leaf, then any
+    chain uploaded with it), private key, parameters, and the trusted CA list (id order)."""
+
+    certificate: str
+    private_key: str
+    parameters: str
+    trusted: tuple[str, ...]
+
+
+def node_row(state: State, node: NodeId) -> dict[str, Any] | None:
+    """The stored row of ``node`` (the primary Management Node for ``PRIMARY``), or None."""
+    rdef = MANAGEMENT_VM if node.kind == MANAGEMENT_VM.name else WORKER_VM
+    rows = state.table(rdef).rows
+    if node.key is None:
+        return next((r for _, r in sorted(rows.items()) if r["primary"]), None)
+    return rows.get(node.key)
+
+
+def served(state: State, node: NodeId) -> Served | None:
+    """What ``node`` should serve now according to ``state`` (None: no certificate)."""
+    row = node_row(state, node)
+    if row is None or row["tls_certificate"] is None:
+        return None
+    cert = state.table(TLS_CERTIFICATE).rows.get(row["tls_certificate"])
+    if cert is None:
+        return None
+    cas = state.table(CA_CERTIFICATE).rows
+    trusted = tuple(cas[k]["certificate"] for k in sorted(cas))
+    return Served(cert["certificate"], cert["private_key"], cert["parameters"], trusted)
+
+
+@functools.lru_cache(maxsize=1024)
+def _load(pem: str) -> x509.Certificate:
+    return certdata.load_certificate(pem)
+
+
+@functools.lru_cache(maxsize=256)
+def chain_for(certificate: str, trusted: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """(leaf PEM, chain PEMs) for a stored certificate text and the trusted CA list: issuers
+    from the leaf through the certificates stored with it, then the CA list, as far as they
+    link (root included when found)."""
+    blocks = [b.text for b in certdata.pem_blocks(certificate)]
+    leaf, pool = blocks[0], [*blocks[1:], *trusted]
+    chain: list[str] = []
+    current = _load(leaf)
+    while not certdata.self_signed(current):
+        issuer = next(
+            (p for p in pool if p not in chain and certdata.issued_by(current, _load(p))), None
+        )
+        if issuer is None:
+            break
+        chain.append(issuer)
+        current = _load(issuer)
+    return leaf, tuple(chain)
+
+
+@functools.lru_cache(maxsize=CONTEXT_CACHE)
+def _context(leaf: str, chain: tuple[str, ...], private_key: str, dh: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = MINIMUM_VERSION
+    # The key only passes through a 0600 temporary file, deleted once loaded.
+    fd, name = tempfile.mkstemp(prefix="accord-sim-node-", suffix=".pem")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(private_key + leaf + "".join(chain) + dh)
+        context.load_cert_chain(name)
+        if dh:
+            context.load_dh_params(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+    return context
+
+
+def context_for(data: Served) -> ssl.SSLContext:
+    """A server context serving ``data``'s leaf and chain (cached); raises ``ssl.SSLError``,
+    ``CertError`` or ``ValueError`` for data OpenSSL cannot load."""
+    leaf, chain = chain_for(data.certificate, data.trusted)
+    dh = data.parameters if "BEGIN DH PARAMETERS" in data.parameters else ""
+    return _context(leaf, chain, data.private_key, dh)
+
+
+class CertificateSync:
+    """What each node serves, following the model ``delay`` seconds behind (see module doc).
+
+    Thread-safe. ``clock`` is a monotonic clock in seconds (real time, never the model's).
+    """
+
+    def __init__(
+        self, model: PexipModel, delay: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.model = model
+        self.delay = delay
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._current: dict[NodeId, Served | None] = {}
+        self._pending: dict[NodeId, tuple[Served | None, float]] = {}
+
+    def observe(self, nodes: Iterable[NodeId]) -> dict[NodeId, Served | None]:
+        """Note what the model says for ``nodes`` now; return what each serves now."""
+        wanted_nodes = list(nodes)
+        wanted = self.model.read_state(lambda s: {n: served(s, n) for n in wanted_nodes})
+        now = self.clock()
+        with self._lock:
+            return {node: self._step(node, data, now) for node, data in wanted.items()}
+
+    def _step(self, node: NodeId, data: Served | None, now: float) -> Served | None:
+        if node not in self._current or self._current[node] == data:
+            self._current[node] = data
+            self._pending.pop(node, None)
+            return data
+        pending = self._pending.get(node)
+        if pending is None or pending[0] != data:
+            pending = self._pending[node] = (data, now)
+        if now - pending[1] >= self.delay:
+            self._current[node] = data
+            del self._pending[node]
+        return self._current[node]
+
+    def forget(self, node: NodeId) -> None:
+        """Drop ``node``'s history (its listeners are gone)."""
+        with self._lock:
+            self._current.pop(node, None)
+            self._pending.pop(node, None)
+
+    def server_context(self, node: NodeId) -> ssl.SSLContext:
+        """The listening context of ``node``: picks the certificate at each handshake."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = MINIMUM_VERSION
+
+        def pick(sock: Any, _server_name: str | None, _context: ssl.SSLContext) -> int | None:
+            try:
+                data = self.observe([node])[node]
+                if data is None:
+                    return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
+                sock.context = context_for(data)
+            except (ssl.SSLError, CertError, ValueError, IndexError):
+                return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
+            return None
+
+        context.sni_callback = pick
+        return context
