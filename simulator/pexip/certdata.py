@@ -619,21 +619,20 @@ def build_csr(
     alt_names: Sequence[str],
     *,
     ad_compatible: bool,
+    server_auth: bool = True,
+    client_auth: bool = True,
 ) -> str:
-    """A PEM CSR: SANs, serverAuth + clientAuth EKU, and the MS template if asked."""
-    builder = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(subject)
-        .add_extension(
+    """A PEM CSR: SANs (no extension when there are none), the serverAuth and/or clientAuth
+    EKU (no extension with neither), and the MS template if asked."""
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    if alt_names:
+        builder = builder.add_extension(
             x509.SubjectAlternativeName([general_name(n) for n in alt_names]), critical=False
         )
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-    )
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server_auth else []
+    usages += [ExtendedKeyUsageOID.CLIENT_AUTH] if client_auth else []
+    if usages:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
     if ad_compatible:
         builder = builder.add_extension(ms_template_extension(), critical=False)
     csr = builder.sign(key, hashes.SHA256())

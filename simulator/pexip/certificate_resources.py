@@ -13,7 +13,11 @@ INFERRED, in one place:
   made on the node's ``tls_certificate`` field. It lists node FQDNs (hostname.domain).
 - CSR ``subject_name`` is required unless the CSR renews ``tls_certificate`` (enforced by the
   behaviour, so the schema cannot mark it required). ``dn`` and the write-only CSR fields are not
-  stored: they shape the generated ``csr`` and read back empty ("" or false).
+  stored: they shape the generated ``csr`` and read back empty ("" or their default).
+- CSR ``eku_server_auth`` / ``eku_client_auth`` (pexip-api.md: "newer versions also"; no type or
+  default documented): booleans, default true, write-only like the other CSR options (so they
+  read back true whatever was asked: the ``csr`` itself shows its EKUs); one false leaves that
+  usage out of the request, both false leave out the extension.
 - Length limits: ``dn`` 250 (schema; TF says 500), ``additional_subject_alt_names`` 500,
   ``private_key`` 12288; ``certificate`` and ``parameters`` unlimited (within the body limit).
 """
@@ -130,6 +134,16 @@ CERTIFICATE_SIGNING_REQUEST = ResourceDef(
             default=False,
             transient=True,
             help_text="Include the Microsoft certificate template extension (WebServer).",
+        ),
+        "eku_server_auth": BooleanField(
+            default=True,
+            transient=True,
+            help_text="Request the serverAuth extended key usage (TLS server certificate).",
+        ),
+        "eku_client_auth": BooleanField(
+            default=True,
+            transient=True,
+            help_text="Request the clientAuth extended key usage (TLS client certificate).",
         ),
         "tls_certificate": ToOneField(
             to="tls_certificate",

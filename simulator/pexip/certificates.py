@@ -27,7 +27,8 @@ Behaviour (guide wording where it has one):
   the guide does not say; a node never silently loses its certificate).
 - CSR POST generates the key (RSA2048 default, RSA4096, ECDSAP256) or takes an uploaded one
   (UPLOAD + ``private_key``); the CSR requests serverAuth AND clientAuth ("CSRs generated via
-  Pexip Infinity always request client certificate and server certificate capabilities"), has
+  Pexip Infinity always request client certificate and server certificate capabilities"; the
+  newer API's ``eku_server_auth`` / ``eku_client_auth``, default true, can leave one out), has
   the Common Name first in its SANs (the UI's "Include Common Name in SAN" has no API field:
   always on, INFERRED) then the additional names, and the Microsoft template extension
   ("WebServer") only with ``ad_compatible``. ``dn`` (INFERRED format): comma-separated
@@ -50,9 +51,10 @@ Behaviour (guide wording where it has one):
   and go to ``tls_certificate``; DH/EC parameters attach to the closest server certificate
   before them; exact duplicates are ignored. All or nothing; errors name ``bundle`` (or
   ``private_key_passphrase``).
-- Download and export (``download``, ``export_ca``): the real API has none (the UI has); see
-  ``control`` for the simulator-only routes. Not for temporary certificates; a private key only
-  with a passphrase (it then encrypts the key / the PKCS#12 file).
+- Download and export (``download``, ``export_ca``, ``csr_download``): the real API has none
+  (the UI has); see ``control`` for the simulator-only routes. Not for temporary certificates; a
+  private key only with a passphrase (it then encrypts the key / the PKCS#12 file); a CSR
+  downloads as ``<subject_name>.csr`` without its key.
 - Alarms: derived from the state at every read (``certificate_alarms``); see ALARM_* below.
 """
 
@@ -427,7 +429,12 @@ def _create_csr(
         subject_name=subject_name,
         private_key=certdata.key_pem(key),
         csr=certdata.build_csr(
-            key, subject, alt_names, ad_compatible=bool(extras.get("ad_compatible", False))
+            key,
+            subject,
+            alt_names,
+            ad_compatible=bool(extras.get("ad_compatible", False)),
+            server_auth=bool(extras.get("eku_server_auth", True)),
+            client_auth=bool(extras.get("eku_client_auth", True)),
         ),
     )
     return state.table(CERTIFICATE_SIGNING_REQUEST).add(row)
@@ -726,6 +733,12 @@ def download(state: State, body: Any, resolve: Callable[[str, str], Key | None])
         blocks = certdata.pem_blocks(row["certificate"])
         parts += [b.text for b in (blocks if include_chain else blocks[:1])]
     return Download(f"{base}.pem", "application/x-pem-file", "".join(parts).encode("ascii"))
+
+
+def csr_download(row: Mapping[str, Any]) -> Download:
+    """The UI's CSR Download: the PEM CSR as ``<subject_name>.csr``, never the private key."""
+    name = _safe_name(row["subject_name"])
+    return Download(f"{name}.csr", "application/pkcs10", row["csr"].encode("ascii"))
 
 
 # -- alarms ------------------------------------------------------------------------------

@@ -22,11 +22,15 @@
   named in ``Content-Disposition``. A private key needs a passphrase (it encrypts the key or
   the PKCS#12 file); temporary (self-signed) certificates cannot be downloaded; errors are 400
   ``{"download": {"<field>": [...]}}``. Bodies and passphrases are never logged.
+  ``GET /_sim/ui/certificate_signing_request/<id>/download`` → the CSR's PEM as
+  ``<subject_name>.csr`` (the guide's "Download" on the Change Certificate signing request page;
+  never the private key; content type ``application/pkcs10``), 404 for an unknown id.
 A trailing slash is optional here. ``/_sim/`` requests are not logged.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -40,6 +44,7 @@ from simulator.pexip.routes import json_response, parse_json_body
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXPORT = "/_sim/ui/ca_certificate/export"
 DOWNLOAD = "/_sim/ui/tls_certificate/download"
+CSR_DOWNLOAD = re.compile(r"/_sim/ui/certificate_signing_request/([^/]+)/download")
 
 
 def file_response(download: Download) -> Response:
@@ -90,6 +95,11 @@ class ControlRoutes:
         allowed["/_sim/clock"] = ["GET", "PUT", "POST"]
         allowed[EXPORT] = ["GET"]
         allowed[DOWNLOAD] = ["POST"]
+        csr = CSR_DOWNLOAD.fullmatch(path)
+        if csr is not None:
+            if method != "GET":
+                raise MethodNotAllowed(method, ["GET"], path)
+            return file_response(self.model.download_csr(csr.group(1)))
         if path not in allowed:
             raise NotFound(f"Not found: {request.path}")
         if method not in allowed[path]:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from simulator.pexip import certdata, certificates, rules
+from simulator.pexip.certificate_resources import CERTIFICATE_SIGNING_REQUEST
 from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
 from simulator.pexip.fields import (
     READ_ONLY,
@@ -438,6 +439,14 @@ class PexipModel:
         """The UI's TLS certificate download (see ``certificates.download``)."""
         with self.lock:
             return certificates.download(self._state, body, self.resolve)
+
+    def download_csr(self, key_text: str) -> certificates.Download:
+        """The UI's CSR download (``<subject_name>.csr``); ``NotFound`` for an unknown or
+        malformed id."""
+        with self.lock:
+            key = self._existing_key(CERTIFICATE_SIGNING_REQUEST, key_text)
+            row = self._state.table(CERTIFICATE_SIGNING_REQUEST).rows[key]
+            return certificates.csr_download(row)
 
     # -- control plane -------------------------------------------------------------------
 

@@ -289,3 +289,58 @@ def test_renewal_with_new_subject_fields_still_replaces_the_certificate(api):
     after = api.ok(tls_path)
     assert after["raw_subject"] == "CN=dn.example.com,O=New Org,C=SE"
     assert after["nodes"] == ["pxmgr01.pexip.example.com"]
+
+
+def download_url(key) -> str:
+    return f"/_sim/ui/certificate_signing_request/{key}/download"
+
+
+def test_csr_download_is_the_pem_named_after_the_subject_without_the_key(api):
+    obj, csr = make(api, subject_name="dl.example.com", dn="O=Example")
+    response = api.get(download_url(obj["id"]))
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="dl.example.com.csr"'
+    assert response.text == obj["csr"] and "PRIVATE KEY" not in response.text
+    assert x509.load_pem_x509_csr(response.content) == csr
+    ipv6, _ = make(api, subject_name="2001:db8::1")
+    named = api.get(download_url(ipv6["id"]) + "/")  # a trailing slash is optional on /_sim/
+    assert 'filename="2001_db8__1.csr"' in named.headers["Content-Disposition"]
+    logged = [r["path"] for r in api.ok("/_sim/requests")["requests"]]
+    assert not [p for p in logged if p.startswith("/_sim/")]  # like every /_sim/ request
+    for missing in ("99", "abc"):
+        assert api.get(download_url(missing)).status_code == 404
+    assert api.post(download_url(obj["id"])).status_code == 405
+    api.delete(obj["resource_uri"])
+    assert api.get(download_url(obj["id"])).status_code == 404
+
+
+def eku(csr) -> set:
+    try:
+        return set(csr.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        return set()
+
+
+def test_eku_options_default_on_and_leave_out_a_usage(api):
+    server, client = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
+    schema = api.ok(CSR + "schema/")["fields"]
+    for name in ("eku_server_auth", "eku_client_auth"):
+        assert schema[name]["type"] == "boolean" and schema[name]["default"] is True
+    obj, both = make(api, subject_name="eku.example.com", eku_server_auth=True)
+    assert eku(both) == {server, client}
+    obj, server_only = make(api, subject_name="eku.example.com", eku_client_auth=False)
+    assert eku(server_only) == {server}
+    # Write-only like the other CSR options: reads give the default, the csr tells the truth.
+    assert obj["eku_client_auth"] is True and obj["eku_server_auth"] is True
+    _, client_only = make(api, subject_name="eku.example.com", eku_server_auth=False)
+    assert eku(client_only) == {client}
+    _, neither = make(
+        api, subject_name="eku.example.com", eku_server_auth=False, eku_client_auth=False
+    )
+    assert eku(neither) == set()
+    leaf = CA().leaf("renew-eku.example.com")
+    upload = api.post(TLS, json={"certificate": leaf.pem, "private_key": leaf.key_pem})
+    _, renewal = make(api, tls_certificate=path_of(api, upload), eku_client_auth=False)
+    assert eku(renewal) == {server}
+    bad = api.post(CSR, json={"subject_name": "eku.example.com", "eku_client_auth": "no"})
+    assert list(bad.json()["certificate_signing_request"]) == ["eku_client_auth"]
