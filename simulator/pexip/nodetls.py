@@ -132,7 +132,8 @@ def _context(leaf: str, chain: tuple[str, ...], private_key: str, dh: str) -> ss
     fd, name = tempfile.mkstemp(prefix="accord-sim-node-", suffix=".pem")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(private_key + leaf + "".join(chain) + dh)
+            parts = [private_key, leaf, *chain, dh]
+            handle.write("".join(t if t.endswith("\n") else t + "\n" for t in parts if t))
         context.load_cert_chain(name)
         if dh:
             context.load_dh_params(name)

@@ -386,6 +386,21 @@ def test_sip_other_methods_405_and_compact_headers(net):
     assert garbage.startswith("SIP/2.0 400 Bad Request\r\n")
 
 
+def test_sip_requests_are_bounded_in_size_and_time(net, monkeypatch):
+    host = reach(net, "192.0.2.21")
+    assert sip(host, "OPTIONS sip:x SIP/2.0\r\nX-Filler: " + "a" * 20000) == ""  # closed
+    monkeypatch.setattr(listeners, "SIP_TIMEOUT", 0.3)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((host, 5061), timeout=5) as raw:
+        with context.wrap_socket(raw) as tls:
+            started = time.perf_counter()
+            tls.sendall(b"OPTIONS sip:x SIP/2.0\r\n")  # and then nothing
+            assert tls.recv(100) == b""
+            assert time.perf_counter() - started < 3
+
+
 def test_the_management_node_has_no_sip_listener(net):
     assert refused(reach(net, "192.0.2.10"), 5061)
 
