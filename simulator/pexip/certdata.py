@@ -640,10 +640,12 @@ def build_csr(
 
 
 def new_key(kind: str) -> PrivateKey:
-    """A fresh key for ``private_key_type`` RSA2048, RSA4096 or ECDSAP256."""
+    """A fresh key for ``private_key_type`` RSA2048, RSA4096 or ECDSAP256 (or RSA1024: only
+    the fault ``csr03_default_rsa1024`` asks for that)."""
     if kind == "ECDSAP256":
         return ec.generate_private_key(ec.SECP256R1())
-    return rsa.generate_private_key(65537, 4096 if kind == "RSA4096" else 2048)
+    bits = {"RSA4096": 4096, "RSA1024": 1024}.get(kind, 2048)
+    return rsa.generate_private_key(65537, bits)
 
 
 def pkcs12_bytes(

@@ -56,6 +56,9 @@ Behaviour (guide wording where it has one):
   private key only with a passphrase (it then encrypts the key / the PKCS#12 file); a CSR
   downloads as ``<subject_name>.csr`` without its key.
 - Alarms: derived from the state at every read (``certificate_alarms``); see ALARM_* below.
+
+Faults (``faults``, ``/_sim/faults``): every entry point takes the active fault names; each
+fault is checked (``if f.NAME in faults``) at the one place where the behaviour it breaks lives.
 """
 
 from __future__ import annotations
@@ -69,9 +72,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from simulator.pexip import certdata, keycache
+from simulator.pexip import faults as f
 from simulator.pexip.certdata import CertError, KeyProblem
 from simulator.pexip.certificate_resources import (
     CA_CERTIFICATE,
@@ -86,6 +91,8 @@ from simulator.pexip.state import State
 
 HANDLED = {r.name for r in (TLS_CERTIFICATE, CERTIFICATE_SIGNING_REQUEST, CA_CERTIFICATE)}
 Errors = dict[str, list[str]]
+Faults = frozenset[str]
+NO_FAULTS: Faults = frozenset()
 
 NO_AUTO_CSR = (
     "It was not possible to automatically create a certificate signing request from this "
@@ -110,6 +117,9 @@ CN_TOO_LONG = "Ensure the Common Name has at most 64 characters."
 CN_NOT_A_NAME = "The Common Name must be a DNS name or an IP address (it is included in the SANs)."
 TEMPORARY_DOWNLOAD = "You cannot download a temporary / self-signed certificate."
 KEY_NEEDS_PASSPHRASE = "A passphrase is required to include the private key."
+# Wordings of the faults' refusals (``faults``; never seen without one).
+CN_NOT_DNS = "The Common Name must be a DNS name."
+RSA_KEYS_ONLY = "Unsupported private key type: upload an RSA private key."
 
 # Alarms (names and levels INFERRED; ``details`` use the guide's wording).
 ALARM_NO_CERTIFICATE = "tls_certificate_missing"
@@ -167,11 +177,22 @@ def _identity(row: Mapping[str, Any]) -> tuple[str, str, str]:
     return row["raw_subject"], row["raw_issuer"], row["serial_no"]
 
 
-def _store(table_rows: dict[Key, dict[str, Any]], state_table: Any, row: dict[str, Any]) -> Key:
+def _store(
+    table_rows: dict[Key, dict[str, Any]],
+    state_table: Any,
+    row: dict[str, Any],
+    *,
+    by_subject: bool = False,
+) -> Key:
     """Add ``row`` unless an object with the same subject, issuer and serial exists: then
-    update that one in place (TLS-11 / CA-02) and return its key."""
+    update that one in place (TLS-11 / CA-02) and return its key. ``by_subject`` (the fault
+    ``tls11_same_subject_replaces``) matches on the subject alone."""
     for key, existing in table_rows.items():
-        if _identity(existing) == _identity(row):
+        if by_subject:
+            same = existing["raw_subject"] == row["raw_subject"]
+        else:
+            same = _identity(existing) == _identity(row)
+        if same:
             existing.update({k: v for k, v in row.items() if k != "trusted_intermediate"})
             return key
     return state_table.add(row)
@@ -187,8 +208,12 @@ def tls_contents(
     parameters_text: str,
     *,
     key_field: str = "private_key",
+    check_pairing: bool = True,
 ) -> dict[str, Any]:
-    """Validated stored fields of a TLS certificate; raises ``ValidationError``."""
+    """Validated stored fields of a TLS certificate; raises ``ValidationError``.
+
+    Without ``check_pairing`` (a fault) a key that pairs with no certificate is accepted and
+    the first certificate is the leaf."""
     errors: Errors = dict(key_errors)
     parsed: certdata.CertificateText | None = None
     params = certdata.Parameters()
@@ -206,6 +231,8 @@ def tls_contents(
         _fail(TLS_CERTIFICATE, {"parameters": [PARAMETERS_TWICE]})
     certs = [certdata.load_certificate(c) for c in parsed.certificates]
     paired = [i for i, c in enumerate(certs) if certdata.pairs(c, key)]
+    if not paired and not check_pairing:
+        paired = [0]
     if not paired:
         _fail(TLS_CERTIFICATE, {key_field: [certdata.KEY_MISMATCH]})
     leaf = parsed.certificates[paired[0]]
@@ -227,11 +254,17 @@ def _uploaded_key(text: str, passphrase: str) -> tuple[certdata.PrivateKey | Non
         return None, {error.field: [error.message]}
 
 
-def _create_tls(state: State, row: dict[str, Any], extras: Mapping[str, Any]) -> Key:
+def _create_tls(
+    state: State, row: dict[str, Any], extras: Mapping[str, Any], faults: Faults
+) -> Key:
     key, errors = _uploaded_key(row["private_key"], extras.get("private_key_passphrase", ""))
-    row.update(tls_contents(row["certificate"], key, errors, row["parameters"]))
+    pairing = f.TLS10_ACCEPT_MISMATCHED_KEY not in faults
+    row.update(
+        tls_contents(row["certificate"], key, errors, row["parameters"], check_pairing=pairing)
+    )
     table = state.table(TLS_CERTIFICATE)
-    return _store(table.rows, table, row)
+    by_subject = f.TLS11_SAME_SUBJECT_REPLACES in faults
+    return _store(table.rows, table, row, by_subject=by_subject)
 
 
 def _update_tls(state: State, key: Key, row: dict[str, Any], body: Mapping[str, Any]) -> None:
@@ -348,14 +381,14 @@ def parse_alt_names(text: str) -> list[str]:
 
 
 def _renewal_source(
-    state: State, tls_key: Key, errors: Errors
+    state: State, tls_key: Key, errors: Errors, *, allow_temporary: bool = False
 ) -> tuple[x509.Certificate, certdata.PrivateKey] | None:
     row = state.table(TLS_CERTIFICATE).rows[tls_key]
     cert = _leaf(row)
     cn = certdata.attribute(cert.subject, NameOID.COMMON_NAME)
     country = certdata.attribute(cert.subject, NameOID.COUNTRY_NAME)
     usable = (
-        not certdata.self_signed(cert)
+        (allow_temporary or not certdata.self_signed(cert))
         and 0 < len(cn) <= 64
         and valid_name(cn)
         and (country == "" or re.fullmatch(r"[A-Za-z]{2}", country) is not None)
@@ -371,9 +404,12 @@ def _create_csr(
     row: dict[str, Any],
     extras: Mapping[str, Any],
     make_key: Callable[[str], certdata.PrivateKey],
+    faults: Faults,
 ) -> Key:
     errors: Errors = {}
     kind = extras.get("private_key_type", "RSA2048")
+    if "private_key_type" not in extras and f.CSR03_DEFAULT_RSA1024 in faults:
+        kind = "RSA1024"
     if "certificate" in extras:
         errors["certificate"] = [CSR_NO_CERTIFICATE_ON_CREATE]
     try:
@@ -391,7 +427,8 @@ def _create_csr(
     subject_name = row["subject_name"]
     names: list[str] = []
     if row["tls_certificate"] is not None:
-        source = _renewal_source(state, row["tls_certificate"], errors)
+        temporary = f.CSR10_RENEWAL_FROM_TEMPORARY in faults
+        source = _renewal_source(state, row["tls_certificate"], errors, allow_temporary=temporary)
         if kind == "UPLOAD":
             errors["private_key_type"] = [RENEWAL_KEEPS_KEY]
         if source is not None:
@@ -403,6 +440,8 @@ def _create_csr(
             names = [cn, *certdata.san_values(cert)]
             if not dn:
                 subject = cert.subject
+            if f.CSR10_RENEWAL_NEW_KEY in faults:
+                key = None
     else:
         if subject_name == "":
             errors["subject_name"] = [REQUIRED]
@@ -410,7 +449,9 @@ def _create_csr(
             errors["subject_name"] = [CN_TOO_LONG]
         elif not valid_name(subject_name):
             errors["subject_name"] = [CN_NOT_A_NAME]
-        names = [subject_name]
+        elif f.CSR02_IP_COMMON_NAME_REFUSED in faults and _is_ip(subject_name):
+            errors["subject_name"] = [CN_NOT_DNS]
+        names = [] if f.CSR04_CN_NOT_IN_SANS in faults else [subject_name]
         if kind == "UPLOAD":
             if row["private_key"] == "":
                 errors["private_key"] = [UPLOAD_NEEDS_KEY]
@@ -419,34 +460,112 @@ def _create_csr(
                     row["private_key"], extras.get("private_key_passphrase", "")
                 )
                 errors.update(key_errors)
+                ecc = isinstance(key, ec.EllipticCurvePrivateKey)
+                if ecc and f.CSR03_ECC_KEY_REFUSED in faults:
+                    errors["private_key"] = [RSA_KEYS_ONLY]
     _fail(CERTIFICATE_SIGNING_REQUEST, errors)
     if key is None:
-        key = make_key(kind)
+        key = certdata.new_key(kind) if kind == "RSA1024" else make_key(kind)
     if subject is None:
         subject = x509.Name([*dn, x509.NameAttribute(NameOID.COMMON_NAME, subject_name)])
     alt_names = list(dict.fromkeys([*names, *extra_names]))
     row.update(
         subject_name=subject_name,
         private_key=certdata.key_pem(key),
-        csr=certdata.build_csr(
-            key,
-            subject,
-            alt_names,
-            ad_compatible=bool(extras.get("ad_compatible", False)),
-            server_auth=bool(extras.get("eku_server_auth", True)),
-            client_auth=bool(extras.get("eku_client_auth", True)),
-        ),
+        csr=_build_csr(key, subject, alt_names, extras, faults),
     )
     return state.table(CERTIFICATE_SIGNING_REQUEST).add(row)
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _build_csr(
+    key: certdata.PrivateKey,
+    subject: x509.Name,
+    alt_names: list[str],
+    options: Mapping[str, Any],
+    faults: Faults,
+) -> str:
+    """The PEM CSR with the options ``ad_compatible``, ``eku_server_auth`` and
+    ``eku_client_auth`` of ``options`` (defaults: off, on, on) and the CSR-01/CSR-05 faults."""
+    template = bool(options.get("ad_compatible", False))
+    if f.CSR05_TEMPLATE_ALWAYS in faults:
+        template = True
+    if f.CSR05_TEMPLATE_NEVER in faults:
+        template = False
+    client_auth = bool(options.get("eku_client_auth", True))
+    if f.CSR01_SERVER_AUTH_ONLY in faults:
+        client_auth = False
+    return certdata.build_csr(
+        key,
+        subject,
+        alt_names,
+        ad_compatible=template,
+        server_auth=bool(options.get("eku_server_auth", True)),
+        client_auth=client_auth,
+    )
+
+
+def _modify_csr(row: dict[str, Any], body: Mapping[str, Any], faults: Faults) -> None:
+    """The fault ``csr07_csr_modifiable``: regenerate the CSR (same key) with the subject,
+    SAN, template and EKU changes of ``body``; what ``body`` leaves out is kept."""
+    old = x509.load_pem_x509_csr(row["csr"].encode("ascii"))
+    errors: Errors = {}
+    cn = body.get("subject_name", row["subject_name"])
+    if not (0 < len(cn) <= 64 and valid_name(cn)):
+        errors["subject_name"] = [CN_NOT_A_NAME]
+    dn: list[x509.NameAttribute] | None = None
+    extra: list[str] = []
+    try:
+        dn = parse_dn(body["dn"]) if "dn" in body else None
+    except ValueError as error:
+        errors["dn"] = [str(error)]
+    try:
+        extra = parse_alt_names(body.get("additional_subject_alt_names", ""))
+    except ValueError as error:
+        errors["additional_subject_alt_names"] = [str(error)]
+    _fail(CERTIFICATE_SIGNING_REQUEST, errors)
+    others = [a for a in old.subject if a.oid != NameOID.COMMON_NAME] if dn is None else dn
+    subject = x509.Name([*others, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    try:
+        sans = old.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        old_names = [str(n.value) for n in sans]
+    except x509.ExtensionNotFound:
+        old_names = []
+    if "additional_subject_alt_names" in body:
+        old_names = [row["subject_name"]]
+    names = [cn if n == row["subject_name"] else n for n in old_names]
+    try:
+        usages = set(old.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        usages = set()
+    options = {
+        "ad_compatible": certdata.MS_TEMPLATE_OID in [e.oid for e in old.extensions],
+        "eku_server_auth": ExtendedKeyUsageOID.SERVER_AUTH in usages,
+        "eku_client_auth": ExtendedKeyUsageOID.CLIENT_AUTH in usages,
+    }
+    options |= {k: body[k] for k in options if k in body}
+    key = certdata.load_stored_key(row["private_key"])
+    alt_names = list(dict.fromkeys([*names, *extra]))
+    row.update(subject_name=cn, csr=_build_csr(key, subject, alt_names, options, faults))
+
+
 def _complete_csr(
-    state: State, key: Key, row: dict[str, Any], body: Mapping[str, Any]
+    state: State, key: Key, row: dict[str, Any], body: Mapping[str, Any], faults: Faults
 ) -> Key | None:
     rdef = CERTIFICATE_SIGNING_REQUEST
     changed = [
         n for n in body if n != "certificate" and n in rdef.fields and not rdef.fields[n].readonly
     ]
+    if changed and f.CSR07_CSR_MODIFIABLE in faults and "certificate" not in body:
+        _modify_csr(row, body, faults)
+        return None
     if changed:
         _fail(rdef, {n: [CSR_IMMUTABLE] for n in changed})
     if "certificate" not in body:
@@ -455,8 +574,11 @@ def _complete_csr(
     if certificate == "":
         _fail(rdef, {"certificate": [BLANK]})
     csr_key = certdata.load_stored_key(row["private_key"])
+    pairing = f.CSR08_COMPLETION_KEY_UNCHECKED not in faults
     try:
-        contents = tls_contents(certificate, csr_key, {}, "", key_field="certificate")
+        contents = tls_contents(
+            certificate, csr_key, {}, "", key_field="certificate", check_pairing=pairing
+        )
     except ValidationError as error:
         raise ValidationError(rdef.name, error.errors) from None
     table = state.table(TLS_CERTIFICATE)
@@ -468,6 +590,8 @@ def _complete_csr(
     ]
     if row["tls_certificate"] in candidates:
         candidates.insert(0, row["tls_certificate"])
+    if f.CSR09_RENEWAL_ADDED_ALONGSIDE in faults:
+        candidates = []
     if candidates:
         target = candidates[0]
         if not contents["parameters"]:
@@ -477,7 +601,8 @@ def _complete_csr(
         new_row = TLS_CERTIFICATE.default_row()
         new_row.update(contents)
         target = _store(table.rows, table, new_row)
-    del state.table(rdef).rows[key]
+    if f.CSR08_CSR_KEPT not in faults:
+        del state.table(rdef).rows[key]
     return target
 
 
@@ -490,17 +615,24 @@ def create(
     row: dict[str, Any],
     extras: Mapping[str, Any],
     make_key: Callable[[str], certdata.PrivateKey] = certdata.new_key,
+    faults: Faults = NO_FAULTS,
 ) -> Key:
-    """POST: validate the certificate data, store, return the key (maybe an existing one)."""
+    """POST: validate the certificate data, store, return the key (maybe an existing one).
+    ``faults``: the active faults (``faults`` module), in this and every entry point."""
     if rdef is TLS_CERTIFICATE:
-        return _create_tls(state, row, extras)
+        return _create_tls(state, row, extras, faults)
     if rdef is CA_CERTIFICATE:
         return _create_ca(state, row)
-    return _create_csr(state, row, extras, make_key)
+    return _create_csr(state, row, extras, make_key, faults)
 
 
 def update(
-    rdef: ResourceDef, state: State, key: Key, row: dict[str, Any], body: Mapping[str, Any]
+    rdef: ResourceDef,
+    state: State,
+    key: Key,
+    row: dict[str, Any],
+    body: Mapping[str, Any],
+    faults: Faults = NO_FAULTS,
 ) -> str | None:
     """PATCH; returns the URI of a TLS certificate a CSR completion produced, else None."""
     if rdef is TLS_CERTIFICATE:
@@ -510,15 +642,24 @@ def update(
             row.update(ca_contents(row["certificate"]))
         state.table(CA_CERTIFICATE).rows[key] = row
     else:
-        target = _complete_csr(state, key, state.table(rdef).rows[key], body)
+        target = _complete_csr(state, key, state.table(rdef).rows[key], body, faults)
         return TLS_CERTIFICATE.uri(target) if target is not None else None
     return None
 
 
-def render(rdef: ResourceDef, state: State, key: Key, out: dict[str, Any]) -> None:
+def render(
+    rdef: ResourceDef, state: State, key: Key, out: dict[str, Any], faults: Faults = NO_FAULTS
+) -> None:
     """Fill in the computed fields of a rendered object (``nodes``)."""
     if rdef is TLS_CERTIFICATE:
         out["nodes"] = render_nodes(state, key)
+        if f.TLS12_DATES_MISREPORTED in faults:
+            for name in ("start_date", "end_date"):
+                moment = dt.datetime.strptime(out[name], _METADATA_TIME)
+                out[name] = (moment + dt.timedelta(days=365)).strftime(_METADATA_TIME)
+
+
+_METADATA_TIME = "%Y-%m-%dT%H:%M:%S.%f"  # certdata.describe's format
 
 
 def temporary_row(common_name: str, index: int, now: dt.datetime) -> dict[str, Any]:
@@ -562,7 +703,7 @@ def _temporary_row(common_name: str, index: int, day: dt.date) -> dict[str, Any]
 IMPORT = "certificates_import"
 
 
-def import_bundle(state: State, body: Any) -> dict[str, Any]:
+def import_bundle(state: State, body: Any, faults: Faults = NO_FAULTS) -> dict[str, Any]:
     """``POST command/v1/platform/certificates_import/``: route a PEM bundle (see module doc)."""
     if not isinstance(body, dict):
         raise BadRequest("Malformed JSON in request body: expected a JSON object")
@@ -578,7 +719,7 @@ def import_bundle(state: State, body: Any) -> dict[str, Any]:
         raise ValidationError(IMPORT, errors)
     assert isinstance(bundle, str) and isinstance(passphrase, str)
     try:
-        plan = _plan_import(bundle, passphrase)
+        plan = _plan_import(bundle, passphrase, f.CA02_IMPORT_SERVER_AS_CA in faults)
     except KeyProblem as error:
         field = error.field if error.field == "private_key_passphrase" else "bundle"
         raise ValidationError(IMPORT, {field: [error.message]}) from None
@@ -588,12 +729,15 @@ def import_bundle(state: State, body: Any) -> dict[str, Any]:
     for rdef, row in plan:
         table = state.table(rdef)
         same = [k for k, r in table.rows.items() if _identity(r) == _identity(row)]
+        listing = "tls_certificates" if rdef is TLS_CERTIFICATE else "ca_certificates"
+        if same and f.CA02_IMPORT_DUPLICATES_ADDED in faults:
+            result[listing].append(rdef.uri(table.add(row)))
+            continue
         if same and all(
-            table.rows[same[0]][f] == row[f] for f in ("certificate", "parameters") if f in row
+            table.rows[same[0]][n] == row[n] for n in ("certificate", "parameters") if n in row
         ):
             result["ignored"] += 1
             continue
-        listing = "tls_certificates" if rdef is TLS_CERTIFICATE else "ca_certificates"
         result[listing].append(rdef.uri(_store(table.rows, table, row)))
     added = len(result["tls_certificates"]) + len(result["ca_certificates"])
     return {
@@ -603,7 +747,11 @@ def import_bundle(state: State, body: Any) -> dict[str, Any]:
     }
 
 
-def _plan_import(bundle: str, passphrase: str) -> list[tuple[ResourceDef, dict[str, Any]]]:
+def _plan_import(
+    bundle: str, passphrase: str, server_as_ca: bool = False
+) -> list[tuple[ResourceDef, dict[str, Any]]]:
+    """What an import would store, in order; ``server_as_ca`` (a fault) routes server
+    certificates to the CA list and ignores the keys."""
     blocks = certdata.pem_blocks(bundle)
     if not blocks:
         raise CertError("No PEM-formatted certificates found in the bundle.")
@@ -621,7 +769,7 @@ def _plan_import(bundle: str, passphrase: str) -> list[tuple[ResourceDef, dict[s
             servers[-1][1].append(block)
         elif block.label == "CERTIFICATE":
             cert = certdata.load_certificate(block.text)
-            if certdata.is_ca(cert):
+            if certdata.is_ca(cert) or server_as_ca:
                 cas.append(certdata.to_pem(cert))
             else:
                 servers.append((certdata.to_pem(cert), []))
@@ -646,7 +794,7 @@ def _plan_import(bundle: str, passphrase: str) -> list[tuple[ResourceDef, dict[s
             **_metadata(cert, with_sans=True),
         )
         plan.append((TLS_CERTIFICATE, row))
-    if len(used) != len(keys):
+    if len(used) != len(keys) and not server_as_ca:
         raise CertError("A private key in the bundle pairs with no certificate in it.")
     for pem in cas:
         row = CA_CERTIFICATE.default_row()
@@ -669,18 +817,27 @@ class Download:
     data: bytes
 
 
-def export_ca(state: State) -> Download:
+def export_ca(state: State, faults: Faults = NO_FAULTS) -> Download:
     """Every custom trusted CA certificate as ``ca-certificates.pem`` (id order)."""
     rows = state.table(CA_CERTIFICATE).rows
-    text = "".join(rows[k]["certificate"] for k in sorted(rows))
-    return Download("ca-certificates.pem", "application/x-pem-file", text.encode("ascii"))
+    keys = sorted(rows)
+    if f.CA03_EXPORT_OMITS_ONE in faults:
+        keys = keys[:-1]
+    text = "".join(rows[k]["certificate"] for k in keys)
+    name = "ca_certificates.pem" if f.CA03_EXPORT_WRONG_NAME in faults else "ca-certificates.pem"
+    return Download(name, "application/x-pem-file", text.encode("ascii"))
 
 
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text) or "certificate"
 
 
-def download(state: State, body: Any, resolve: Callable[[str, str], Key | None]) -> Download:
+def download(
+    state: State,
+    body: Any,
+    resolve: Callable[[str, str], Key | None],
+    faults: Faults = NO_FAULTS,
+) -> Download:
     """Download TLS certificates as PEM or PKCS#12 (see ``control`` for the request shape)."""
     if not isinstance(body, dict):
         raise BadRequest("Malformed JSON in request body: expected a JSON object")
@@ -708,10 +865,11 @@ def download(state: State, body: Any, resolve: Callable[[str, str], Key | None])
             errors[name] = [f"“{value}” value must be either True or False."]
     if not isinstance(passphrase, str):
         errors["passphrase"] = [NOT_STRING]
-    elif include_key is True and passphrase == "":
+    elif include_key is True and passphrase == "" and f.TLS14_KEY_WITHOUT_PASSPHRASE not in faults:
         errors["passphrase"] = [KEY_NEEDS_PASSPHRASE]
     rows = [state.table(TLS_CERTIFICATE).rows[k] for k in keys]
-    if any(certdata.self_signed(_leaf(r)) for r in rows):
+    temporary_ok = f.TLS14_TEMPORARY_DOWNLOAD_ALLOWED in faults
+    if any(certdata.self_signed(_leaf(r)) for r in rows) and not temporary_ok:
         errors.setdefault("certificates", []).append(TEMPORARY_DOWNLOAD)
     if fmt == "pkcs12" and include_key is True and len(rows) > 1:
         errors["format"] = ["A PKCS#12 download holds one private key: download one at a time."]
@@ -720,10 +878,14 @@ def download(state: State, body: Any, resolve: Callable[[str, str], Key | None])
     assert isinstance(passphrase, str)
     kind = "keycert" if include_key else "certificate"
     base = f"{_safe_name(rows[0]['subject_name'])}_{kind}" if len(rows) == 1 else f"all_{kind}s"
+    if f.TLS14_WRONG_FILE_NAME in faults:
+        base = _safe_name(rows[0]["subject_name"]) if len(rows) == 1 else "certificates"
     if fmt == "pkcs12":
         row = rows[0] if len(rows) == 1 else None
         certs = [c for r in rows for c in [_leaf(r), *(_chain(r) if include_chain else [])]]
         key = certdata.load_stored_key(row["private_key"]) if include_key and row else None
+        if key is not None and not certdata.pairs(certs[0], key):  # only after a pairing fault
+            raise ValidationError(DOWNLOAD, {"certificates": [certdata.KEY_MISMATCH]})
         data = certdata.pkcs12_bytes(base, key, certs, passphrase)
         return Download(f"{base}.pfx", "application/x-pkcs12", data)
     parts: list[str] = []
@@ -735,10 +897,14 @@ def download(state: State, body: Any, resolve: Callable[[str, str], Key | None])
     return Download(f"{base}.pem", "application/x-pem-file", "".join(parts).encode("ascii"))
 
 
-def csr_download(row: Mapping[str, Any]) -> Download:
+def csr_download(row: Mapping[str, Any], faults: Faults = NO_FAULTS) -> Download:
     """The UI's CSR Download: the PEM CSR as ``<subject_name>.csr``, never the private key."""
     name = _safe_name(row["subject_name"])
-    return Download(f"{name}.csr", "application/pkcs10", row["csr"].encode("ascii"))
+    text = row["csr"]
+    if f.CSR06_DOWNLOAD_INCLUDES_KEY in faults:
+        text = row["private_key"] + text
+    filename = f"{name}_csr.pem" if f.CSR06_DOWNLOAD_WRONG_NAME in faults else f"{name}.csr"
+    return Download(filename, "application/pkcs10", text.encode("ascii"))
 
 
 # -- alarms ------------------------------------------------------------------------------
@@ -755,7 +921,9 @@ class AlarmSpec:
     details: str
 
 
-def certificate_alarms(state: State, now: dt.datetime) -> list[AlarmSpec]:
+def certificate_alarms(
+    state: State, now: dt.datetime, faults: Faults = NO_FAULTS
+) -> list[AlarmSpec]:
     """The certificate alarms of the current state at time ``now`` (INFERRED names/levels;
     ``node`` is the affected node's IPv4 address, or the primary Management Node's for
     certificate expiry — the guide: "An alarm is raised on the Management Node")."""
@@ -819,21 +987,35 @@ def certificate_alarms(state: State, now: dt.datetime) -> list[AlarmSpec]:
                         f"30 days (on {format_time(end)}).",
                     )
                 )
-    return out
+    dropped = {
+        name
+        for fault, names in (
+            (f.TLS13_NO_MISSING_CERTIFICATE_ALARM, (ALARM_NO_CERTIFICATE,)),
+            (f.TLS13_NO_INCOMPLETE_CHAIN_ALARM, (ALARM_INCOMPLETE_CHAIN,)),
+            (f.TLS13_NO_EXPIRY_ALARM, ALARM_NAMES[2:]),
+        )
+        if fault in faults
+        for name in names
+    }
+    return [alarm for alarm in out if alarm.name not in dropped]
 
 
 # -- snapshots ---------------------------------------------------------------------------
 
 
-def check_restored(state: State) -> None:
+def check_restored(state: State, faults: Faults = NO_FAULTS) -> None:
     """Raise ValueError unless every certificate object in ``state`` is consistent (its PEM
-    parses, its key pairs with it, its metadata is what the certificate says)."""
+    parses, its key pairs with it, its metadata is what the certificate says). While a fault
+    that stores unpaired keys is active, a key need not pair."""
+    pairing = not faults & f.UNPAIRED_KEYS
     for rdef in (TLS_CERTIFICATE, CA_CERTIFICATE):
         for key, row in state.table(rdef).rows.items():
             try:
                 if rdef is TLS_CERTIFICATE:
                     private = certdata.load_stored_key(row["private_key"])
-                    expected = tls_contents(row["certificate"], private, {}, row["parameters"])
+                    expected = tls_contents(
+                        row["certificate"], private, {}, row["parameters"], check_pairing=pairing
+                    )
                     expected.pop("private_key")
                 else:
                     expected = ca_contents(row["certificate"])

@@ -25,6 +25,13 @@
   ``GET /_sim/ui/certificate_signing_request/<id>/download`` → the CSR's PEM as
   ``<subject_name>.csr`` (the guide's "Download" on the Change Certificate signing request page;
   never the private key; content type ``application/pkcs10``), 404 for an unknown id.
+- ``GET /_sim/faults``: ``{"active": [names], "available": {name: description}}`` of the fault
+  injections (``faults``), each breaking one guide behaviour on purpose so that tests can show
+  an "act" scenario fails when the product misbehaves; ``PUT /_sim/faults`` with ``{"active":
+  [names]}`` sets them (``[]`` clears them) and answers like GET (400 naming an unknown fault,
+  nothing changed). Faults are not state: ``/_sim/reset`` and ``PUT /_sim/state`` keep them and
+  snapshots leave them out; only PUT changes them. The TLS-15 faults change the factory state:
+  they show after the next reset.
 A trailing slash is optional here. ``/_sim/`` requests are not logged.
 """
 
@@ -45,6 +52,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXPORT = "/_sim/ui/ca_certificate/export"
 DOWNLOAD = "/_sim/ui/tls_certificate/download"
 CSR_DOWNLOAD = re.compile(r"/_sim/ui/certificate_signing_request/([^/]+)/download")
+FAULTS = "/_sim/faults"
 
 
 def file_response(download: Download) -> Response:
@@ -95,6 +103,7 @@ class ControlRoutes:
         allowed["/_sim/clock"] = ["GET", "PUT", "POST"]
         allowed[EXPORT] = ["GET"]
         allowed[DOWNLOAD] = ["POST"]
+        allowed[FAULTS] = ["GET", "PUT"]
         csr = CSR_DOWNLOAD.fullmatch(path)
         if csr is not None:
             if method != "GET":
@@ -112,6 +121,10 @@ class ControlRoutes:
             if method == "GET":
                 return json_response(self.model.clock_state())
             return json_response(self.model.set_clock(parse_json_body(request)))
+        if path == FAULTS:
+            if method == "GET":
+                return json_response(self.model.faults.describe())
+            return json_response(self.model.faults.set(parse_json_body(request)))
         if path == EXPORT:
             return file_response(self.model.export_ca_certificates())
         if path == DOWNLOAD:

@@ -12,6 +12,10 @@ Time: ``now()`` is the simulated clock, real time plus an offset kept in the sta
 (``set_clock``; a reset restores real time). Alarms' ``time_raised``, licence dates and
 certificate expiry use it.
 
+Faults (``faults``): ``self.faults`` holds the active fault injections (``/_sim/faults``); they
+are not state (reset and restore keep them) and each operation reads them once (``_faults``)
+and hands them to the behaviour that checks them.
+
 The model does not yet enforce the ``authentication`` settings (source, client certificates,
 OAuth2) on the simulator's own login; HTTP Basic with the configured credentials always works.
 """
@@ -27,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from simulator.pexip import certdata, certificates, rules
+from simulator.pexip import certdata, certificates, faults, rules
 from simulator.pexip.certificate_resources import CERTIFICATE_SIGNING_REQUEST
 from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
 from simulator.pexip.fields import (
@@ -41,7 +45,13 @@ from simulator.pexip.fields import (
     format_time,
 )
 from simulator.pexip.resourcedef import API_PREFIX, ResourceDef
-from simulator.pexip.resources import LICENCE, MANAGEMENT_VM, RESOURCES, stored_resources
+from simulator.pexip.resources import (
+    LICENCE,
+    MANAGEMENT_VM,
+    RESOURCES,
+    WORKER_VM,
+    stored_resources,
+)
 from simulator.pexip.seed import Seed, build_state, new_licence
 from simulator.pexip.state import MAX_CLOCK_OFFSET, State, config_key
 from simulator.pexip.status import derived_objects
@@ -71,8 +81,16 @@ class PexipModel:
         # How CSRs get fresh keys (tests may swap it for a faster one).
         self.make_key: Callable[[str], certdata.PrivateKey] = certdata.new_key
         self.lock = threading.RLock()
+        self.faults = faults.Faults()
         self._epoch = self.clock()
         self._state = build_state(self.seed, self._epoch)
+
+    def fault(self, name: str) -> bool:
+        """Whether the fault ``name`` (``faults.FAULTS``) is active."""
+        return name in self.faults
+
+    def _faults(self) -> frozenset[str]:
+        return self.faults.current()
 
     def now(self) -> dt.datetime:
         """The simulated time: real time plus the clock offset of the state."""
@@ -175,7 +193,7 @@ class PexipModel:
             else:
                 out[name] = copy.deepcopy(row[name])
         if rdef.name in certificates.HANDLED and rdef.api == "configuration":
-            certificates.render(rdef, self._state, key, out)
+            certificates.render(rdef, self._state, key, out, self._faults())
         return out
 
     def _related(self, spec: ToManyField, key: Key) -> Any:
@@ -201,7 +219,9 @@ class PexipModel:
             row = self._validated_row(rdef, body, None, partial=False, extras=extras)
             table = self._state.table(rdef)
             if self._certificate(rdef):
-                key: Key = certificates.create(rdef, self._state, row, extras, self.make_key)
+                key: Key = certificates.create(
+                    rdef, self._state, row, extras, self.make_key, self._faults()
+                )
             elif rdef is LICENCE:
                 row.update(new_licence(row["entitlement_id"], self.now()))
                 key: Key = table.add(row, key=str(uuid.uuid4()))
@@ -225,7 +245,10 @@ class PexipModel:
             table = self._state.table(rdef)
             row = self._validated_row(rdef, body, key, partial=partial)
             if self._certificate(rdef):
-                return certificates.update(rdef, self._state, key, row, body)
+                return certificates.update(rdef, self._state, key, row, body, self._faults())
+            assigning = rdef in (MANAGEMENT_VM, WORKER_VM) and body.get("tls_certificate")
+            if assigning and self.fault(faults.TLS11_ASSIGNMENT_IGNORED):
+                row["tls_certificate"] = table.rows[key]["tls_certificate"]
             table.rows[key] = row
             return None
 
@@ -403,7 +426,7 @@ class PexipModel:
         one of those names raised by other code is cleared at the next read unless the state
         calls for it.
         """
-        wanted = certificates.certificate_alarms(self._state, self.now())
+        wanted = certificates.certificate_alarms(self._state, self.now(), self._faults())
         keep = set()
         for alarm in wanted:
             keep.add(
@@ -428,17 +451,17 @@ class PexipModel:
         with self.lock:
             if (group, name) != ("platform", certificates.IMPORT):
                 raise NotFound(f"Unknown command: {group}/{name}/")
-            return certificates.import_bundle(self._state, body)
+            return certificates.import_bundle(self._state, body, self._faults())
 
     def export_ca_certificates(self) -> certificates.Download:
         """Every custom trusted CA certificate as one PEM file (the UI's Export)."""
         with self.lock:
-            return certificates.export_ca(self._state)
+            return certificates.export_ca(self._state, self._faults())
 
     def download_certificates(self, body: Any) -> certificates.Download:
         """The UI's TLS certificate download (see ``certificates.download``)."""
         with self.lock:
-            return certificates.download(self._state, body, self.resolve)
+            return certificates.download(self._state, body, self.resolve, self._faults())
 
     def download_csr(self, key_text: str) -> certificates.Download:
         """The UI's CSR download (``<subject_name>.csr``); ``NotFound`` for an unknown or
@@ -446,7 +469,7 @@ class PexipModel:
         with self.lock:
             key = self._existing_key(CERTIFICATE_SIGNING_REQUEST, key_text)
             row = self._state.table(CERTIFICATE_SIGNING_REQUEST).rows[key]
-            return certificates.csr_download(row)
+            return certificates.csr_download(row, self._faults())
 
     # -- control plane -------------------------------------------------------------------
 
@@ -484,10 +507,12 @@ class PexipModel:
             return self.clock_state()
 
     def reset(self) -> None:
-        """Back to the factory-fresh state of ``self.seed`` (never raises)."""
+        """Back to the factory-fresh state of ``self.seed`` (never raises). The TLS-15 faults,
+        if active, weaken the shipped certificates of the new state."""
         with self.lock:
             self._epoch = self.clock()
             self._state = build_state(self.seed, self._epoch)
+            faults.weaken_shipped(self._state, self._faults())
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON snapshot of the whole state (secrets only as their stored hashes; private
@@ -501,7 +526,7 @@ class PexipModel:
         malformed in any way."""
         try:
             state = State.from_snapshot(data)
-            certificates.check_restored(state)
+            certificates.check_restored(state, self._faults())
         except ValueError as error:
             raise BadRequest(f"Malformed state snapshot: {error}") from None
         with self.lock:

@@ -77,7 +77,8 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagementNodeSimu
 @pytest.fixture
 def api(sim: ManagementNodeSimulator) -> Iterator[Api]:
     """A client of the session's simulator, reset to factory-fresh state first (in-process, as
-    POST /_sim/reset does; test_control covers the HTTP form)."""
+    POST /_sim/reset does; test_control covers the HTTP form), with no fault injected."""
+    sim.model.faults.clear()
     sim.model.reset()
     sim.app.log.clear()
     client = Api(sim)
