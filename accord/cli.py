@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from accord.site import Site, SiteError, load_site
@@ -17,24 +18,36 @@ def _load(path: str | None) -> Site | None:
     return load_site(path) if path else None
 
 
+def _seeds() -> dict[str, Any]:
+    from simulator.pexip import Seed
+
+    return {
+        "primary": Seed(),
+        "contingency": Seed(domain="contingency.example.com", address_prefix="198.51.100."),
+        # Where scenarios of the guides' actions (uploads, CSRs, imports) run: never verified.
+        "scratch": Seed(
+            domain="scratch.example.com",
+            address_prefix="203.0.113.",
+            conferencing_nodes=2,
+            locations=1,
+        ),
+    }
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     """Start the simulated Management Nodes in the foreground and write a site file for them."""
-    from accord.lab import admin_password, write_site
-    from simulator.pexip import ManagementNodeSimulator, Seed
+    from accord.lab import SimSystem, admin_password, write_site
+    from simulator.pexip import ManagementNodeSimulator
 
     site = _load(args.site)
     directory = (
         Path(args.write_site) if args.write_site else Path(tempfile.mkdtemp(prefix="accord-sim-"))
     )
     directory.mkdir(parents=True, exist_ok=True)
-    seeds = {
-        "primary": Seed(),
-        "contingency": Seed(domain="contingency.example.com", address_prefix="198.51.100."),
-    }
     simulators: dict[str, ManagementNodeSimulator] = {}
-    systems: dict[str, tuple[str, str, str, Path]] = {}
+    systems: dict[str, SimSystem] = {}
     try:
-        for role, seed in seeds.items():
+        for role, seed in _seeds().items():
             username = "admin"
             if site is not None and getattr(site.systems.pexip, role) is not None:
                 username = getattr(site.systems.pexip, role).username
@@ -45,16 +58,25 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 password=password,
                 workdir=directory,
                 seed=seed,
+                node_listeners=True,
+                sync_delay=args.sync_delay,
             )
             sim.start()
             simulators[role] = sim
-            systems[role] = (sim.url, username, password, sim.ca_file)
-        site_path = write_site(directory, site, systems)
-        for role, (url, username, password, _ca) in systems.items():
-            host = url.removeprefix("https://")
-            print(
-                f"pexip-{role} https://{quote(username, safe='')}:{quote(password, safe='')}@{host}"
+            systems[role] = SimSystem(
+                sim.url,
+                username,
+                password,
+                sim.ca_file,
+                sim.server_name,
+                sim.address_map,
+                sim.port_map,
             )
+        site_path = write_site(directory, site, systems)
+        for role, system in systems.items():
+            host = system.url.removeprefix("https://")
+            user, secret = quote(system.username, safe=""), quote(system.password, safe="")
+            print(f"pexip-{role} https://{user}:{secret}@{host}")
         print(f"accord sim: ready; site file {site_path}; stop with Ctrl-C", flush=True)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -90,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser("sim", help="run the simulators in the foreground")
     sim.add_argument("--write-site", metavar="DIR", help="write DIR/site.toml reaching them")
     sim.add_argument("--site", metavar="FILE", help="simulate this site (its values and secrets)")
+    sim.add_argument(
+        "--sync-delay",
+        metavar="SECONDS",
+        type=float,
+        default=0.0,
+        help="how long a certificate change takes to reach the nodes' listeners (default 0; "
+        "a real platform takes about a minute)",
+    )
     sim.set_defaults(func=cmd_sim)
     dep = commands.add_parser("deploy", help="apply the site's secure baseline")
     dep.add_argument("--site", metavar="FILE", required=True)

@@ -1,8 +1,9 @@
 """The lab site: a complete site file (and its secrets file) that reaches running simulators.
 
 `accord sim --write-site DIR` writes ``DIR/site.toml`` and ``DIR/secrets.toml`` (mode 0600).
-With ``--site FILE`` the site's own values and secrets are kept and only the systems' URLs and
-CA bundles are replaced; without it the lab values below stand in for what the guide leaves to
+With ``--site FILE`` the site's own values and secrets are kept and only the systems (URLs, CA
+bundles, address maps) and the certificate authority are replaced: the lab CA in ``DIR/lab-ca``
+signs the deployer's CSRs. Without it the lab values below stand in for what the guide leaves to
 the site, and every secret is freshly generated.
 """
 
@@ -10,15 +11,19 @@ from __future__ import annotations
 
 import os
 import secrets as random_secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
+from accord import labca
+from accord.labca import LabCA
 from accord.site import CredentialRef, Site
 
 SITE_FILE = "site.toml"
 SECRETS_FILE = "secrets.toml"
+LAB_CA = "lab-ca"
 
 
 def _new_secret() -> str:
@@ -133,27 +138,59 @@ def admin_password(site: Site | None, system: str) -> str:
     return _new_secret()
 
 
-def write_site(
-    directory: Path,
-    site: Site | None,
-    systems: dict[str, tuple[str, str, str, Path]],
-) -> Path:
-    """Write ``site.toml`` and ``secrets.toml`` (0600) naming ``systems``.
+@dataclass(frozen=True)
+class SimSystem:
+    """How the site file reaches one simulated Management Node."""
 
-    ``systems`` maps "primary"/"contingency" to (url, username, password, ca_file).
+    url: str
+    username: str
+    password: str
+    ca_file: Path
+    server_name: str | None = None
+    address_map: dict[str, str] = field(default_factory=dict)
+    port_map: dict[int, int] = field(default_factory=dict)
+
+
+def _certificates(document: dict[str, Any], directory: Path) -> None:
+    """A lab CA in ``directory/lab-ca`` signs the deployer's CSRs; the site file names it."""
+    lab = directory / LAB_CA
+    LabCA.create(lab)
+    section = document["pexip"].setdefault("certificates", {})
+    section.pop("exchange_dir", None)
+    section["lab_ca"] = LAB_CA
+    section["trusted_ca_bundle"] = f"{LAB_CA}/{labca.TRUSTED}"
+
+
+def write_site(directory: Path, site: Site | None, systems: dict[str, SimSystem]) -> Path:
+    """Write ``site.toml``, ``secrets.toml`` (0600) and a lab CA, naming ``systems``.
+
+    ``systems`` maps "primary"/"contingency"/"scratch" to how each is reached. Each system's CA
+    bundle trusts its shipped Management Node certificate and the lab root, which signs the
+    certificates the deployer assigns.
     """
     document, secret_values = site_document(site)
+    directory.mkdir(parents=True, exist_ok=True)
+    _certificates(document, directory)
+    lab_root = LabCA.load(directory / LAB_CA).root_pem
     document["systems"] = {"pexip": {}}
-    for role, (url, username, password, ca_file) in systems.items():
+    for role, system in systems.items():
         key = f"pexip_{role}_password"
-        secret_values[key] = password
-        document["systems"]["pexip"][role] = {
-            "url": url,
-            "ca_bundle": os.path.relpath(ca_file, directory),
-            "username": username,
+        secret_values[key] = system.password
+        bundle = directory / f"pexip-{role}-trust.pem"
+        bundle.write_text(system.ca_file.read_text() + lab_root)
+        entry: dict[str, Any] = {
+            "url": system.url,
+            "ca_bundle": os.path.relpath(bundle, directory),
+            "username": system.username,
             "password": {"secret": key},
         }
-    directory.mkdir(parents=True, exist_ok=True)
+        if system.server_name:
+            entry["tls_server_name"] = system.server_name
+        if system.address_map:
+            entry["address_map"] = dict(system.address_map)
+        if system.port_map:
+            entry["port_map"] = {str(k): v for k, v in system.port_map.items()}
+        document["systems"]["pexip"][role] = entry
     secrets_path = directory / SECRETS_FILE
     fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:

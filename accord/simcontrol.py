@@ -68,5 +68,13 @@ class SimControl:
     def clear_requests(self) -> None:
         self._call("DELETE", "requests")
 
+    def faults(self) -> dict[str, Any]:
+        """``{"active": [...], "available": {name: what it breaks}}``."""
+        return self._call("GET", "faults").json()
+
+    def set_faults(self, names: list[str]) -> None:
+        """Make the simulator break these guide behaviours on purpose (mutation tests)."""
+        self._call("PUT", "faults", json={"active": names})
+
     def close(self) -> None:
         self._session.close()

@@ -4,6 +4,9 @@
   the site's baseline with the deployer, then verify; afterwards the simulators' request logs
   must show that verification wrote nothing.
 - ``live``: the systems the site file names, read-only (every client refuses writes).
+
+Scenarios of the guides' actions run on the site's scratch Management Node only
+(``[systems.pexip.scratch]``; `accord sim` provides one); without one they are reported not run.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class SimTarget(Target):
         self._dir: Path | None = None
         self._process: SimProcess | None = None
         self._controls: list[SimControl] = []
+        self._scratch: SimControl | None = None
 
     def start(self, site_file: Path | None) -> Systems:
         if site_file is not None:
@@ -66,7 +70,10 @@ class SimTarget(Target):
         ]
         for control in self._controls:
             control.clear_requests()
-        return Systems(site, self.name)
+        scratch = SimControl.for_site(site, "scratch") if site.systems.pexip.scratch else None
+        if scratch is not None:
+            self._scratch = scratch
+        return Systems(site, self.name, reset_scratch=scratch.reset if scratch else None)
 
     def finish(self) -> list[str]:
         problems = []
@@ -79,6 +86,8 @@ class SimTarget(Target):
         return problems
 
     def stop(self) -> None:
+        if self._scratch is not None:
+            self._scratch.close()
         for control in self._controls:
             control.close()
         if self._process is not None:

@@ -52,12 +52,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     directory = tmp_path_factory.mktemp("lab")
     with SimProcess(directory) as process:
         site = load_site(process.site_file)
-        deployments = ("primary", "contingency")
+        systems = ("primary", "contingency", "scratch")
         found = Lab(
             process.site_file,
             site,
-            {d: pexip_client(site, d, read_only=False) for d in deployments},
-            {d: SimControl.for_site(site, d) for d in deployments},
+            {d: pexip_client(site, d, read_only=False) for d in systems},
+            {d: SimControl.for_site(site, d) for d in systems},
         )
         yield found
         found.assert_no_server_errors()

@@ -7,15 +7,20 @@ import subprocess
 import sys
 from urllib.parse import unquote, urlsplit
 
-import requests
-
 from accord.cli import main
-from accord.lab import write_site
+from accord.http import session
+from accord.lab import SimSystem, write_site
+from accord.site import load_site
 
-LINE = re.compile(r"^(pexip-primary|pexip-contingency) (https://[^:]+:[^@]+@127\.0\.0\.1:\d+/)$")
+LINE = re.compile(
+    r"^(pexip-primary|pexip-contingency|pexip-scratch) "
+    r"(https://[^:]+:[^@]+@127\.\d+\.\d+\.\d+:\d+/)$"
+)
 
 
 def test_accord_sim_prints_a_lab_url_per_system_that_logs_in(tmp_path):
+    """Each line's URL logs in; the API is served with the Management Node's own certificate,
+    checked against its FQDN (the site file's tls_server_name) and the written CA bundle."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "accord", "sim", "--write-site", str(tmp_path)],
         stdout=subprocess.PIPE,
@@ -23,16 +28,17 @@ def test_accord_sim_prints_a_lab_url_per_system_that_logs_in(tmp_path):
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().rstrip("\n") for _ in range(3)]
-        assert lines[2].startswith("accord sim: ready")
-        for line in lines[:2]:
+        lines = [proc.stdout.readline().rstrip("\n") for _ in range(4)]
+        assert lines[3].startswith("accord sim: ready")
+        site = load_site(tmp_path / "site.toml")
+        for line in lines[:3]:
             name, url = LINE.match(line).groups()
             parts = urlsplit(url)
-            ca = tmp_path / f"{name}-ca.pem"
-            answer = requests.get(
+            system = getattr(site.systems.pexip, name.removeprefix("pexip-"))
+            answer = session(system.tls_server_name).get(
                 f"https://{parts.hostname}:{parts.port}/api/admin/configuration/v1/global/1/",
                 auth=(unquote(parts.username), unquote(parts.password)),
-                verify=str(ca),
+                verify=str(site.file(system.ca_bundle)),
                 timeout=10,
             )
             assert answer.status_code == 200
@@ -45,7 +51,9 @@ def test_accord_sim_prints_a_lab_url_per_system_that_logs_in(tmp_path):
 def test_deploy_to_an_unreachable_system_is_one_clear_line(tmp_path, capsys):
     ca = tmp_path / "ca.pem"
     ca.write_text("")
-    site = write_site(tmp_path, None, {"primary": ("https://127.0.0.1:9/", "admin", "pw", ca)})
+    site = write_site(
+        tmp_path, None, {"primary": SimSystem("https://127.0.0.1:9/", "admin", "pw", ca)}
+    )
     assert main(["deploy", "--site", str(site), "--dry-run"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("accord deploy: ") and "Traceback" not in err and "pw" not in err

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.lab import write_site
+from accord.lab import SimSystem, write_site
 from accord.site import Secret, SiteError, load_site, parse_site
 
 MINIMAL = """
@@ -169,9 +169,14 @@ def test_unreadable_site_file(tmp_path):
 def test_lab_site_written_by_accord_sim_is_valid_and_0600(tmp_path):
     ca = tmp_path / "ca.pem"
     ca.write_text("")
-    path = write_site(tmp_path, None, {"primary": ("https://127.0.0.1:1/", "admin", "pw1", ca)})
+    path = write_site(
+        tmp_path, None, {"primary": SimSystem("https://127.0.0.1:1/", "admin", "pw1", ca)}
+    )
     site = load_site(path)
-    assert site.systems.pexip.primary.ca_bundle == "ca.pem"
+    # The bundle trusts the shipped Management Node certificate and the lab CA's root.
+    assert site.systems.pexip.primary.ca_bundle == "pexip-primary-trust.pem"
+    assert site.pexip.certificates.lab_ca == "lab-ca"
+    assert oct(os.stat(tmp_path / "lab-ca" / "intermediate-key.pem").st_mode & 0o777) == "0o600"
     assert os.stat(tmp_path / "secrets.toml").st_mode & 0o077 == 0
     assert site.resolve(site.systems.pexip.primary.password).reveal() == "pw1"
     assert "pw1" not in path.read_text()
@@ -190,7 +195,7 @@ def test_site_values_and_secrets_are_kept_when_simulating_a_site(tmp_path, monke
     ca = tmp_path / "ca.pem"
     ca.write_text("")
     written = load_site(
-        write_site(out, original, {"primary": ("https://127.0.0.1:2/", "admin", "pw", ca)})
+        write_site(out, original, {"primary": SimSystem("https://127.0.0.1:2/", "admin", "pw", ca)})
     )
     assert written.pexip.global_ == original.pexip.global_
     assert written.resolve(written.pexip.snmp.privacy_password).reveal() == "priv-pass"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from accord.deployer import pexip
+from accord.deployer import pexip, pki
 from accord.deployer.pexip import Plan
 from accord.site import Site
 from accord.systems import DEPLOYMENTS, pexip_client
@@ -21,10 +21,15 @@ def deploy(site: Site, *, dry_run: bool = False, out: Callable[[str], None] = pr
             plan = pexip.plan(
                 client, site, f"pexip-{deployment}", contingency=deployment == "contingency"
             )
+            plan.certificates = pki.plan(client, site)
             out(plan.render())
             if not dry_run and not plan.empty:
                 pexip.apply(client, plan)
-                out(f"pexip-{deployment}: applied {len(plan.changes)} change(s)")
+                waiting = pki.apply(client, site, plan.certificates)
+                done = len(plan.changes) + len(plan.certificates) - len(waiting)
+                out(f"pexip-{deployment}: applied {done} change(s)")
+                for line in waiting:
+                    out(f"pexip-{deployment}: {line}")
         finally:
             client.close()
         plans.append(plan)

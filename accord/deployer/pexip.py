@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from accord.deployer.pki import CertificateChange
 from accord.pexip import baseline
 from accord.pexip.baseline import Desired, Related
 from accord.pexip.client import PexipClient
@@ -66,18 +67,23 @@ class Change:
 
 @dataclass
 class Plan:
+    """Field changes, then the certificate bootstrap's steps (`accord.deployer.pki`)."""
+
     system: str
     changes: list[Change] = field(default_factory=list)
+    certificates: list[CertificateChange] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.changes
+        return not self.changes and not self.certificates
 
     def render(self) -> str:
         if self.empty:
             return f"{self.system}: no changes (the deployment follows the baseline)"
-        lines = [f"{self.system}: {len(self.changes)} change(s)"]
+        count = len(self.changes) + len(self.certificates)
+        lines = [f"{self.system}: {count} change(s)"]
         lines += [change.describe() for change in self.changes]
+        lines += [change.describe() for change in self.certificates]
         return "\n".join(lines)
 
 
