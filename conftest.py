@@ -25,6 +25,8 @@ pytest_plugins = [
     "steps.pexip_users",
     "steps.pexip_network",
     "steps.contingency",
+    "steps.pexip_certificates",
+    "steps.certificate_actions",
 ]
 
 _TARGET = pytest.StashKey[Target]()
