@@ -62,6 +62,9 @@ CA02_IMPORT_DUPLICATES_ADDED = "ca02_import_duplicates_added"
 CA02_IMPORT_SERVER_AS_CA = "ca02_import_server_as_ca"
 CA03_EXPORT_OMITS_ONE = "ca03_export_omits_one"
 CA03_EXPORT_WRONG_NAME = "ca03_export_wrong_name"
+# Wire faults (node listeners), for configuration-and-wire requirements.
+TLS08_NODE_SERVES_SHIPPED = "tls08_node_serves_shipped_certificate"
+TLS16_NO_HSTS_ON_NODES = "tls16_no_hsts_on_conferencing_nodes"
 
 FAULTS: dict[str, str] = {
     TLS10_ACCEPT_MISMATCHED_KEY: (
@@ -168,6 +171,13 @@ FAULTS: dict[str, str] = {
     ),
     CA03_EXPORT_WRONG_NAME: (
         "CA-03: the trusted CA export is named ca_certificates.pem instead of ca-certificates.pem."
+    ),
+    TLS08_NODE_SERVES_SHIPPED: (
+        "TLS-08: Conferencing Nodes' listeners keep serving their shipped temporary certificate "
+        "whatever is assigned (a node that never synchronised)."
+    ),
+    TLS16_NO_HSTS_ON_NODES: (
+        "TLS-16: Conferencing Nodes' web responses carry no Strict-Transport-Security header."
     ),
 }
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from simulator.pexip import faults
 from simulator.pexip.models import PexipModel
 from simulator.pexip.nodetls import PRIMARY, CertificateSync, NodeId
 from simulator.pexip.resources import MANAGEMENT_VM, WORKER_VM
@@ -63,19 +64,24 @@ _NAMES = {"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq"
 # -- Conferencing Node web ---------------------------------------------------------------
 
 
-def conferencing_web(environ: dict[str, Any], start_response: Any) -> Any:
+def conferencing_web(model: PexipModel) -> Callable[..., Any]:
     """A Conferencing Node's web service: ``GET /`` → the Connect page, else 404 (or 405 for
-    another method on ``/``); HSTS on every response."""
-    request = Request(environ)
-    if request.path != "/":
-        response = Response("<h1>Not Found</h1>\n", status=404, mimetype="text/html")
-    elif request.method not in ("GET", "HEAD"):
-        response = Response("<h1>Method Not Allowed</h1>\n", status=405, mimetype="text/html")
-        response.headers["Allow"] = "GET, HEAD"
-    else:
-        response = Response(WEB_PAGE, status=200, mimetype="text/html")
-    response.headers["Strict-Transport-Security"] = HSTS
-    return response(environ, start_response)
+    another method on ``/``); HSTS on every response (unless the TLS-16 fault is on)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path != "/":
+            response = Response("<h1>Not Found</h1>\n", status=404, mimetype="text/html")
+        elif request.method not in ("GET", "HEAD"):
+            response = Response("<h1>Method Not Allowed</h1>\n", status=405, mimetype="text/html")
+            response.headers["Allow"] = "GET, HEAD"
+        else:
+            response = Response(WEB_PAGE, status=200, mimetype="text/html")
+        if not model.fault(faults.TLS16_NO_HSTS_ON_NODES):
+            response.headers["Strict-Transport-Security"] = HSTS
+        return response(environ, start_response)
+
+    return app
 
 
 # -- SIP over TLS ------------------------------------------------------------------------
@@ -298,7 +304,7 @@ class NodeNetwork:
                 sock.close()
             raise
         name = f"pexip-sim-{self.label}-{node.kind}-{node.key or 'primary'}"
-        app = self.api if node.kind == MANAGEMENT_VM.name else conferencing_web
+        app = self.api if node.kind == MANAGEMENT_VM.name else conferencing_web(self.model)
         bound = _Bound(address, host, [Serving(https_server(sockets[0], app, context), name)])
         if len(sockets) > 1:
             bound.servings.append(Serving(SipTlsServer(sockets[1], context), f"{name}-sip"))

@@ -42,7 +42,7 @@ from typing import Any
 
 from cryptography import x509
 
-from simulator.pexip import certdata
+from simulator.pexip import certdata, faults
 from simulator.pexip.certdata import CertError
 from simulator.pexip.certificate_resources import CA_CERTIFICATE, TLS_CERTIFICATE
 from simulator.pexip.fields import Key
@@ -86,12 +86,25 @@ def node_row(state: State, node: NodeId) -> dict[str, Any] | None:
     return rows.get(node.key)
 
 
-def served(state: State, node: NodeId) -> Served | None:
-    """What ``node`` should serve now according to ``state`` (None: no certificate)."""
+def _shipped(state: State, row: dict[str, Any]) -> Key | None:
+    """The node's shipped temporary certificate: self-signed and named after the node."""
+    fqdn = f"{row['hostname']}.{row['domain']}"
+    for key, cert in sorted(state.table(TLS_CERTIFICATE).rows.items()):
+        if cert["subject_name"] == fqdn:
+            leaf = _load(certdata.pem_blocks(cert["certificate"])[0].text)
+            if certdata.self_signed(leaf):
+                return key
+    return None
+
+
+def served(state: State, node: NodeId, *, shipped: bool = False) -> Served | None:
+    """What ``node`` should serve now according to ``state`` (None: no certificate); with
+    ``shipped`` (the TLS-08 fault) its shipped certificate, whatever is assigned."""
     row = node_row(state, node)
     if row is None or row["tls_certificate"] is None:
         return None
-    cert = state.table(TLS_CERTIFICATE).rows.get(row["tls_certificate"])
+    key = _shipped(state, row) if shipped else None
+    cert = state.table(TLS_CERTIFICATE).rows.get(key or row["tls_certificate"])
     if cert is None:
         return None
     cas = state.table(CA_CERTIFICATE).rows
@@ -169,7 +182,12 @@ class CertificateSync:
     def observe(self, nodes: Iterable[NodeId]) -> dict[NodeId, Served | None]:
         """Note what the model says for ``nodes`` now; return what each serves now."""
         wanted_nodes = list(nodes)
-        wanted = self.model.read_state(lambda s: {n: served(s, n) for n in wanted_nodes})
+        stale = self.model.fault(faults.TLS08_NODE_SERVES_SHIPPED)
+        wanted = self.model.read_state(
+            lambda s: {
+                n: served(s, n, shipped=stale and n.kind == WORKER_VM.name) for n in wanted_nodes
+            }
+        )
         now = self.clock()
         with self._lock:
             return {node: self._step(node, data, now) for node, data in wanted.items()}

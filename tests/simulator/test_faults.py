@@ -55,6 +55,8 @@ def test_the_catalogue_names_each_requirement():
     assert ids == {f"tls{n}" for n in range(10, 16)} | {f"csr{n:02d}" for n in range(1, 11)} | {
         "ca02",
         "ca03",
+        "tls08",  # the node listeners' faults, tested in test_listeners.py
+        "tls16",
     }
     for name, description in FAULTS.items():
         prefix = name.split("_", 1)[0].upper()
@@ -63,7 +65,7 @@ def test_the_catalogue_names_each_requirement():
 
 
 def test_every_fault_is_tested_here():
-    source = Path(__file__).read_text()
+    source = Path(__file__).read_text() + (Path(__file__).parent / "test_listeners.py").read_text()
     untested = [name for name in FAULTS if source.count(f'"{name}"') < 1]
     assert not untested
 

@@ -592,3 +592,31 @@ def test_without_node_listeners_nothing_changes(sim):
 def test_bad_arguments_are_value_errors(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         ManagementNodeSimulator(password=PASSWORD, workdir=tmp_path, **kwargs)
+
+
+# -- wire faults (mutation tests of TLS-08 and TLS-16) -----------------------------------
+
+
+def test_fault_conferencing_nodes_keep_serving_their_shipped_certificate(net, trust):
+    client = NodeApi(net, trust)
+    host = reach(net, "192.0.2.21")
+    shipped = handshake(host, 8443)
+    uri = upload(client, TEST_CA.leaf(CONF1_FQDN))
+    client.write("PATCH", CONFIG + "worker_vm/1/", {"tls_certificate": uri})
+    net.model.faults.set({"active": ["tls08_node_serves_shipped_certificate"]})
+    try:
+        assert handshake(host, 8443) == shipped and handshake(host, 5061) == shipped
+    finally:
+        net.model.faults.set({"active": []})
+    assert handshake(host, 8443)[0] != shipped[0]
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_fault_conferencing_node_web_without_hsts(net):
+    host = reach(net, "192.0.2.22")
+    net.model.faults.set({"active": ["tls16_no_hsts_on_conferencing_nodes"]})
+    try:
+        page = requests.get(f"https://{host}:8443/", verify=False, timeout=5)
+        assert "Strict-Transport-Security" not in page.headers
+    finally:
+        net.model.faults.set({"active": []})
