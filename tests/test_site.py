@@ -200,3 +200,11 @@ def test_site_values_and_secrets_are_kept_when_simulating_a_site(tmp_path, monke
     assert written.pexip.global_ == original.pexip.global_
     assert written.resolve(written.pexip.snmp.privacy_password).reveal() == "priv-pass"
     assert written.name == "t"
+
+
+def test_the_readme_site_example_is_a_valid_site_file(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    site = parse_site(example, tmp_path / "site.toml")
+    assert site.systems.pexip.scratch is not None
+    assert site.pexip.certificates.sip_tls_fqdns == {"conf01": "sip1.example.com"}
