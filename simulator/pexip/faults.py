@@ -105,12 +105,12 @@ FAULTS: dict[str, str] = {
         "instead of <subject_name>_certificate / _keycert, all_certificates / all_keycerts."
     ),
     TLS15_SHIPPED_RSA2048: (
-        "TLS-15: after the next reset the shipped self-signed certificates have a 2048-bit RSA "
-        "key instead of 4096."
+        "TLS-15: after the next reset the Conferencing Nodes' shipped self-signed certificates "
+        "have a 2048-bit RSA key instead of 4096 (the Management Node's keeps its key)."
     ),
     TLS15_SHIPPED_DH1024: (
-        "TLS-15: after the next reset the shipped self-signed certificates come with 1024-bit DH "
-        "parameters instead of 2048."
+        "TLS-15: after the next reset the Conferencing Nodes' shipped self-signed certificates "
+        "come with 1024-bit DH parameters instead of 2048."
     ),
     CSR01_SERVER_AUTH_ONLY: (
         "CSR-01: generated CSRs request serverAuth only (no clientAuth extended key usage)."
@@ -274,7 +274,11 @@ def weaken_shipped(state: State, active: frozenset[str]) -> None:
     if not active & {TLS15_SHIPPED_RSA2048, TLS15_SHIPPED_DH1024}:
         return
     with _weak_lock:
-        for row in state.table(TLS_CERTIFICATE).rows.values():
+        for key, row in state.table(TLS_CERTIFICATE).rows.items():
+            # The Management Node's own (tls_certificate/1/) is left alone: clients that trust
+            # it as their anchor must still reach the API (OpenSSL refuses 1024-bit DH).
+            if key == 1:
+                continue
             if TLS15_SHIPPED_RSA2048 in active:
                 cert = certdata.load_certificate(certdata.pem_blocks(row["certificate"])[0].text)
                 start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
