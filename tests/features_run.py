@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -75,3 +76,22 @@ def run_features(reports: Path, *args: str, env: dict[str, str] | None = None) -
     cucumber = reports / "latest" / "cucumber.json"
     scenarios = read_cucumber(cucumber) if cucumber.exists() else []
     return Run(done.returncode, done.stdout + done.stderr, scenarios, reports / "latest")
+
+
+TAG = re.compile(r"@([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d)\b")
+CATALOGUE_ROW = re.compile(r"^\| ([A-Z0-9]+(?:-[A-Z0-9]+)+) \|", re.M)
+
+
+def tags(path: Path) -> set[str]:
+    """The requirement IDs a feature file carries as tags."""
+    return set(TAG.findall(path.read_text()))
+
+
+def feature_tags() -> set[str]:
+    """Every requirement ID any feature carries."""
+    return set().union(*(tags(p) for p in (ROOT / "features").rglob("*.feature")))
+
+
+def catalogue_ids() -> set[str]:
+    """Every requirement ID of ../shared/requirements.md."""
+    return set(CATALOGUE_ROW.findall((ROOT.parent / "shared" / "requirements.md").read_text()))

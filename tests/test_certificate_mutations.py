@@ -24,7 +24,7 @@ from accord.labca import LabCA
 from accord.pki import CA, LeafCert
 from accord.pki.openssl import sha1_self_signed
 from tests.conftest import Lab
-from tests.features_run import run_features
+from tests.features_run import catalogue_ids, feature_tags, run_features, tags
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_SCOPE = re.compile(r"^(TLS-\d\d|CSR-\d\d|CA-0[1-3])$")
@@ -239,20 +239,10 @@ MUTATIONS += [
 ]
 
 
-def _tags(path: Path) -> set[str]:
-    return set(re.findall(r"@([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d)\b", path.read_text()))
-
-
-def _feature_tags() -> set[str]:
-    return set().union(*(_tags(p) for p in (ROOT / "features").rglob("*.feature")))
-
-
 def test_every_certificate_requirement_has_a_scenario_and_a_mutation():
-    catalogue = (ROOT.parent / "shared" / "requirements.md").read_text()
-    ids = set(re.findall(r"^\| ([A-Z0-9]+(?:-[A-Z0-9]+)+) \|", catalogue, re.M))
-    in_scope = {i for i in ids if IN_SCOPE.match(i)}
+    in_scope = {i for i in catalogue_ids() if IN_SCOPE.match(i)}
     assert len(in_scope) == 29  # TLS-01..16, CSR-01..10, CA-01..03: the IDs issue 3 lists
-    assert in_scope <= _feature_tags()
+    assert in_scope <= feature_tags()
     mutated = {r for requirements, *_ in MUTATIONS for r in requirements.split()}
     assert in_scope == mutated
 
@@ -275,7 +265,7 @@ def test_a_violation_fails_exactly_its_scenarios(
 ):
     lab = faults_cleared
     mutation(lab)
-    selected = " or ".join(sorted(_tags(ROOT / features)))
+    selected = " or ".join(sorted(tags(ROOT / features)))
     run = run_features(tmp_path, "-m", selected, "--target", "live", "--site", str(lab.site_file))
     tagged = set().union(*(run.tagged(r) for r in requirements.split()))
     assert tagged, f"no scenario carries {requirements}"

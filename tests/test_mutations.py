@@ -16,7 +16,7 @@ import pytest
 
 from accord.pexip.client import PexipClient
 from tests.conftest import Lab
-from tests.features_run import run_features
+from tests.features_run import catalogue_ids, feature_tags, run_features, tags
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_SCOPE = re.compile(
@@ -227,19 +227,10 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
 ]
 
 
-def _feature_tags() -> set[str]:
-    tags = set()
-    for path in (ROOT / "features").rglob("*.feature"):
-        tags |= set(re.findall(r"@([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d)\b", path.read_text()))
-    return tags
-
-
 def test_every_requirement_in_scope_has_a_scenario_and_a_mutation():
-    catalogue = (ROOT.parent / "shared" / "requirements.md").read_text()
-    ids = set(re.findall(r"^\| ([A-Z0-9]+(?:-[A-Z0-9]+)+) \|", catalogue, re.M))
-    in_scope = {i for i in ids if IN_SCOPE.match(i)}
+    in_scope = {i for i in catalogue_ids() if IN_SCOPE.match(i)}
     assert len(in_scope) == 35  # the IDs issue 2 lists
-    assert in_scope <= _feature_tags()
+    assert in_scope <= feature_tags()
     assert in_scope == {requirement for requirement, _, _ in MUTATIONS}
 
 
@@ -268,7 +259,18 @@ def test_the_factory_fresh_deployment_fails(lab, deployed_snapshot, tmp_path):
 )
 def test_a_violation_fails_exactly_its_scenarios(deployed, tmp_path, requirement, mutation):
     mutation(deployed)
-    run = run_features(tmp_path, "--target", "live", "--site", str(deployed.site_file))
+    # These mutate the primary or contingency deployment: the scenarios of actions on the
+    # scratch Management Node (certificate_actions.feature) cannot see them, so they are left out.
+    actions = tags(ROOT / "features" / "pexip" / "certificate_actions.feature")
+    run = run_features(
+        tmp_path,
+        "-m",
+        "not (" + " or ".join(sorted(actions)) + ")",
+        "--target",
+        "live",
+        "--site",
+        str(deployed.site_file),
+    )
     tagged = run.tagged(requirement)
     assert tagged, f"no scenario carries @{requirement}"
     assert run.failed() == tagged, run.output[-3000:]

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 from cryptography import x509
-from requests.adapters import HTTPAdapter
 
+from accord.http import session
 from simulator.pexip import ManagementNodeSimulator, Seed, listeners
 from simulator.pexip.resources import WORKER_VM
 from tests.simulator.certs import CA, Issued
@@ -42,28 +42,16 @@ OPTIONS = (
 )
 
 
-class _NameAdapter(HTTPAdapter):
-    """Connect by address, send SNI and verify the certificate for ``name``."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["server_hostname"] = self._name
-        super().init_poolmanager(*args, **kwargs)
-
-
 class NodeApi:
     """``requests`` to the API, verified against ``trust`` for the Management Node's FQDN."""
 
     def __init__(self, sim: ManagementNodeSimulator, trust: Path) -> None:
         self.base = sim.url.rstrip("/")
         self.trust = trust
-        self.session = requests.Session()
+        # Connect by address, send SNI and verify the certificate for the node's FQDN.
+        self.session = session(sim.server_name)
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override `verify`
         self.session.auth = (USERNAME, PASSWORD)
-        self.session.mount("https://", _NameAdapter(sim.server_name))
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 10)
