@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import tomllib
+
+import tomli_w
+
 from accord.cli import main
 from accord.deployer import deploy
 from accord.deployer import pexip as planner
+from accord.labca import LabCA
+from accord.pexip.certificates import PlatformCertificates
+from accord.pki import to_pem
+from accord.site import load_site
 from accord.systems import pexip_client
 
 
@@ -59,3 +68,73 @@ def test_contingency_keeps_local_login_and_loses_its_licences(lab, deployed_snap
         assert lab.admin["primary"].get_one("authentication")["source"] == "LDAP"
     finally:
         lab.restore(deployed_snapshot)
+
+
+def _exchange_site(lab, folder):
+    """The lab site, but with the CSRs exchanged through ``folder`` instead of the lab CA."""
+    document = tomllib.loads(lab.site_file.read_text())
+    certificates = document["pexip"]["certificates"]
+    del certificates["lab_ca"]
+    certificates["exchange_dir"] = str(folder)
+    path = lab.site_file.with_name("exchange-site.toml")
+    path.write_text(tomli_w.dumps(document))
+    return load_site(path)
+
+
+def test_pki_bootstrap_through_an_exchange_folder(lab, deployed_snapshot, tmp_path):
+    """Live CAs are offline: the deployer writes <fqdn>.csr, waits, and completes the pending
+    CSR once <fqdn>.pem is there; the key never leaves the Management Node."""
+    lab.factory_reset()
+    folder = tmp_path / "pki"
+    site = _exchange_site(lab, folder)
+    try:
+        lines: list[str] = []
+        deploy(site, out=lines.append)
+        waiting = [line for line in lines if "waiting for the CA to sign" in line]
+        requests = sorted(folder.glob("*.csr"))
+        assert len(waiting) == len(requests) == 8  # 4 nodes in each of the two deployments
+        assert not list(folder.glob("*key*")) and "PRIVATE KEY" not in "".join(
+            p.read_text() for p in requests
+        )
+        ca = LabCA.load(lab.site.file(lab.site.pexip.certificates.lab_ca))
+        for request in requests:
+            request.with_suffix(".pem").write_text(ca.sign(request.read_text()))
+        lines.clear()
+        deploy(site, out=lines.append)
+        assert not [line for line in lines if "waiting" in line], lines
+        primary = PlatformCertificates(lab.admin["primary"])
+        for node in primary.nodes:
+            assert (
+                node.certificate is not None
+                and node.certificate.leaf.issuer == ca.issuer.cert.subject
+            )
+        again = deploy(site, out=lambda _line: None)
+        assert all(p.empty for p in again), [p.render() for p in again]
+    finally:
+        lab.restore(deployed_snapshot)
+
+
+def test_a_certificate_that_expires_soon_is_renewed_in_place(deployed):
+    """A certificate the site CA issued that only expires within renew_within_days is renewed
+    from itself: same key, same object, so its node keeps it (CSR-09)."""
+    admin = deployed.admin["primary"]
+    ca = LabCA.load(deployed.site.file(deployed.site.pexip.certificates.lab_ca))
+    node = next(n for n in PlatformCertificates(admin).nodes if n.name == "conf01")
+    assert node.certificate is not None
+    now = dt.datetime.now(dt.UTC)
+    request = admin.get(
+        admin.create("certificate_signing_request", {"tls_certificate": node.certificate.uri})
+    )
+    soon = ca.issuer.sign_csr(
+        request["csr"],
+        not_before=now - dt.timedelta(days=300),
+        not_after=now + dt.timedelta(days=20),
+    )
+    admin.update(request["resource_uri"], {"certificate": to_pem(soon, ca.issuer.cert)})
+    plans = deploy(deployed.site, out=lambda _line: None)
+    renewed = [c for c in plans[0].certificates if c.action == "renew"]
+    assert [c.node.name for c in renewed if c.node] == ["conf01"]
+    after = next(n for n in PlatformCertificates(admin).nodes if n.name == "conf01")
+    assert after.certificate is not None and after.certificate.uri == node.certificate.uri
+    assert after.certificate.leaf.public_key() == node.certificate.leaf.public_key()
+    assert after.certificate.leaf.not_valid_after_utc > now + dt.timedelta(days=300)
