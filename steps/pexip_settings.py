@@ -183,3 +183,22 @@ def every_location(locations: list[Obj], label: str, site: Site, observe: Observ
     wrong = {name: value for name, value in actual.items() if value != expected}
     assert locations, "the deployment has no locations"
     assert not wrong, f'"{label}" is not {expected} in location(s) {wrong}'
+
+
+# The API's deployment types (Platform > Conferencing Nodes > Add: "Deployment type"): every
+# "MANUAL-..." one is a manual deployment (ESXi, Hyper-V, KVM, Xen, or "Generic (configuration
+# only)"); "VMWARE" is the automatic deployment through vCenter the guide rules out.
+AUTOMATIC_DEPLOYMENT = "VMWARE"
+
+
+@then("every Conferencing Node has a manual deployment type")
+def manual_deployment(nodes: list[Obj], observe: Observe) -> None:
+    workers = {n["name"]: n.get("deployment_type") for n in nodes if "deployment_type" in n}
+    observe("deployment types", workers)
+    assert workers, "no Conferencing Node lists a deployment type"
+    automatic = {
+        name: kind
+        for name, kind in workers.items()
+        if kind == AUTOMATIC_DEPLOYMENT or not str(kind).startswith("MANUAL-")
+    }
+    assert not automatic, f"not deployed manually: {automatic}"

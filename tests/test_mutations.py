@@ -20,7 +20,8 @@ from tests.features_run import catalogue_ids, feature_tags, run_features, tags
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_SCOPE = re.compile(
-    r"^(MGMT-0[12]|GLB-\d\d|ROLE-\d\d|AUTH-0[1-4]|NET-\d\d|SNMP-0[1-3]|LOC-\d\d|IPV6-01|CONT-0[1-4])$"
+    r"^(MGMT-0[12]|GLB-\d\d|ROLE-\d\d|AUTH-0[1-4]|NET-\d\d|SNMP-0[1-3]|LOC-\d\d|IPV6-01|CONT-0[1-4]"
+    r"|CONF-02)$"
 )
 
 Mutation = Callable[[Lab], None]
@@ -224,12 +225,17 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         _patch("contingency", "authentication", {"client_certificate": "CN"}),
     ),
     ("CONT-04", "a licence on the contingency deployment", _licence_on_contingency),
+    (
+        "CONF-02",
+        "a Conferencing Node deployed automatically through vCenter",
+        _patch("primary", "worker_vm", {"deployment_type": "VMWARE"}, name="conf03"),
+    ),
 ]
 
 
 def test_every_requirement_in_scope_has_a_scenario_and_a_mutation():
     in_scope = {i for i in catalogue_ids() if IN_SCOPE.match(i)}
-    assert len(in_scope) == 35  # the IDs issue 2 lists
+    assert len(in_scope) == 36  # the IDs issue 2 lists, and CONF-02 (read from the Pexip API)
     assert in_scope <= feature_tags()
     assert in_scope == {requirement for requirement, _, _ in MUTATIONS}
 
