@@ -27,6 +27,7 @@ pytest_plugins = [
     "steps.contingency",
     "steps.pexip_certificates",
     "steps.certificate_actions",
+    "steps.vsphere",
 ]
 
 _TARGET = pytest.StashKey[Target]()

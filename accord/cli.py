@@ -93,12 +93,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     import requests
 
     from accord.deployer import deploy
+    from accord.deployer.vsphere import VspherePlanError
     from accord.pexip.client import PexipApiError
+    from accord.vsphere.client import VsphereError
 
     site = load_site(args.site)
     try:
         deploy(site, dry_run=args.dry_run)
-    except (PexipApiError, LookupError, requests.RequestException, OSError) as exc:
+    except (
+        PexipApiError,
+        VsphereError,
+        VspherePlanError,
+        LookupError,
+        requests.RequestException,
+        OSError,
+    ) as exc:
         print(f"accord deploy: {exc}", file=sys.stderr)
         return 1
     return 0

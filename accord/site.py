@@ -29,6 +29,7 @@ Example (the file ``accord sim --write-site DIR`` writes is a complete one)::
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import stat
@@ -144,8 +145,18 @@ class PexipSystems(_Model):
     scratch: PexipSystem | None = None
 
 
+class VsphereSystem(_Model):
+    """The vCenter (or ESXi host) that runs the Pexip VMs: its SDK URL, read-only account."""
+
+    url: Annotated[str, Field(pattern=r"^https://[^/\s]+(/sdk)?/?$")]
+    ca_bundle: str | None = None
+    username: Annotated[str, Field(min_length=1)]
+    password: CredentialRef
+
+
 class Systems(_Model):
     pexip: PexipSystems
+    vsphere: VsphereSystem | None = None
 
 
 Protocol = Literal["sip", "h323", "webrtc", "rtmp"]
@@ -315,6 +326,50 @@ class Pexip(_Model):
     certificates: Certificates = Certificates()
 
 
+class Attestation(_Model):
+    """A named, dated statement for what no API can read (a BIOS password, "Force BIOS setup"
+    used once): the scenario of that requirement is reported attested, never passed, and
+    failed once the attestation has expired. Dates are UTC calendar days."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")]
+    statement: Annotated[str, Field(min_length=1, max_length=2000)]
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+    date: dt.date
+    expires: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Attestation:
+        if self.expires <= self.date:
+            raise ValueError("expires must be after date")
+        return self
+
+
+VlanId = Annotated[int, Field(ge=0, le=4095)]
+
+
+class VsphereVms(_Model):
+    """The Pexip VMs by deployment, as vCenter names them (Management Node first)."""
+
+    primary: Annotated[list[str], Field(min_length=1)]
+    contingency: list[str] = []
+
+
+class Vsphere(_Model):
+    """Sections "Securing the host environment", "Reserving VM resources" and "BIOS settings".
+
+    ``disk_iops_limit``: the IOPS limit of each Pexip VM's disks (the guide: "the appropriate
+    number of IOPs for the Virtual Machine"); ``datastore_iops_capacity``: what one host's
+    datastore sustains, which the sum of the limits on a host must not exceed;
+    ``reserved_vlans``: VLAN IDs the site's network reserves (the guide: VLAN IDs must not
+    conflict with them).
+    """
+
+    vms: VsphereVms
+    disk_iops_limit: Annotated[int, Field(ge=1, le=10_000_000)]
+    datastore_iops_capacity: Annotated[int, Field(ge=1, le=100_000_000)]
+    reserved_vlans: list[VlanId] = []
+
+
 class SiteInfo(_Model):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")]
     secrets_file: str | None = None
@@ -324,6 +379,17 @@ class SiteModel(_Model):
     site: SiteInfo
     systems: Systems
     pexip: Pexip
+    vsphere: Vsphere | None = None
+    attestations: list[Attestation] = []
+
+    @field_validator("attestations")
+    @classmethod
+    def _one_each(cls, value: list[Attestation]) -> list[Attestation]:
+        ids = [a.id for a in value]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"one attestation per requirement: {', '.join(twice)} given twice")
+        return value
 
 
 @dataclass(frozen=True)

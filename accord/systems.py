@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from accord.network import AddressMap
 from accord.pexip.client import PexipClient
 from accord.site import Site
+from accord.vsphere.client import connect, disconnect
 
 DEPLOYMENTS = ("primary", "contingency")
 
@@ -27,6 +29,16 @@ def pexip_client(site: Site, deployment: str, *, read_only: bool = True) -> Pexi
     )
 
 
+def vsphere_connection(site: Site) -> Any:
+    """A pyvmomi ServiceInstance for the site's vCenter (`LookupError` if it names none)."""
+    system = site.systems.vsphere
+    if system is None:
+        raise LookupError(f"{site.path}: no [systems.vsphere] in the site file")
+    return connect(
+        system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
+    )
+
+
 @dataclass
 class Systems:
     """What the steps verify: read-only clients for the systems a site names."""
@@ -35,6 +47,7 @@ class Systems:
     target: str
     reset_scratch: Callable[[], None] | None = None
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
+    _vsphere: Any = None
 
     def pexip(self, deployment: str = "primary") -> PexipClient:
         """The read-only client of the primary (or contingency) Management Node."""
@@ -63,7 +76,19 @@ class Systems:
             self._pexip["scratch"] = pexip_client(self.site, "scratch", read_only=False)
         return self._pexip["scratch"]
 
+    def has_vsphere(self) -> bool:
+        return self.site.systems.vsphere is not None and self.site.model.vsphere is not None
+
+    def vsphere(self) -> Any:
+        """A logged-in pyvmomi ServiceInstance of the site's vCenter (verification only reads)."""
+        if self._vsphere is None:
+            self._vsphere = vsphere_connection(self.site)
+        return self._vsphere
+
     def close(self) -> None:
         for client in self._pexip.values():
             client.close()
         self._pexip.clear()
+        if self._vsphere is not None:
+            disconnect(self._vsphere)
+            self._vsphere = None

@@ -7,13 +7,15 @@ HTTP or the simulator.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pytest_bdd import given
+from pytest_bdd import given, then
 
+from accord import attestations
 from accord.evidence.redact import redact
 from accord.pexip.deployment import Deployment
 from accord.site import Site
@@ -61,6 +63,22 @@ def observe(record_property: Callable[[str, object], None]) -> Observe:
         record_property("observed", json.dumps({what: redact(value)}, default=str))
 
     return record
+
+
+REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
+
+
+@then("the site file attests it")
+def attested(request: pytest.FixtureRequest, site: Site, observe: Observe) -> None:
+    """What no API can read: an unexpired attestation of the scenario's requirement makes the
+    scenario "attested" (reported skipped with the facts, never passed); none, or an expired
+    one, fails it."""
+    requirements = sorted(
+        {m.name for m in request.node.iter_markers() if REQUIREMENT.match(m.name)}
+    )
+    found = [attestations.find(site, requirement) for requirement in requirements]
+    observe("attestations", [a.model_dump(mode="json") for a in found])
+    pytest.skip("; ".join(attestations.describe(a) for a in found))
 
 
 @given("the contingency deployment named in the site file", target_fixture="contingency")

@@ -4,15 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from accord.deployer import pexip, pki
+from accord.deployer import pexip, pki, vsphere
 from accord.deployer.pexip import Plan
+from accord.deployer.vsphere import VspherePlan
 from accord.site import Site
-from accord.systems import DEPLOYMENTS, pexip_client
+from accord.systems import DEPLOYMENTS, pexip_client, vsphere_connection
+from accord.vsphere.client import disconnect
 
 
-def deploy(site: Site, *, dry_run: bool = False, out: Callable[[str], None] = print) -> list[Plan]:
-    """Plan (and unless ``dry_run`` apply) the baseline on every Management Node of the site."""
-    plans = []
+def deploy(
+    site: Site, *, dry_run: bool = False, out: Callable[[str], None] = print
+) -> list[Plan | VspherePlan]:
+    """Plan (and unless ``dry_run`` apply) the baseline: the Pexip VMs in vCenter first (when the
+    site names one), then every Management Node."""
+    plans: list[Plan | VspherePlan] = []
+    if site.systems.vsphere is not None and site.model.vsphere is not None:
+        si = vsphere_connection(site)
+        try:
+            layer = vsphere.plan(si, site)
+            out(layer.render())
+            if not dry_run and not layer.empty:
+                vsphere.apply(layer)
+                out(f"vsphere: changed {len(layer.changes)} VM(s)")
+        finally:
+            disconnect(si)
+        plans.append(layer)
     for deployment in DEPLOYMENTS:
         if getattr(site.systems.pexip, deployment) is None:
             continue

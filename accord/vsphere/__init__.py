@@ -1,0 +1,1 @@
+"""The VMware layer: pyvmomi reads of the Pexip VMs and their hosts, and their connection."""
