@@ -34,6 +34,60 @@ def _seeds() -> dict[str, Any]:
     }
 
 
+def _vm_specs(names: list[str], host: str, powered_on: bool) -> list[Any]:
+    """The Pexip VMs as a fresh deployment creates them: the Management Node first."""
+    from simulator.vcsim.seed import VmSpec
+
+    specs = []
+    for index, name in enumerate(names):
+        manager = index == 0
+        specs.append(
+            VmSpec(
+                name=name,
+                host=host,
+                cpus=4 if manager else 8,
+                memory_mb=8192 if manager else 16384,
+                disks_gb=(100,) if manager else (100, 50),
+                powered_on=powered_on,
+            )
+        )
+    return specs
+
+
+def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None:
+    """vcsim with the site's Pexip VMs (the lab's without --site), factory-fresh: two hosts,
+    the primary deployment on the first and the contingency deployment on the second."""
+    from accord.lab import SimVcenter, lab_vsphere, vcenter_password
+    from simulator.vcsim.launcher import VcsimProcess
+    from simulator.vcsim.seed import InventorySpec, seed
+
+    if site is not None and site.model.vsphere is None:
+        return None
+    vms = (
+        site.model.vsphere.vms.model_dump() if site and site.model.vsphere else lab_vsphere()["vms"]
+    )
+    username = (
+        site.systems.vsphere.username
+        if site and site.systems.vsphere
+        else "administrator@vsphere.local"
+    )
+    password = vcenter_password(site)
+    process = VcsimProcess(directory, username, password, hosts=2).start()
+    try:
+        si = process.connect()
+        spec = InventorySpec(
+            vms=tuple(
+                _vm_specs(vms["primary"], "DC0_H0", powered_on=True)
+                + _vm_specs(vms.get("contingency", []), "DC0_H1", powered_on=True)
+            )
+        )
+        seed(si, spec)
+    except BaseException:
+        process.stop()
+        raise
+    return process, SimVcenter(process.url, username, password, process.ca_file)
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     """Start the simulated Management Nodes in the foreground and write a site file for them."""
     from accord.lab import SimSystem, admin_password, write_site
@@ -45,6 +99,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     )
     directory.mkdir(parents=True, exist_ok=True)
     simulators: dict[str, ManagementNodeSimulator] = {}
+    stoppers: list[Any] = []
     systems: dict[str, SimSystem] = {}
     try:
         for role, seed in _seeds().items():
@@ -72,7 +127,14 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 sim.address_map,
                 sim.port_map,
             )
-        site_path = write_site(directory, site, systems)
+        vcenter = _start_vcenter(site, directory)
+        if vcenter is not None:
+            stoppers.append(vcenter[0].stop)
+        site_path = write_site(directory, site, systems, vcenter[1] if vcenter else None)
+        if vcenter is not None:
+            host = vcenter[1].url.removeprefix("https://")
+            user, secret = quote(vcenter[1].username, safe=""), quote(vcenter[1].password, safe="")
+            print(f"vsphere https://{user}:{secret}@{host}")
         for role, system in systems.items():
             host = system.url.removeprefix("https://")
             user, secret = quote(system.username, safe=""), quote(system.password, safe="")
@@ -85,6 +147,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     finally:
         for sim in simulators.values():
             sim.stop()
+        for stop_ in stoppers:
+            stop_()
     return 0
 
 

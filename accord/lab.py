@@ -121,17 +121,34 @@ def site_document(site: Site | None) -> tuple[dict[str, Any], dict[str, str]]:
         values = lab_values()
         name = "lab"
         attestations = lab_attestations()
+        layer: dict[str, Any] | None = lab_vsphere()
     else:
         values = site.model.pexip.model_dump(by_alias=True, exclude_none=True)
         name = site.name
         attestations = [a.model_dump() for a in site.model.attestations]
+        layer = site.model.vsphere.model_dump() if site.model.vsphere else None
     document: dict[str, Any] = {
         "site": {"name": name, "secrets_file": SECRETS_FILE},
         "pexip": _inline_secrets(values, site, found, "pexip"),
     }
+    if layer is not None:
+        document["vsphere"] = layer
     if attestations:
         document["attestations"] = attestations
     return document, found
+
+
+def lab_vsphere() -> dict[str, Any]:
+    """The lab's Pexip VMs in vCenter and the guide's VMware values the site chooses."""
+    return {
+        "vms": {
+            "primary": ["pexip-mgr01", "pexip-conf01", "pexip-conf02", "pexip-conf03"],
+            "contingency": ["pexip-dr-mgr01", "pexip-dr-conf01"],
+        },
+        "disk_iops_limit": 1000,
+        "datastore_iops_capacity": 20000,
+        "reserved_vlans": [1, 1002, 1003, 1004, 1005],
+    }
 
 
 def lab_attestations() -> list[dict[str, Any]]:
@@ -152,6 +169,13 @@ def lab_attestations() -> list[dict[str, Any]]:
         }
         for requirement, statement in statements.items()
     ]
+
+
+def vcenter_password(site: Site | None) -> str:
+    """The password the simulated vCenter accepts: the site's, or a new one."""
+    if site is not None and site.systems.vsphere is not None:
+        return site.resolve(site.systems.vsphere.password).reveal()
+    return _new_secret()
 
 
 def admin_password(site: Site | None, system: str) -> str:
@@ -187,7 +211,22 @@ def _certificates(document: dict[str, Any], directory: Path) -> None:
     section["trusted_ca_bundle"] = f"{LAB_CA}/{labca.TRUSTED}"
 
 
-def write_site(directory: Path, site: Site | None, systems: dict[str, SimSystem]) -> Path:
+@dataclass(frozen=True)
+class SimVcenter:
+    """How the site file reaches the simulated vCenter (vcsim)."""
+
+    url: str
+    username: str
+    password: str
+    ca_file: Path
+
+
+def write_site(
+    directory: Path,
+    site: Site | None,
+    systems: dict[str, SimSystem],
+    vcenter: SimVcenter | None = None,
+) -> Path:
     """Write ``site.toml``, ``secrets.toml`` (0600) and a lab CA, naming ``systems``.
 
     ``systems`` maps "primary"/"contingency"/"scratch" to how each is reached. Each system's CA
@@ -217,6 +256,14 @@ def write_site(directory: Path, site: Site | None, systems: dict[str, SimSystem]
         if system.port_map:
             entry["port_map"] = {str(k): v for k, v in system.port_map.items()}
         document["systems"]["pexip"][role] = entry
+    if vcenter is not None:
+        secret_values["vsphere_password"] = vcenter.password
+        document["systems"]["vsphere"] = {
+            "url": vcenter.url,
+            "ca_bundle": os.path.relpath(vcenter.ca_file, directory),
+            "username": vcenter.username,
+            "password": {"secret": "vsphere_password"},
+        }
     secrets_path = directory / SECRETS_FILE
     fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:

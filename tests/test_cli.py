@@ -28,10 +28,11 @@ def test_accord_sim_prints_a_lab_url_per_system_that_logs_in(tmp_path):
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().rstrip("\n") for _ in range(4)]
-        assert lines[3].startswith("accord sim: ready")
+        lines = [proc.stdout.readline().rstrip("\n") for _ in range(5)]
+        assert lines[4].startswith("accord sim: ready")
+        assert lines[0].startswith("vsphere https://")  # the simulated vCenter (vcsim)
         site = load_site(tmp_path / "site.toml")
-        for line in lines[:3]:
+        for line in lines[1:4]:
             name, url = LINE.match(line).groups()
             parts = urlsplit(url)
             system = getattr(site.systems.pexip, name.removeprefix("pexip-"))

@@ -21,7 +21,8 @@ def test_plan_apply_and_a_second_plan_is_empty(lab, deployed_snapshot, capsys):
     lab.factory_reset()
     try:
         plans = deploy(lab.site)
-        assert all(not p.empty for p in plans)
+        # The Management Nodes are factory-fresh again; the VMs in vCenter were deployed once.
+        assert all(not p.empty for p in plans if isinstance(p, planner.Plan))
         out = capsys.readouterr().out
         assert "~ update global settings" in out and "enable_chat: True -> False" in out
         assert '+ create role "Auditor"' in out
@@ -131,7 +132,9 @@ def test_a_certificate_that_expires_soon_is_renewed_in_place(deployed):
         not_after=now + dt.timedelta(days=20),
     )
     admin.update(request["resource_uri"], {"certificate": to_pem(soon, ca.issuer.cert)})
-    plans = deploy(deployed.site, out=lambda _line: None)
+    plans = [
+        p for p in deploy(deployed.site, out=lambda _line: None) if isinstance(p, planner.Plan)
+    ]
     renewed = [c for c in plans[0].certificates if c.action == "renew"]
     assert [c.node.name for c in renewed if c.node] == ["conf01"]
     after = next(n for n in PlatformCertificates(admin).nodes if n.name == "conf01")

@@ -48,6 +48,10 @@ class Allocation:
     limit: int
     shares: str
 
+    def __str__(self) -> str:
+        limit = "unlimited" if self.limit < 0 else str(self.limit)
+        return f"reservation {self.reservation}, limit {limit}, shares {self.shares}"
+
     @classmethod
     def of(cls, info: Any) -> Allocation:
         if info is None:
