@@ -55,8 +55,8 @@ def _vm_specs(names: list[str], host: str, powered_on: bool) -> list[Any]:
 
 
 def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None:
-    """vcsim with the site's Pexip VMs (the lab's without --site), factory-fresh: two hosts,
-    the primary deployment on the first and the contingency deployment on the second."""
+    """vcsim with the site's Pexip VMs (the lab's without --site), factory-fresh: the primary
+    deployment on the first host, the contingency deployment on the second."""
     from accord.lab import SimVcenter, lab_vsphere, vcenter_password
     from simulator.vcsim.launcher import VcsimProcess
     from simulator.vcsim.seed import InventorySpec, seed
@@ -72,7 +72,8 @@ def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None
         else "administrator@vsphere.local"
     )
     password = vcenter_password(site)
-    process = VcsimProcess(directory, username, password, hosts=2).start()
+    # A third host with one physical NIC runs nothing: mutation tests move a VM onto it.
+    process = VcsimProcess(directory, username, password, hosts=3, single_nic_hosts=1).start()
     try:
         si = process.connect()
         spec = InventorySpec(

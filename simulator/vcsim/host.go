@@ -35,6 +35,8 @@
 package main
 
 import (
+	"sort"
+
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -448,4 +450,18 @@ func (m *accessManager) ChangeLockdownMode(ctx *simulator.Context, req *types.Ch
 		m.LockdownMode = req.Mode
 	})
 	return &methods.ChangeLockdownModeBody{Res: &types.ChangeLockdownModeResponse{}}
+}
+
+// singleNic leaves the last count hosts (by name) with their first physical NIC only: a host
+// the guide's "at least two physical NICs" rules out, to move a VM onto in mutation tests.
+func singleNic(count int) {
+	var hosts []*simulator.HostSystem
+	for _, entity := range simulator.Map.All("HostSystem") {
+		hosts = append(hosts, entity.(*simulator.HostSystem))
+	}
+	sort.Slice(hosts, func(i, j int) bool { return hosts[i].Name < hosts[j].Name })
+	for _, host := range hosts[len(hosts)-count:] {
+		network := host.Config.Network
+		network.Pnic = network.Pnic[:1]
+	}
 }

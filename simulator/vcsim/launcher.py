@@ -50,9 +50,13 @@ class VcsimProcess:
         password: str,
         hosts: int = 1,
         address: str = LOOPBACK,
+        single_nic_hosts: int = 0,
     ) -> None:
         if hosts < 1:
             raise ValueError("hosts must be at least 1")
+        if not 0 <= single_nic_hosts <= hosts:
+            raise ValueError("single_nic_hosts must be between 0 and hosts")
+        self.single_nic_hosts = single_nic_hosts
         self.workdir = Path(workdir)
         self.username = username
         self.password = password
@@ -112,6 +116,7 @@ class VcsimProcess:
             str(binary),
             "-listen", f"{self.address}:0",
             "-hosts", str(self.hosts),
+            "-single-nic-hosts", str(self.single_nic_hosts),
             "-username", self.username,
             "-cert-file", str(self.ca_file),
             "-exit-with-stdin",

@@ -49,18 +49,20 @@ import (
 const PasswordEnv = "VCSIM_PASSWORD"
 
 type options struct {
-	listen        string
-	hosts         int
-	username      string
-	password      string
-	certFile      string
-	exitWithStdin bool
+	listen         string
+	hosts          int
+	singleNicHosts int
+	username       string
+	password       string
+	certFile       string
+	exitWithStdin  bool
 }
 
 func parseFlags() (options, error) {
 	var o options
 	flag.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address and port (port 0: a free port)")
 	flag.IntVar(&o.hosts, "hosts", 1, "number of standalone ESXi hosts")
+	flag.IntVar(&o.singleNicHosts, "single-nic-hosts", 0, "how many of them (the last) have one physical NIC")
 	flag.StringVar(&o.username, "username", "user", "the only user name that logs in")
 	flag.StringVar(&o.password, "password", "", "its password (default: $"+PasswordEnv+")")
 	flag.StringVar(&o.certFile, "cert-file", "", "where to write the served certificate (PEM)")
@@ -73,6 +75,8 @@ func parseFlags() (options, error) {
 	switch {
 	case o.hosts < 1:
 		return o, errors.New("-hosts must be at least 1")
+	case o.singleNicHosts < 0 || o.singleNicHosts > o.hosts:
+		return o, errors.New("-single-nic-hosts must be between 0 and -hosts")
 	case o.username == "" || o.password == "":
 		return o, errors.New("a user name and a password are required (-password or $" + PasswordEnv + ")")
 	case o.certFile == "":
@@ -171,6 +175,7 @@ func run(o options) error {
 		return fmt.Errorf("creating the inventory: %v", err)
 	}
 	extendHosts()
+	singleNic(o.singleNicHosts)
 
 	host, _, _ := net.SplitHostPort(o.listen)
 	cert, err := selfSigned(net.ParseIP(host))

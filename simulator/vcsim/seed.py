@@ -247,8 +247,9 @@ def _seed_host(host: Any, spec: InventorySpec) -> None:
     switches = {s.name for s in info.vswitch}
     used = {key for s in info.vswitch for key in s.pnic or []}
     free = [p.device for p in info.pnic if p.key not in used]
+    single = len(info.pnic) < 2  # the HOST-01 mutation's host: everything on vSwitch0
     for name in dict.fromkeys(g.vswitch for g in spec.portgroups):
-        if name in switches:
+        if name in switches or single:
             continue
         if not free:
             raise SeedError(f"host {host.name}: no free physical NIC for {name}")
@@ -261,6 +262,8 @@ def _seed_host(host: Any, spec: InventorySpec) -> None:
         )
     existing = {g.spec.name: g.spec for g in network.networkInfo.portgroup}
     for group in spec.portgroups:
+        if single:
+            group = PortGroupSpec(group.name, group.vlan, "vSwitch0")
         what = f"host {host.name}: port group {group.name}"
         current = existing.get(group.name)
         if current is None:
