@@ -208,3 +208,5 @@ def test_the_readme_site_example_is_a_valid_site_file(tmp_path):
     site = parse_site(example, tmp_path / "site.toml")
     assert site.systems.pexip.scratch is not None
     assert site.pexip.certificates.sip_tls_fqdns == {"conf01": "sip1.example.com"}
+    assert site.model.vsphere is not None and site.model.vsphere.disk_iops_limit == 1000
+    assert [a.id for a in site.model.attestations] == ["BIOS-03"]

@@ -241,7 +241,12 @@ def portgroup_spec(group: PortGroupSpec) -> Any:
 
 
 def _seed_host(host: Any, spec: InventorySpec) -> None:
-    """Switches and port groups, then the lockdown mode and the SSH service, on one host."""
+    """Switches and port groups, then the lockdown mode and the SSH service, on one host.
+
+    A host with one physical NIC (``-single-nic-hosts``, the HOST-01 mutation's) has no second
+    switch: the spec's port groups go on vSwitch0, beside the management network, as they must
+    on such a host.
+    """
     network = host.configManager.networkSystem
     info = network.networkInfo
     switches = {s.name for s in info.vswitch}
