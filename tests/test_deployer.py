@@ -141,3 +141,21 @@ def test_a_certificate_that_expires_soon_is_renewed_in_place(deployed):
     assert after.certificate is not None and after.certificate.uri == node.certificate.uri
     assert after.certificate.leaf.public_key() == node.certificate.leaf.public_key()
     assert after.certificate.leaf.not_valid_after_utc > now + dt.timedelta(days=300)
+
+
+def test_a_vsphere_plan_over_the_datastore_capacity_is_refused(lab, capsys):
+    """Four Pexip VMs with 1000 IOPS per disk on one host cannot fit a 3000 IOPS datastore."""
+    document = tomllib.loads(lab.site_file.read_text())
+    document["vsphere"]["datastore_iops_capacity"] = 3000
+    path = lab.site_file.with_name("small-datastore.toml")
+    path.write_text(tomli_w.dumps(document))
+    assert main(["deploy", "--site", str(path), "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert "exceed the datastore capacity (3000)" in err and "Traceback" not in err
+
+
+def test_the_vsphere_plan_reports_vlans_and_never_changes_them(lab, deployed_snapshot, capsys):
+    assert main(["deploy", "--site", str(lab.site_file), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "vsphere: no changes" in out
+    assert "DC0_H0: Pexip VMs VLAN 100 (VLANs are the network team's" in out

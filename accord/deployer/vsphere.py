@@ -52,7 +52,10 @@ class VmChange:
 
 @dataclass
 class VspherePlan:
+    """VM changes, and the VLAN IDs of the Pexip VMs' port groups (reported, never changed)."""
+
     changes: list[VmChange] = field(default_factory=list)
+    vlans: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -60,10 +63,13 @@ class VspherePlan:
 
     def render(self) -> str:
         if self.empty:
-            return "vsphere: no changes (the VMs follow the guide)"
-        return "\n".join(
-            [f"vsphere: {len(self.changes)} VM(s) to change"] + [c.describe() for c in self.changes]
-        )
+            lines = ["vsphere: no changes (the VMs follow the guide)"]
+        else:
+            lines = [f"vsphere: {len(self.changes)} VM(s) to change"]
+            lines += [c.describe() for c in self.changes]
+        lines += [f"  = {line} (VLANs are the network team's: reported, never changed)"
+                  for line in self.vlans]  # fmt: skip
+        return "\n".join(lines)
 
 
 def site_vms(site: Site) -> dict[str, str]:
@@ -179,6 +185,11 @@ def plan(si: Any, site: Site) -> VspherePlan:
         raise VspherePlanError(f"VMs named in the site file not found in vCenter: {missing}")
     _check_capacity(inventory, site, names)
     result = VspherePlan()
+    for host in inventory.hosts.values():
+        used = {g for n in names if inventory.vms[n].host == host.name
+                for g in inventory.vms[n].portgroups}  # fmt: skip
+        for group in sorted(used & set(host.portgroups)):
+            result.vlans.append(f"{host.name}: {group} VLAN {host.portgroups[group].vlan}")
     for name, deployment in names.items():
         change = _vm_change(inventory.vms[name], inventory, site, deployment)
         if change is not None:
