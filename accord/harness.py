@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import queue
 import re
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
+
+from simulator.lines import LinesEnded, ProcessLines
 
 READY = re.compile(r"^accord sim: ready")
 SYSTEM = re.compile(r"^(?P<name>pexip-\w+) (?P<url>https://\S+)$")
@@ -32,41 +31,35 @@ class SimProcess:
         if site is not None:
             self._args += ["--site", str(site)]
         self._proc: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._lines: ProcessLines | None = None
         self.systems: list[str] = []
 
-    def _pump(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        for line in self._proc.stdout:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
+    def _seen(self, line: str) -> None:
+        match = SYSTEM.match(line)
+        if match:
+            self.systems.append(match["name"])
 
     def wait_for(self, pattern: re.Pattern[str], timeout: float = 20.0) -> str:
         """The first line matching ``pattern``; `SimProcessError` on exit or timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SimProcessError(f"accord sim: no line matching {pattern.pattern!r} in time")
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                code = self._proc.wait() if self._proc else None
-                raise SimProcessError(f"accord sim exited ({code}) before {pattern.pattern!r}")
-            match = SYSTEM.match(line)
-            if match:
-                self.systems.append(match["name"])
-            if pattern.search(line):
-                return line
+        if self._lines is None:
+            raise SimProcessError("accord sim is not started")
+        try:
+            return self._lines.wait_for(pattern, timeout, self._seen).string
+        except TimeoutError:
+            raise SimProcessError(
+                f"accord sim: no line matching {pattern.pattern!r} in time"
+            ) from None
+        except LinesEnded as ended:
+            raise SimProcessError(
+                f"accord sim exited ({ended.code}) before {pattern.pattern!r}"
+            ) from None
 
     def start(self, timeout: float = 180.0) -> SimProcess:
         """Start and wait until ready (the first start on a machine builds the key cache)."""
         self._proc = subprocess.Popen(
             self._args, stdout=subprocess.PIPE, stderr=None, text=True, bufsize=1
         )
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._lines = ProcessLines(self._proc, "accord-sim-stdout")
         self.wait_for(READY, timeout)
         return self
 

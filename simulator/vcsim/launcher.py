@@ -14,16 +14,14 @@ them. The binary's datastore (VM files) lives under ``workdir``.
 from __future__ import annotations
 
 import os
-import queue
 import re
 import ssl
 import subprocess
-import threading
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from simulator.lines import LinesEnded, ProcessLines
 from simulator.vcsim.build import vcsim_binary
 
 URL_LINE = re.compile(r"^https://[^@\s]+@(?P<host>[0-9.]+):(?P<port>\d+)(?P<path>/\S*)$")
@@ -67,8 +65,7 @@ class VcsimProcess:
         self.port = 0
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._pump_thread: threading.Thread | None = None
+        self._lines: ProcessLines | None = None
 
     @property
     def pid(self) -> int | None:
@@ -80,29 +77,18 @@ class VcsimProcess:
         """Whether the process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
-    def _pump(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        for line in self._proc.stdout:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
     def wait_for(self, pattern: re.Pattern[str], timeout: float = 20.0) -> re.Match[str]:
         """The first line matching ``pattern``; `VcsimError` on exit or timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise VcsimError(f"vcsim printed no line matching {pattern.pattern!r} in time")
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                code = self._proc.wait() if self._proc else None
-                raise VcsimError(f"vcsim exited ({code}) before printing its URL")
-            match = pattern.match(line)
-            if match:
-                return match
+        if self._lines is None:
+            raise VcsimError("vcsim is not started")
+        try:
+            return self._lines.wait_for(pattern, timeout)
+        except TimeoutError:
+            raise VcsimError(
+                f"vcsim printed no line matching {pattern.pattern!r} in time"
+            ) from None
+        except LinesEnded as ended:
+            raise VcsimError(f"vcsim exited ({ended.code}) before printing its URL") from None
 
     def start(self, timeout: float = 20.0) -> VcsimProcess:
         """Build the binary if needed, start it and wait for its URL line."""
@@ -131,9 +117,7 @@ class VcsimProcess:
             text=True,
             bufsize=1,
         )
-        self._lines = queue.Queue()
-        self._pump_thread = threading.Thread(target=self._pump, daemon=True, name="vcsim-stdout")
-        self._pump_thread.start()
+        self._lines = ProcessLines(self._proc, "vcsim-stdout")
         try:
             match = self.wait_for(URL_LINE, timeout)
         except VcsimError:
@@ -176,9 +160,8 @@ class VcsimProcess:
                     proc.wait()
             if proc.stdin is not None:
                 proc.stdin.close()
-            if self._pump_thread is not None:
-                self._pump_thread.join(timeout)
-                self._pump_thread = None
+            if self._lines is not None:
+                self._lines.join(timeout)
             if proc.stdout is not None:
                 proc.stdout.close()
         self.ca_file.unlink(missing_ok=True)
