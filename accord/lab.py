@@ -201,14 +201,14 @@ class SimSystem:
     port_map: dict[int, int] = field(default_factory=dict)
 
 
-def _certificates(document: dict[str, Any], directory: Path) -> None:
+def _certificates(document: dict[str, Any], directory: Path) -> LabCA:
     """A lab CA in ``directory/lab-ca`` signs the deployer's CSRs; the site file names it."""
-    lab = directory / LAB_CA
-    LabCA.create(lab)
+    lab = LabCA.create(directory / LAB_CA)
     section = document["pexip"].setdefault("certificates", {})
     section.pop("exchange_dir", None)
     section["lab_ca"] = LAB_CA
     section["trusted_ca_bundle"] = f"{LAB_CA}/{labca.TRUSTED}"
+    return lab
 
 
 @dataclass(frozen=True)
@@ -235,8 +235,7 @@ def write_site(
     """
     document, secret_values = site_document(site)
     directory.mkdir(parents=True, exist_ok=True)
-    _certificates(document, directory)
-    lab_root = LabCA.load(directory / LAB_CA).root_pem
+    lab_root = _certificates(document, directory).root_pem
     document["systems"] = {"pexip": {}}
     for role, system in systems.items():
         key = f"pexip_{role}_password"
@@ -264,11 +263,7 @@ def write_site(
             "username": vcenter.username,
             "password": {"secret": "vsphere_password"},
         }
-    secrets_path = directory / SECRETS_FILE
-    fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        tomli_w.dump(secret_values, handle)
-    os.chmod(secrets_path, 0o600)
+    labca.write_private(directory / SECRETS_FILE, tomli_w.dumps(secret_values))
     site_path = directory / SITE_FILE
     with site_path.open("wb") as handle:
         tomli_w.dump(document, handle)

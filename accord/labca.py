@@ -21,7 +21,8 @@ INTERMEDIATE_KEY = "intermediate-key.pem"
 TRUSTED = "trusted-ca.pem"
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file readable by its owner only (0600, also when it existed)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
@@ -43,8 +44,8 @@ class LabCA:
         (directory / ROOT).write_text(root.cert_pem)
         (directory / INTERMEDIATE).write_text(intermediate.cert_pem)
         (directory / TRUSTED).write_text(intermediate.path_pem)
-        _write_private(directory / ROOT_KEY, root.key_pem())
-        _write_private(directory / INTERMEDIATE_KEY, intermediate.key_pem())
+        write_private(directory / ROOT_KEY, root.key_pem())
+        write_private(directory / INTERMEDIATE_KEY, intermediate.key_pem())
         return cls(intermediate)
 
     @classmethod

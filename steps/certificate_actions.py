@@ -14,17 +14,17 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pytest_bdd import given, parsers, then, when
 
-from accord.pexip.certificates import StoredCertificate, fingerprint, node_fqdn
+from accord.pexip.certificates import StoredCertificate, node_fqdn
 from accord.pexip.workbench import Outcome, WebInterfaceMissing, Workbench
 from accord.pki import (
     CA,
     LeafCert,
     dh_parameters_bits,
+    fingerprint_sha256,
     from_pkcs12,
     generate_key,
     load_csr,
@@ -116,10 +116,6 @@ def _trust(act: Act, observe: Observe) -> None:
     observe("trusted CA certificates uploaded", [c.subject.rfc4514_string() for c in act.ca.path])
 
 
-def _error_text(outcome: Outcome) -> str:
-    return outcome.error_text()
-
-
 # -- uploads (TLS-10, TLS-11) -----------------------------------------------------------------
 
 
@@ -195,7 +191,7 @@ def refused(act: Act) -> None:
 def refused_with(act: Act, text: str) -> None:
     refused(act)
     assert act.outcome is not None
-    assert text in _error_text(act.outcome), f"refused, but with: {_error_text(act.outcome)!r}"
+    assert text in act.outcome.error_text(), f"refused, but with: {act.outcome.error_text()!r}"
 
 
 @then(
@@ -579,17 +575,9 @@ def csr_default_key(act: Act, observe: Observe) -> None:
 
 @then(parsers.parse("its key is {kind} {bits:d}"))
 def csr_key_is(act: Act, kind: str, bits: int, observe: Observe) -> None:
-    found = public_key_info_of(_request(act).public_key())
+    found = public_key_info(_request(act))
     observe("key", found)
     assert found == (kind, bits), f"key {found}"
-
-
-def public_key_info_of(key: Any) -> tuple[str, int]:
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA", key.key_size
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "ECC", key.curve.key_size
-    return type(key).__name__, 0
 
 
 @when("a certificate signing request is generated with an uploaded encrypted ECC key")
@@ -632,16 +620,9 @@ def csr_with_fields(act: Act, sans: str, dn: str, observe: Observe) -> None:
 @then("the request's SANs are the Common Name followed by the additional names")
 def csr_sans(act: Act, observe: Observe) -> None:
     request = _request(act)
-    names = san_names_of(request)
+    names = san_names(request)
     observe("SANs", names)
     assert names == [act.bench.name("fields"), *act.values["sans"]], f"SANs {names}"
-
-
-def san_names_of(request: x509.CertificateSigningRequest) -> list[str]:
-    ext = request.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    return [str(v) for v in ext.get_values_for_type(x509.DNSName)] + [
-        str(v) for v in ext.get_values_for_type(x509.IPAddress)
-    ]
 
 
 @then(parsers.parse('its subject has O "{o}", OU "{ou}", L "{loc}", ST "{st}" and C "{c}"'))
@@ -839,7 +820,7 @@ def renew_uploaded(act: Act, name: str, observe: Observe) -> None:
 def renewal_request(act: Act, observe: Observe) -> None:
     assert act.leaf is not None
     request = _request(act)
-    names = san_names_of(request)
+    names = san_names(request)
     observe("renewal CSR", {"subject": request.subject.rfc4514_string(), "SANs": names})
     assert request.public_key() == act.leaf.cert.public_key(), "not the certificate's key"
     assert request.subject == act.leaf.cert.subject
@@ -862,8 +843,8 @@ def import_bundle(act: Act, observe: Observe) -> None:
     act.record(act.bench.import_bundle(bundle), observe, "import")
 
 
-def _fingerprints(objects: list[Obj]) -> list[bytes]:
-    return [fingerprint(load_pem_certificates(o["certificate"])[0]) for o in objects]
+def _fingerprints(objects: list[Obj]) -> list[str]:
+    return [fingerprint_sha256(load_pem_certificates(o["certificate"])[0]) for o in objects]
 
 
 @then("the root and intermediate are trusted CA certificates and the server certificate a TLS one")
@@ -872,8 +853,11 @@ def imported_where(act: Act, observe: Observe) -> None:
     tls_list = _fingerprints(act.bench.tls_certificates())
     assert act.leaf is not None
     observe("lists", {"trusted CA": len(cas), "TLS": len(tls_list)})
-    assert fingerprint(act.ca.root) in cas and fingerprint(act.ca.cert) in cas
-    assert fingerprint(act.leaf.cert) in tls_list and fingerprint(act.leaf.cert) not in cas
+    assert fingerprint_sha256(act.ca.root) in cas and fingerprint_sha256(act.ca.cert) in cas
+    assert (
+        fingerprint_sha256(act.leaf.cert) in tls_list
+        and fingerprint_sha256(act.leaf.cert) not in cas
+    )
 
 
 @when("the same bundle is imported again")
@@ -919,13 +903,9 @@ def export(act: Act, observe: Observe) -> None:
     listed = [load_pem_certificates(o["certificate"])[0] for o in act.bench.ca_certificates()]
     observe("export", {"file": name, "certificates": len(exported), "listed": len(listed)})
     assert name == "ca-certificates.pem", f"file name {name!r}"
-    assert sorted(c.fingerprint(_sha256()) for c in exported) == sorted(
-        c.fingerprint(_sha256()) for c in listed
+    assert sorted(fingerprint_sha256(c) for c in exported) == sorted(
+        fingerprint_sha256(c) for c in listed
     ), "the export does not hold exactly the trusted CA list"
-
-
-def _sha256() -> hashes.HashAlgorithm:
-    return hashes.SHA256()
 
 
 @then("each shows its decoded subject, issuer and validity")

@@ -128,12 +128,9 @@ def _all_certificates(platform: Platform) -> dict[str, object]:
         f"TLS certificate {c.uri} ({c.leaf.subject.rfc4514_string()})": c.leaf
         for c in platform.certificates.tls.values()
     }
-    for obj, cert in zip(
-        platform.certificates.ca_objects, platform.certificates.trusted, strict=False
-    ):
-        found[f"trusted CA certificate {obj['resource_uri']} ({cert.subject.rfc4514_string()})"] = (
-            cert
-        )
+    for obj, cert in platform.certificates.ca_entries:
+        subject = cert.subject.rfc4514_string()
+        found[f"trusted CA certificate {obj['resource_uri']} ({subject})"] = cert
     return found
 
 

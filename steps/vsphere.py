@@ -49,7 +49,7 @@ def layer(systems: Systems) -> Layer:
     return Layer(Inventory.read(systems.vsphere()), site_vms(systems.site), systems.site)
 
 
-def _each(layer: Layer, observe: Observe, what: str, seen: dict, bad: list[str]) -> None:
+def _each(observe: Observe, what: str, seen: dict, bad: list[str]) -> None:
     observe(what, seen)
     assert not bad, f"{what}: " + "; ".join(bad)
 
@@ -61,7 +61,7 @@ def _each(layer: Layer, observe: Observe, what: str, seen: dict, bad: list[str])
 def two_pnics(layer: Layer, observe: Observe) -> None:
     seen = {h.name: list(h.pnics) for h in layer.hosts}
     bad = [f"{h.name} has {len(h.pnics)}" for h in layer.hosts if len(h.pnics) < 2]
-    _each(layer, observe, "physical NICs", seen, bad)
+    _each(observe, "physical NICs", seen, bad)
 
 
 @then("no physical NIC of a host's management network carries a Pexip VM's port group")
@@ -76,14 +76,14 @@ def management_apart(layer: Layer, observe: Observe) -> None:
             "Pexip port groups": {g: list(host.uplinks_of(g)) for g in used},
         }
         bad += [f"{host.name}: {g} shares {nics}" for g, nics in shared.items() if nics]
-    _each(layer, observe, "uplinks", seen, bad)
+    _each(observe, "uplinks", seen, bad)
 
 
 @then("each host that runs a Pexip VM is in lockdown mode")
 def lockdown(layer: Layer, observe: Observe) -> None:
     seen = {h.name: h.lockdown_mode for h in layer.hosts}
     bad = [f"{n}: {m}" for n, m in seen.items() if m not in LOCKDOWN_ON]
-    _each(layer, observe, "lockdown mode", seen, bad)
+    _each(observe, "lockdown mode", seen, bad)
 
 
 @then("the SSH service is stopped on each of those hosts")
@@ -92,7 +92,7 @@ def ssh_stopped(layer: Layer, observe: Observe) -> None:
     bad = [
         f"{n}: running" if r else f"{n}: not reported" for n, r in seen.items() if r is not False
     ]
-    _each(layer, observe, "SSH service running", seen, bad)
+    _each(observe, "SSH service running", seen, bad)
 
 
 # -- VM resources ----------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def _vm_check(layer: Layer, observe: Observe, what: str, value, wanted) -> None:
     bad = [
         f"{n}: {v['is']} (wanted {v['wanted']})" for n, v in seen.items() if v["is"] != v["wanted"]
     ]
-    _each(layer, observe, what, seen, bad)
+    _each(observe, what, seen, bad)
 
 
 @then("each Pexip VM's CPU reservation is its vCPUs times the host's core MHz")
@@ -155,7 +155,7 @@ def disk_shares(layer: Layer, observe: Observe) -> None:
     bad = [
         f"{vm}: {p} {s}" for vm, disks in seen.items() for p, s in disks.items() if s != "normal"
     ]
-    _each(layer, observe, "disk shares", seen, bad)
+    _each(observe, "disk shares", seen, bad)
 
 
 @then("every virtual disk of each Pexip VM has an IOPS limit")
@@ -163,7 +163,7 @@ def disk_limits(layer: Layer, observe: Observe) -> None:
     seen = {vm.name: {d.place: d.iops_limit for d in vm.disks} for vm in layer.vms}
     bad = [f"{vm}: {p} unlimited" for vm, disks in seen.items() for p, v in disks.items() if v < 0]
     empty = [vm for vm, disks in seen.items() if not disks]
-    _each(layer, observe, "disk IOPS limits", seen, bad + [f"{vm}: no disk" for vm in empty])
+    _each(observe, "disk IOPS limits", seen, bad + [f"{vm}: no disk" for vm in empty])
 
 
 @then("on each host the IOPS limits of all VMs add up to no more than the datastore's capacity")
@@ -171,9 +171,9 @@ def iops_total(layer: Layer, observe: Observe) -> None:
     assert layer.site.model.vsphere is not None
     capacity = layer.site.model.vsphere.datastore_iops_capacity
     seen, bad = {}, []
+    by_host = layer.inventory.iops_limits()
     for host in layer.hosts:
-        vms = [vm for vm in layer.inventory.vms.values() if vm.host == host.name]
-        limits = [d.iops_limit for vm in vms for d in vm.disks]
+        limits = by_host.get(host.name, [])
         total = sum(v for v in limits if v >= 0)
         seen[host.name] = {
             "total": total,
@@ -182,7 +182,7 @@ def iops_total(layer: Layer, observe: Observe) -> None:
         }
         if total > capacity:
             bad.append(f"{host.name}: {total} > {capacity}")
-    _each(layer, observe, "IOPS limits per host", seen, bad)
+    _each(observe, "IOPS limits per host", seen, bad)
 
 
 # -- BIOS --------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def boot_order(layer: Layer, observe: Observe) -> None:
     seen = {vm.name: list(vm.boot_order) for vm in layer.vms}
     first = f"disk {FIRST_DISK}"
     bad = [f"{n}: {order or 'default order'}" for n, order in seen.items() if order[:1] != [first]]
-    _each(layer, observe, "boot order", seen, bad)
+    _each(observe, "boot order", seen, bad)
 
 
 @then('each Pexip VM\'s firmware is BIOS and "Force BIOS setup" is not left on')
@@ -203,7 +203,7 @@ def firmware(layer: Layer, observe: Observe) -> None:
         for vm in layer.vms
     }
     bad = [f"{n}: {v}" for n, v in seen.items() if v["firmware"] != "bios" or v["force BIOS setup"]]
-    _each(layer, observe, "firmware", seen, bad)
+    _each(observe, "firmware", seen, bad)
 
 
 # -- VLANs and the contingency deployment ----------------------------------------------------
@@ -228,7 +228,7 @@ def no_trunk(layer: Layer, observe: Observe) -> None:
     unknown = [
         f"{vm}: {g} not found" for vm, gs in seen.items() for g, v in gs.items() if v is None
     ]
-    _each(layer, observe, "VLAN IDs", seen, bad + unknown)
+    _each(observe, "VLAN IDs", seen, bad + unknown)
 
 
 @then("no Pexip VM's port group uses a VLAN ID the site reserves")
@@ -238,7 +238,7 @@ def not_reserved(layer: Layer, observe: Observe) -> None:
     seen = _vlans(layer)
     observe("reserved VLAN IDs", sorted(reserved))
     bad = [f"{vm}: {g} VLAN {v}" for vm, gs in seen.items() for g, v in gs.items() if v in reserved]
-    _each(layer, observe, "VLAN IDs", seen, bad)
+    _each(observe, "VLAN IDs", seen, bad)
 
 
 @then("every VM of the contingency deployment is powered off")
@@ -248,4 +248,4 @@ def contingency_off(layer: Layer, observe: Observe) -> None:
         pytest.skip("not applicable: the site names no contingency VMs ([vsphere.vms])")
     seen = {vm.name: vm.power_state for vm in vms}
     bad = [f"{n}: {s}" for n, s in seen.items() if s != "poweredOff"]
-    _each(layer, observe, "power state", seen, bad)
+    _each(observe, "power state", seen, bad)

@@ -12,7 +12,7 @@ trusted CA list and sets each Conferencing Node's SIP TLS FQDN (``alternative_fq
 Signing: with ``[pexip.certificates] lab_ca`` (the `sim` target's lab CA) at once; with
 ``exchange_dir`` (live: real CAs are offline) the deployer writes ``<fqdn>.csr`` there and, on a
 later run, completes the pending CSR with ``<fqdn>.pem`` (certificate and chain) once the CA has
-put it there. Without either, certificates are left alone and the plan says so.
+put it there. Without either, the plan has no certificate steps: certificates are left alone.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from typing import Literal
 from cryptography import x509
 
 from accord.labca import LabCA
-from accord.pexip.certificates import Node, PlatformCertificates, fingerprint, holds_all
+from accord.pexip.certificates import Node, PlatformCertificates, holds_all
 from accord.pexip.client import PexipClient
 from accord.pki import (
     PkiError,
     build_chain,
     days_left,
+    fingerprint_sha256,
     is_self_signed,
     is_weak_signature,
     is_wildcard,
@@ -66,28 +67,36 @@ def site_ca_certificates(site: Site) -> list[x509.Certificate]:
     return load_pem_certificates(path.read_bytes()) if path else []
 
 
-def _problem(site: Site, node: Node, site_cas: list[x509.Certificate]) -> str | None:
+@dataclass(frozen=True)
+class Problem:
+    """Why a node's certificate must go; ``renewable`` when only its expiry is (renew in place)."""
+
+    reason: str
+    renewable: bool = False
+
+
+def _problem(site: Site, node: Node, site_cas: list[x509.Certificate]) -> Problem | None:
     """Why a node's certificate must be replaced, or ``None`` when it is what the guide asks."""
     stored = node.certificate
     if stored is None:
-        return "no certificate assigned"
+        return Problem("no certificate assigned")
     leaf = stored.leaf
     if is_self_signed(leaf):
-        return "the shipped temporary (self-signed) certificate"
+        return Problem("the shipped temporary (self-signed) certificate")
     try:
         build_chain(leaf, site_cas)
     except PkiError:
-        return "not issued by the site's CA"
+        return Problem("not issued by the site's CA")
     if not matches_hostname(leaf, node.fqdn, cn_fallback=False):
-        return f"not valid for {node.fqdn}"
+        return Problem(f"not valid for {node.fqdn}")
     if node.kind == "Conferencing Node":
         sip = sip_tls_fqdn(site, node)
         if not matches_hostname(leaf, sip, cn_fallback=False) or is_wildcard(leaf):
-            return f"not a non-wildcard certificate for the SIP TLS FQDN {sip}"
+            return Problem(f"not a non-wildcard certificate for the SIP TLS FQDN {sip}")
     if is_weak_signature(leaf):
-        return "weak signature"
+        return Problem("weak signature")
     if days_left(leaf) <= site.pexip.certificates.renew_within_days:
-        return f"expires in {days_left(leaf)} days"
+        return Problem(f"expires in {days_left(leaf)} days", renewable=True)
     return None
 
 
@@ -107,10 +116,8 @@ def plan(client: PexipClient, site: Site) -> list[CertificateChange]:
     for node in platform.nodes:
         problem = _problem(site, node, site_cas)
         if problem is not None:
-            renewable = problem.startswith("expires in")
-            changes.append(
-                CertificateChange("renew" if renewable else "issue", str(node), problem, node)
-            )
+            action = "renew" if problem.renewable else "issue"
+            changes.append(CertificateChange(action, str(node), problem.reason, node))
         if node.kind == "Conferencing Node" and node.sip_tls_fqdn != sip_tls_fqdn(site, node):
             want = sip_tls_fqdn(site, node)
             changes.append(
@@ -154,10 +161,10 @@ def _pending_csr(client: PexipClient, fqdn: str) -> dict | None:
 
 def _find(client: PexipClient, cert_pem: str) -> str:
     """The URI of the TLS certificate that holds this certificate (after a completion)."""
-    wanted = fingerprint(load_pem_certificates(cert_pem)[0])
+    wanted = fingerprint_sha256(load_pem_certificates(cert_pem)[0])
     for obj in client.list("tls_certificate"):
         chain = load_pem_certificates(obj.get("certificate") or "")
-        if chain and fingerprint(chain[0]) == wanted:
+        if chain and fingerprint_sha256(chain[0]) == wanted:
             return obj["resource_uri"]
     raise LookupError("the completed certificate is not in the TLS certificate list")
 

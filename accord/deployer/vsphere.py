@@ -164,10 +164,8 @@ def _check_capacity(inventory: Inventory, site: Site, names: dict[str, str]) -> 
     assert site.model.vsphere is not None
     limit = site.model.vsphere.disk_iops_limit
     capacity = site.model.vsphere.datastore_iops_capacity
-    totals: dict[str, int] = {}
-    for vm in inventory.vms.values():
-        per_disk = [limit if vm.name in names else d.iops_limit for d in vm.disks]
-        totals[vm.host] = totals.get(vm.host, 0) + sum(v for v in per_disk if v >= 0)
+    limits = inventory.iops_limits(dict.fromkeys(names, limit))
+    totals = {host: sum(v for v in disks if v >= 0) for host, disks in limits.items()}
     over = {host: total for host, total in totals.items() if total > capacity}
     if over:
         raise VspherePlanError(

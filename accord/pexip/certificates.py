@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 
 from accord.pexip.client import PexipClient
-from accord.pki import PkiError, build_chain, load_pem_certificates, status
+from accord.pki import PkiError, build_chain, fingerprint_sha256, load_pem_certificates, status
 
 Obj = dict[str, Any]
 
@@ -25,10 +24,6 @@ Obj = dict[str, Any]
 def node_fqdn(node: Obj) -> str:
     """A node's FQDN: hostname.domain."""
     return f"{node['hostname']}.{node['domain']}" if node.get("domain") else node["hostname"]
-
-
-def fingerprint(cert: x509.Certificate) -> bytes:
-    return cert.fingerprint(hashes.SHA256())
 
 
 @dataclass(frozen=True)
@@ -107,10 +102,13 @@ class PlatformCertificates:
         self.tls = {
             o["resource_uri"]: StoredCertificate.from_api(o) for o in client.list("tls_certificate")
         }
-        self.ca_objects = client.list("ca_certificate")
-        self.trusted: list[x509.Certificate] = []
-        for obj in self.ca_objects:
-            self.trusted += load_pem_certificates(obj["certificate"])
+        # (trusted CA object, certificate): an object's PEM is normally one certificate.
+        self.ca_entries: list[tuple[Obj, x509.Certificate]] = [
+            (obj, cert)
+            for obj in client.list("ca_certificate")
+            for cert in load_pem_certificates(obj["certificate"])
+        ]
+        self.trusted = [cert for _, cert in self.ca_entries]
         self.nodes = [self._node("Management Node", o) for o in client.list("management_vm")] + [
             self._node("Conferencing Node", o) for o in client.list("worker_vm")
         ]
@@ -138,5 +136,5 @@ def holds_all(
     trusted: Sequence[x509.Certificate], wanted: Sequence[x509.Certificate]
 ) -> list[x509.Certificate]:
     """The ``wanted`` certificates missing from ``trusted`` (compared by fingerprint)."""
-    have = {fingerprint(c) for c in trusted}
-    return [c for c in wanted if fingerprint(c) not in have]
+    have = {fingerprint_sha256(c) for c in trusted}
+    return [c for c in wanted if fingerprint_sha256(c) not in have]

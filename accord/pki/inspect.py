@@ -94,7 +94,10 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return moment
 
 
-def _extension(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> x509.ExtensionType | None:
+Signed = x509.Certificate | x509.CertificateSigningRequest
+
+
+def _extension(cert: Signed, kind: type[x509.ExtensionType]) -> x509.ExtensionType | None:
     try:
         return cert.extensions.get_extension_for_class(kind).value
     except x509.ExtensionNotFound:
@@ -164,8 +167,9 @@ def common_name(cert: x509.Certificate) -> str | None:
     return value if isinstance(value, str) else value.decode()
 
 
-def san_names(cert: x509.Certificate) -> list[str]:
-    """The subjectAltName DNS names and IP addresses (as text), in the certificate's order."""
+def san_names(cert: Signed) -> list[str]:
+    """The subjectAltName DNS names and IP addresses (as text), in the certificate's (or the
+    CSR's) order."""
     san = _extension(cert, x509.SubjectAlternativeName)
     if not isinstance(san, x509.SubjectAlternativeName):
         return []
@@ -304,8 +308,9 @@ def find_key_pair(
     return next((c for c in certs if key_matches(c, key)), None)
 
 
-def public_key_info(cert: x509.Certificate) -> tuple[str, int]:
-    """``("RSA", 4096)``, ``("ECDSA", 256)``, ``("Ed25519", 256)``...: algorithm and key size."""
+def public_key_info(cert: Signed) -> tuple[str, int]:
+    """``("RSA", 4096)``, ``("ECDSA", 256)``, ``("Ed25519", 256)``...: algorithm and key size of
+    a certificate's (or a CSR's) public key."""
     key = cert.public_key()
     if isinstance(key, rsa.RSAPublicKey):
         return "RSA", key.key_size

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 
 from accord.network import Endpoint
+from accord.pki import fingerprint_sha256
 
 TIMEOUT = 5.0
 
@@ -46,7 +46,7 @@ def describe(cert: x509.Certificate) -> dict[str, str]:
         "issuer": cert.issuer.rfc4514_string(),
         "serial": format(cert.serial_number, "x"),
         "not_after": cert.not_valid_after_utc.isoformat(),
-        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "sha256": fingerprint_sha256(cert),
     }
 
 

@@ -9,7 +9,7 @@ every standard port group with its VLAN ID.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,6 +256,16 @@ class Inventory:
 
     def host_of(self, vm: Vm) -> Host:
         return self.hosts[vm.host]
+
+    def iops_limits(self, planned: Mapping[str, int] | None = None) -> dict[str, list[int]]:
+        """Every disk's IOPS limit (-1: unlimited) by host; a VM named in ``planned`` counts as
+        if each of its disks had that limit (the deployer's plan)."""
+        limits: dict[str, list[int]] = {}
+        for vm in self.vms.values():
+            planned_limit = (planned or {}).get(vm.name)
+            disks = [planned_limit if planned_limit is not None else d.iops_limit for d in vm.disks]
+            limits.setdefault(vm.host, []).extend(disks)
+        return limits
 
 
 def _host(obj: Any, props: dict[str, Any], networks: dict[str, dict[str, Any]]) -> Host:
