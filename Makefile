@@ -6,26 +6,28 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The simulated vCenter is built from govmomi's source with Debian's Go (simulator/vcsim/).
-VCSIM_DEBS := golang-go golang-github-vmware-govmomi-dev
+# The lab directory is Debian's slapd; net-snmp's snmpget cross-checks the SNMP agents;
+# nftables drops packets to closed ports for the nodes when the run has root.
+DEBS := golang-go golang-github-vmware-govmomi-dev slapd ldap-utils snmp nftables
 
-.PHONY: test evidence lint clean vcsim vcsim-debs
+.PHONY: test evidence lint clean vcsim debs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-## vcsim: the Debian packages the simulated vCenter needs (installed when missing), then its
-## binary (built once per machine into ~/.cache/accord/vcsim/)
+## vcsim: the Debian packages the lab needs (installed when missing), then the simulated
+## vCenter's binary (built once per machine into ~/.cache/accord/vcsim/)
 vcsim: $(STAMP)
-	@dpkg -s $(VCSIM_DEBS) >/dev/null 2>&1 || $(MAKE) --no-print-directory vcsim-debs
+	@dpkg -s $(DEBS) >/dev/null 2>&1 || $(MAKE) --no-print-directory debs
 	$(PY) -m simulator.vcsim.build
 
-vcsim-debs:
-	@[ "$$(id -u)" = 0 ] || { echo "vcsim needs Debian packages; as root run: apt-get install -y $(VCSIM_DEBS)"; exit 1; }
-	DEBIAN_FRONTEND=noninteractive apt-get install -y $(VCSIM_DEBS) \
-	  || { DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(VCSIM_DEBS); } \
-	  || { echo "vcsim: could not install $(VCSIM_DEBS) with apt-get"; exit 1; }
+debs:
+	@[ "$$(id -u)" = 0 ] || { echo "the lab needs Debian packages; as root run: apt-get install -y $(DEBS)"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBS) \
+	  || { DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBS); } \
+	  || { echo "could not install $(DEBS) with apt-get"; exit 1; }
 
 ## test: lint, our own tests (simulator, site file, client, deployer, mutations), then the features
 test: $(STAMP) vcsim
