@@ -32,6 +32,11 @@
   nothing changed). Faults are not state: ``/_sim/reset`` and ``PUT /_sim/state`` keep them and
   snapshots leave them out; only PUT changes them. The TLS-15 faults change the factory state:
   they show after the next reset.
+- ``GET /_sim/security_wizard``: ``{"completed", "answers", "nodes": {<node uri>: answers}}``
+  (``wizard``): the console security wizard, which has no API on a real Management Node.
+  ``PUT`` ``{"answers": {...}}`` runs the wizard (some or all answers; completes it; every node
+  follows); ``PATCH`` ``{"nodes": {<node uri>: {...}}}`` makes single nodes differ. Both answer
+  like GET, or 400 ``{"security_wizard": {"<answer>": [...]}}`` with nothing changed.
 A trailing slash is optional here. ``/_sim/`` requests are not logged.
 """
 
@@ -53,6 +58,7 @@ EXPORT = "/_sim/ui/ca_certificate/export"
 DOWNLOAD = "/_sim/ui/tls_certificate/download"
 CSR_DOWNLOAD = re.compile(r"/_sim/ui/certificate_signing_request/([^/]+)/download")
 FAULTS = "/_sim/faults"
+WIZARD = "/_sim/security_wizard"
 
 
 def file_response(download: Download) -> Response:
@@ -104,6 +110,7 @@ class ControlRoutes:
         allowed[EXPORT] = ["GET"]
         allowed[DOWNLOAD] = ["POST"]
         allowed[FAULTS] = ["GET", "PUT"]
+        allowed[WIZARD] = ["GET", "PUT", "PATCH"]
         csr = CSR_DOWNLOAD.fullmatch(path)
         if csr is not None:
             if method != "GET":
@@ -125,6 +132,12 @@ class ControlRoutes:
             if method == "GET":
                 return json_response(self.model.faults.describe())
             return json_response(self.model.faults.set(parse_json_body(request)))
+        if path == WIZARD:
+            if method == "GET":
+                return json_response(self.model.security_wizard())
+            if method == "PUT":
+                return json_response(self.model.run_security_wizard(parse_json_body(request)))
+            return json_response(self.model.diverge_security_wizard(parse_json_body(request)))
         if path == EXPORT:
             return file_response(self.model.export_ca_certificates())
         if path == DOWNLOAD:

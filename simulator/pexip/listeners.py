@@ -1,35 +1,43 @@
-"""The node network: real TLS listeners for every node of a simulated deployment, on loopback.
+"""The node network: real listeners for every node of a simulated deployment, on loopback.
 
 ``NodeNetwork.start()`` picks a random loopback subnet ``127.A.B.0/24`` (A, B in 2..254) that
 mirrors the seed's /24: a node whose ``address`` is ``<prefix>N`` listens on ``127.A.B.N``
-(Linux routes all of 127.0.0.0/8 to ``lo``; no root needed). If any listener cannot be bound
-(address or port in use), it tries another subnet, ``ATTEMPTS`` times in all, then raises
-``OSError``. Per node:
+(Linux routes all of 127.0.0.0/8 to ``lo``; no root needed), so every node has its own address
+and ports above 1024 keep their real numbers. If any listener cannot be bound (address or port
+in use), it tries another subnet, ``ATTEMPTS`` times in all, then raises ``OSError``. Per node:
 
-- the primary Management Node: HTTPS on ``https_port`` serving the API application (auth,
-  HSTS, ``/_sim/``, request log). It stays at the address it started on for the simulator's
-  life, whatever the model later says about its address (INFERRED: a real Management Node
-  changes address through a reboot, which the simulator does not do); ``url`` never moves.
+- the primary Management Node: HTTPS on ``https_port`` (standing for 443) serving the API
+  application (auth, HSTS, ``/_sim/``, request log). It stays at the address it started on for
+  the simulator's life, whatever the model later says about its address (INFERRED: a real
+  Management Node changes address through a reboot, which the simulator does not do); ``url``
+  never moves.
 - any other Management Node: HTTPS on ``https_port`` serving the same API application.
-- every Conferencing Node: HTTPS on ``https_port`` (``GET /`` → a small "Pexip Infinity
-  Connect" page, other paths 404, every response with HSTS) and SIP over TLS on
-  ``sip_tls_port`` (one request per connection: ``OPTIONS`` → ``200 OK``, anything else
-  ``405 Method Not Allowed``; see ``sip_response``).
+- every Conferencing Node: HTTPS on ``https_port`` (the Connect page, ``services``) and SIP on
+  the security wizard's SIP UDP, TCP and TLS listen ports (5060, 5060, 5061 by default).
+- every node while its system administrator account is enabled (security wizard): SSH on
+  ``ssh_port`` (standing for 22).
+- every node whose SNMP mode is not disabled: an SNMP agent on UDP ``snmp_port`` (standing for
+  161), following the node's SNMP settings (``snmp``).
 
-Every listener serves the node's assigned certificate, chosen at each handshake (``nodetls``).
+``port_map`` says which real port each stand-in port is for.
+
+Every TLS listener serves the node's assigned certificate, chosen at each handshake, under the
+node's TLS policy (``nodetls``: TLS 1.0, FIPS suites, client certificates). Packets to closed
+ports are dropped when the node's wizard says so and the run can (``firewall``: root and
+nftables; otherwise ``firewall.why_unavailable`` says why and closed ports reject).
 
 Listeners follow the model at each ``sync()`` (the simulator calls it after every write
-request): created nodes get listeners, deleted nodes' listeners close, a changed address
-re-binds. A node whose address is outside the seed's /24 (or not an IPv4 address) has no
-listener; nor has one whose address cannot be bound after start (e.g. two nodes sharing an
-address): the next ``sync()`` tries again.
+request, ``/_sim/`` included): created nodes get listeners, deleted nodes' listeners close, a
+changed address re-binds the node, a changed wizard answer opens, closes or moves the one
+service it concerns. A node whose address is outside the seed's /24 (or not an IPv4 address)
+has no listener; nor has one whose address cannot be bound after start (e.g. two nodes sharing
+an address): the next ``sync()`` tries again.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import random
-import socket
 import socketserver
 import ssl
 import threading
@@ -37,134 +45,81 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.wrappers import Request, Response
-
-from simulator.pexip import faults
+from simulator.pexip import wizard
+from simulator.pexip.certificate_resources import CA_CERTIFICATE
+from simulator.pexip.firewall import Firewall, OpenPorts
 from simulator.pexip.models import PexipModel
-from simulator.pexip.nodetls import PRIMARY, CertificateSync, NodeId
-from simulator.pexip.resources import MANAGEMENT_VM, WORKER_VM
+from simulator.pexip.nodetls import PRIMARY, CertificateSync, NodeId, TlsPolicy, node_row
+from simulator.pexip.resources import AUTHENTICATION, MANAGEMENT_VM, WORKER_VM
+from simulator.pexip.services import (
+    SipServer,
+    SipUdpServer,
+    SshServer,
+    bind_udp,
+    conferencing_web,
+)
 from simulator.pexip.state import State
-from simulator.pexip.web import HSTS, Serving, bind_socket, close_all, https_server
+from simulator.pexip.web import Serving, bind_socket, close_all, https_server
 
 ATTEMPTS = 5
 _RNG = random.SystemRandom()  # picks the loopback subnet (tests may swap it)
-SIP_TIMEOUT = 10.0  # seconds a SIP client has for the handshake and its request
-SIP_MAX_HEAD = 16384  # bytes of request line and headers
-SIP_ALLOW = "OPTIONS"
-WEB_PAGE = (
-    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Pexip Infinity Connect</title>'
-    "</head><body><h1>Pexip Infinity Connect</h1></body></html>\n"
-)
-# Compact header forms (RFC 3261 §7.3.3) of the headers a response echoes.
-_COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id"}
-_ECHOED = ("via", "from", "to", "call-id", "cseq")
-_NAMES = {"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}
+HTTPS, SIP_TLS, SIP_TCP, SIP_UDP, SSH = "https", "sip-tls", "sip-tcp", "sip-udp", "ssh"
+UDP_SERVICES = frozenset({SIP_UDP})
 
 
-# -- Conferencing Node web ---------------------------------------------------------------
+@dataclass(frozen=True)
+class NodeView:
+    """What the listeners need to know of one node, read from the model in one go."""
+
+    address: str
+    kind: str
+    answers: dict[str, Any]
+    client_cas: tuple[str, ...] = ()
+
+    @property
+    def policy(self) -> TlsPolicy:
+        return TlsPolicy(
+            tls10=bool(self.answers["tls10"]),
+            fips=bool(self.answers["fips_mode"]),
+            client_cas=self.client_cas,
+        )
 
 
-def conferencing_web(model: PexipModel) -> Callable[..., Any]:
-    """A Conferencing Node's web service: ``GET /`` → the Connect page, else 404 (or 405 for
-    another method on ``/``); HSTS on every response (unless the TLS-16 fault is on)."""
-
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        if request.path != "/":
-            response = Response("<h1>Not Found</h1>\n", status=404, mimetype="text/html")
-        elif request.method not in ("GET", "HEAD"):
-            response = Response("<h1>Method Not Allowed</h1>\n", status=405, mimetype="text/html")
-            response.headers["Allow"] = "GET, HEAD"
-        else:
-            response = Response(WEB_PAGE, status=200, mimetype="text/html")
-        if not model.fault(faults.TLS16_NO_HSTS_ON_NODES):
-            response.headers["Strict-Transport-Security"] = HSTS
-        return response(environ, start_response)
-
-    return app
+def _node_uri(state: State, node: NodeId) -> str | None:
+    rdef = MANAGEMENT_VM if node.kind == MANAGEMENT_VM.name else WORKER_VM
+    if node.key is not None:
+        return rdef.uri(node.key) if node.key in state.table(rdef).rows else None
+    rows = state.table(rdef).rows
+    return next((rdef.uri(k) for k, r in sorted(rows.items()) if r["primary"]), None)
 
 
-# -- SIP over TLS ------------------------------------------------------------------------
+def _client_cas(state: State) -> tuple[str, ...]:
+    """The trusted CA list, when the Management Node requires client certificates."""
+    auth = next(iter(state.table(AUTHENTICATION).rows.values()), {})
+    if auth.get("client_certificate", "NO") == "NO":
+        return ()
+    cas = state.table(CA_CERTIFICATE).rows
+    return tuple(cas[k]["certificate"] for k in sorted(cas))
 
 
-def sip_response(head: bytes) -> bytes:
-    """The answer to one SIP request (its request line and headers).
-
-    ``OPTIONS`` → ``SIP/2.0 200 OK``; another method → ``405 Method Not Allowed`` with
-    ``Allow: OPTIONS``; a request without Via, From, To, Call-ID and CSeq, or not a SIP/2.0
-    request line → ``400 Bad Request``. Each response echoes the request's Via (all, in
-    order), From, To, Call-ID and CSeq, adds a ``tag`` to To when it has none (RFC 3261
-    §8.2.6.2; the tag is INFERRED random) and ends with ``Content-Length: 0``.
-    """
-    lines = head.decode("utf-8", "replace").split("\r\n")
-    parts = lines[0].split(" ")
-    headers: dict[str, list[str]] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            key = name.strip().lower()
-            headers.setdefault(_COMPACT.get(key, key), []).append(value.strip())
-    if len(parts) != 3 or parts[2] != "SIP/2.0" or any(h not in headers for h in _ECHOED):
-        status = "400 Bad Request"
-    elif parts[0] == "OPTIONS":
-        status = "200 OK"
-    else:
-        status = "405 Method Not Allowed"
-    out = [f"SIP/2.0 {status}"]
-    for name in _ECHOED:
-        for value in headers.get(name, []) if name == "via" else headers.get(name, [])[:1]:
-            if name == "to" and ";tag=" not in value.replace(" ", "").lower():
-                value = f"{value};tag={random.getrandbits(32):08x}"
-            out.append(f"{_NAMES[name]}: {value}")
-    if status.startswith("405"):
-        out.append(f"Allow: {SIP_ALLOW}")
-    out.append("Content-Length: 0")
-    return ("\r\n".join(out) + "\r\n\r\n").encode("utf-8")
+def _views(state: State) -> dict[NodeId, NodeView]:
+    """Every node but the primary's key (``PRIMARY`` stands for it) with its view."""
+    out: dict[NodeId, NodeView] = {}
+    cas = _client_cas(state)
+    for rdef in (MANAGEMENT_VM, WORKER_VM):
+        for key, row in sorted(state.table(rdef).rows.items()):
+            primary = rdef is MANAGEMENT_VM and row["primary"]
+            node = PRIMARY if primary else NodeId(rdef.name, key)
+            answers = wizard.effective(state.security_wizard, rdef.uri(key))
+            out[node] = NodeView(
+                row["address"], rdef.name, answers, cas if rdef is MANAGEMENT_VM else ()
+            )
+    return out
 
 
-def _read_head(tls: ssl.SSLSocket) -> bytes | None:
-    """The request line and headers (without the blank line), or None if the client closes
-    first or sends more than ``SIP_MAX_HEAD`` bytes of them."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        if len(data) > SIP_MAX_HEAD:
-            return None
-        chunk = tls.recv(4096)
-        if not chunk:
-            return None
-        data += chunk
-    return data.split(b"\r\n\r\n", 1)[0]
-
-
-class _SipHandler(socketserver.BaseRequestHandler):
-    """One SIP TLS connection: handshake (in this thread), one request, one response."""
-
-    server: SipTlsServer
-
-    def handle(self) -> None:
-        raw: socket.socket = self.request
-        raw.settimeout(SIP_TIMEOUT)
-        try:
-            with self.server.context.wrap_socket(raw, server_side=True) as tls:
-                head = _read_head(tls)
-                if head is not None:
-                    tls.sendall(sip_response(head))
-        except (OSError, ValueError):  # ssl.SSLError and timeouts are OSErrors
-            pass
-
-
-class SipTlsServer(socketserver.ThreadingTCPServer):
-    """SIP over TLS on an already bound, listening socket; a thread per connection."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, sock: socket.socket, context: ssl.SSLContext) -> None:
-        super().__init__(sock.getsockname()[:2], _SipHandler, bind_and_activate=False)
-        self.socket.close()
-        self.socket = sock
-        self.server_address = sock.getsockname()
-        self.context = context
+def _primary_address(state: State) -> str:
+    row = node_row(state, PRIMARY)
+    return row["address"] if row else ""
 
 
 # -- the network -------------------------------------------------------------------------
@@ -176,21 +131,9 @@ class _Bound:
 
     address: str  # the node's address in the model
     host: str  # the loopback address it listens on
-    servings: list[Serving] = field(default_factory=list)
-
-
-def _primary_address(state: State) -> str:
-    rows = state.table(MANAGEMENT_VM).rows
-    return next((r["address"] for _, r in sorted(rows.items()) if r["primary"]), "")
-
-
-def _node_addresses(state: State) -> dict[NodeId, str]:
-    out: dict[NodeId, str] = {}
-    for rdef in (MANAGEMENT_VM, WORKER_VM):
-        for key, row in sorted(state.table(rdef).rows.items()):
-            if not (rdef is MANAGEMENT_VM and row["primary"]):
-                out[NodeId(rdef.name, key)] = row["address"]
-    return out
+    context: ssl.SSLContext  # the listening TLS context (its policy is kept up to date)
+    policy: TlsPolicy
+    services: dict[str, tuple[int, Serving]] = field(default_factory=dict)
 
 
 class NodeNetwork:
@@ -204,14 +147,17 @@ class NodeNetwork:
         label: str,
         sync_delay: float = 0.0,
         https_port: int = 8443,
-        sip_tls_port: int = 5061,
+        ssh_port: int = 2222,
+        snmp_port: int = 1161,
     ) -> None:
         self.model = model
         self.api = api
         self.label = label
         self.https_port = https_port
-        self.sip_tls_port = sip_tls_port
+        self.ssh_port = ssh_port
+        self.snmp_port = snmp_port
         self.certificates = CertificateSync(model, sync_delay)
+        self.firewall = Firewall()
         self.seed_network = ipaddress.IPv4Network(f"{model.seed.address_prefix}0/24")
         self.subnet: ipaddress.IPv4Network | None = None
         self.api_host = ""
@@ -225,8 +171,9 @@ class NodeNetwork:
 
     @property
     def port_map(self) -> dict[int, int]:
-        """``{443: https_port, 5061: sip_tls_port}``."""
-        return {443: self.https_port, 5061: self.sip_tls_port}
+        """The real ports of the stand-in ones: ``{443: https_port, 22: ssh_port, 161:
+        snmp_port}``; SIP keeps its real port numbers."""
+        return {443: self.https_port, 22: self.ssh_port, 161: self.snmp_port}
 
     def loopback(self, address: str) -> str | None:
         """The loopback address of a node ``address``, or None outside the seed's /24."""
@@ -256,7 +203,6 @@ class NodeNetwork:
                 )
             try:
                 with self._lock:
-                    self._bind(PRIMARY, primary_address, host)
                     self.api_host = host
                     self._sync_locked(strict=True)
                 return
@@ -269,56 +215,125 @@ class NodeNetwork:
         )
 
     def sync(self) -> None:
-        """Make the listeners match the model's nodes (created, deleted, re-addressed)."""
+        """Make the listeners match the model's nodes (created, deleted, re-addressed) and
+        each node's security wizard answers."""
         with self._lock:
             if self.subnet is not None:
                 self._sync_locked(strict=False)
 
+    def _wanted(self, node: NodeId, view: NodeView) -> dict[str, int]:
+        """The services ``node`` listens with, and their ports."""
+        answers = view.answers
+        wanted = {HTTPS: self.https_port}
+        if view.kind == WORKER_VM.name:
+            wanted[SIP_TLS] = answers["sip_tls_port"]
+            wanted[SIP_TCP] = answers["sip_tcp_port"]
+            wanted[SIP_UDP] = answers["sip_udp_port"]
+        if not answers["disable_system_administrator"]:
+            wanted[SSH] = self.ssh_port
+        return wanted
+
     def _sync_locked(self, *, strict: bool) -> None:
-        wanted = self.model.read_state(_node_addresses)
-        gone = [n for n, b in self._bound.items() if n != PRIMARY and wanted.get(n) != b.address]
-        close_all([s for n in gone for s in self._bound[n].servings])
+        views = self.model.read_state(_views)
+        gone = [
+            n
+            for n, b in self._bound.items()
+            if n != PRIMARY and (n not in views or views[n].address != b.address)
+        ]
         for node in gone:
-            del self._bound[node]
-            self.certificates.forget(node)
-        for node, address in wanted.items():
-            host = self.loopback(address)
-            if node in self._bound or host is None:
+            self._unbind(node)
+        for node, view in views.items():
+            host = self.api_host if node == PRIMARY else self.loopback(view.address)
+            if host is None:
                 continue
             try:
-                self._bind(node, address, host)
+                self._follow(node, view, host)
             except OSError:
                 if strict:
                     raise
         self.certificates.observe(self._bound)
+        self._firewall(views)
 
-    def _bind(self, node: NodeId, address: str, host: str) -> None:
-        context = self.certificates.server_context(node)
-        sockets: list[socket.socket] = []
-        try:
-            sockets.append(bind_socket(host, self.https_port))
-            if node.kind == WORKER_VM.name:
-                sockets.append(bind_socket(host, self.sip_tls_port))
-        except OSError:
-            for sock in sockets:
-                sock.close()
-            raise
-        name = f"pexip-sim-{self.label}-{node.kind}-{node.key or 'primary'}"
-        app = self.api if node.kind == MANAGEMENT_VM.name else conferencing_web(self.model)
-        bound = _Bound(address, host, [Serving(https_server(sockets[0], app, context), name)])
-        if len(sockets) > 1:
-            bound.servings.append(Serving(SipTlsServer(sockets[1], context), f"{name}-sip"))
-        self._bound[node] = bound
+    def _follow(self, node: NodeId, view: NodeView, host: str) -> None:
+        """Bind, re-bind or close ``node``'s services as ``view`` says."""
+        bound = self._bound.get(node)
+        if bound is None:
+            context = self.certificates.server_context(node, self._policy_of(node))
+            bound = self._bound[node] = _Bound(view.address, host, context, view.policy)
+            bound.policy.apply(context)
+        elif bound.policy != view.policy:
+            bound.policy = view.policy
+            bound.policy.apply(bound.context)
+        wanted = self._wanted(node, view)
+        stale = [
+            name
+            for name, (port, _) in bound.services.items()
+            if wanted.get(name) != port and not (node == PRIMARY and name == HTTPS)
+        ]
+        close_all([bound.services.pop(name)[1] for name in stale])
+        for name, port in wanted.items():
+            if name not in bound.services:
+                bound.services[name] = (port, self._serve(node, view, bound, name, port))
+
+    def _policy_of(self, node: NodeId) -> Callable[[], TlsPolicy]:
+        def policy() -> TlsPolicy:
+            bound = self._bound.get(node)
+            return bound.policy if bound is not None else TlsPolicy()
+
+        return policy
+
+    def _serve(self, node: NodeId, view: NodeView, bound: _Bound, name: str, port: int) -> Serving:
+        label = f"pexip-sim-{self.label}-{node.kind}-{node.key or 'primary'}-{name}"
+        if name == SIP_UDP:
+            return Serving(SipUdpServer(bind_udp(bound.host, port)), label)
+        sock = bind_socket(bound.host, port)
+        server: socketserver.BaseServer
+        if name == HTTPS:
+            app = self.api if view.kind == MANAGEMENT_VM.name else conferencing_web(self.model)
+            server = https_server(sock, app, bound.context)
+        elif name == SSH:
+            server = SshServer(sock)
+        else:
+            server = SipServer(sock, bound.context if name == SIP_TLS else None)
+        return Serving(server, label)
+
+    def _unbind(self, node: NodeId) -> None:
+        bound = self._bound.pop(node)
+        close_all([serving for _, serving in bound.services.values()])
+        self.certificates.forget(node)
+
+    def _firewall(self, views: dict[NodeId, NodeView]) -> None:
+        dropping: dict[str, OpenPorts] = {}
+        for node, bound in self._bound.items():
+            view = views.get(node)
+            if view is None or not view.answers["drop_closed_port_packets"]:
+                continue
+            ports = {name: port for name, (port, _) in bound.services.items()}
+            tcp = {p for n, p in ports.items() if n not in UDP_SERVICES}
+            udp = {p for n, p in ports.items() if n in UDP_SERVICES} | self._udp_extra(node)
+            dropping[bound.host] = OpenPorts(frozenset(tcp), frozenset(udp))
+        self.firewall.apply(dropping)
+
+    def _udp_extra(self, node: NodeId) -> set[int]:
+        """UDP ports served outside ``services`` (the SNMP agent)."""
+        return set()
 
     def hosts(self) -> dict[NodeId, str]:
         """Where each node with listeners listens (``PRIMARY`` is the API's node)."""
         with self._lock:
             return {node: bound.host for node, bound in self._bound.items()}
 
+    def ports(self, node: NodeId) -> dict[str, int]:
+        """The services ``node`` listens with now, and their ports."""
+        with self._lock:
+            bound = self._bound.get(node)
+            return {n: p for n, (p, _) in bound.services.items()} if bound else {}
+
     def close(self) -> None:
-        """Close every listener (idempotent)."""
+        """Close every listener and delete the firewall rules (idempotent)."""
         with self._lock:
             bound, self._bound = self._bound, {}
-        close_all([s for b in bound.values() for s in b.servings])
+        close_all([s for b in bound.values() for _, s in b.services.values()])
         for node in bound:
             self.certificates.forget(node)
+        self.firewall.close()

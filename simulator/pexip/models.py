@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from simulator.pexip import certdata, certificates, faults, rules
+from simulator.pexip import certdata, certificates, faults, rules, wizard
 from simulator.pexip.certificate_resources import CERTIFICATE_SIGNING_REQUEST
 from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
 from simulator.pexip.fields import (
@@ -505,6 +505,39 @@ class PexipModel:
                 raise BadRequest("The simulated clock stays within 1000 years of real time.")
             self._state.clock_offset = offset
             return self.clock_state()
+
+    # -- the console security wizard (``wizard``; ``/_sim/security_wizard``) ---------------
+
+    def _node_uris(self) -> list[str]:
+        return [
+            rdef.uri(key)
+            for rdef in (MANAGEMENT_VM, WORKER_VM)
+            for key in sorted(self._state.table(rdef).rows)
+        ]
+
+    def security_wizard(self) -> dict[str, Any]:
+        """Whether the wizard was completed, the platform's answers and every node's."""
+        with self.lock:
+            return wizard.describe(self._state.security_wizard, self._node_uris())
+
+    def run_security_wizard(self, body: Any) -> dict[str, Any]:
+        """Run the wizard with ``{"answers": {...}}`` (``wizard.run``); ``ValidationError``."""
+        with self.lock:
+            self._state.security_wizard = wizard.run(self._state.security_wizard, body)
+            return self.security_wizard()
+
+    def diverge_security_wizard(self, body: Any) -> dict[str, Any]:
+        """Make single nodes' answers differ (``wizard.diverge``); ``ValidationError``."""
+        with self.lock:
+            self._state.security_wizard = wizard.diverge(
+                self._state.security_wizard, body, set(self._node_uris())
+            )
+            return self.security_wizard()
+
+    def node_answers(self, node_uri: str) -> dict[str, Any]:
+        """The wizard answers a node follows (its listeners read them)."""
+        with self.lock:
+            return wizard.effective(self._state.security_wizard, node_uri)
 
     def reset(self) -> None:
         """Back to the factory-fresh state of ``self.seed`` (never raises). The TLS-15 faults,

@@ -11,9 +11,24 @@ swaps ``ssl_socket.context`` to a context holding:
   and including a self-signed root. An incomplete chain is sent as far as it was found; a
   temporary (self-signed) certificate is sent alone.
 
-Contexts are cached by (certificate, key, parameters, chain), so a handshake loads no keys
-once its context exists. Expired certificates are served all the same: the simulated clock
-(``/_sim/clock``) changes nothing here. TLS 1.2 is the minimum.
+Contexts are cached by (certificate, key, parameters, chain, policy), so a handshake loads no
+keys once its context exists. Expired certificates are served all the same: the simulated clock
+(``/_sim/clock``) changes nothing here.
+
+TLS policy (``TlsPolicy``), from the node's security wizard answers and, on a Management Node,
+its authentication settings; the listening context and every served context follow it:
+
+- "Enable TLS 1.0" yes (the factory answer): TLS 1.0 and 1.1 are accepted, with OpenSSL's
+  security level 0 (OpenSSL 3 refuses TLS 1.0 at any higher level); no: TLS 1.2 is the minimum.
+  INFERRED: the wizard's TLS 1.0 answer governs TLS 1.1 as well.
+- FIPS 140-2 mode: TLS 1.2 and older offer only FIPS-approved suites (ECDHE/DHE with AES-GCM or
+  AES-CBC); ChaCha20-Poly1305, Camellia, ARIA and the rest are refused. LIMITATION: Python's
+  ``ssl`` cannot choose TLS 1.3 cipher suites per context, so a TLS 1.3 handshake offering only
+  ChaCha20-Poly1305 is still accepted; the FIPS probe uses TLS 1.2.
+- "Require client certificate" (Management Node): the listener asks every client for a
+  certificate (optional at the TLS layer; the application refuses a request without one) and
+  verifies a presented one against the node's trusted CA list; an untrusted one fails the
+  handshake.
 
 A node without a certificate (or whose certificate cannot be loaded) fails every handshake
 with a ``handshake_failure`` alert (INFERRED: the guide does not say).
@@ -35,6 +50,7 @@ import ssl
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +68,45 @@ from simulator.pexip.state import State
 
 CONTEXT_CACHE = 64
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
+DEFAULT_CIPHERS = "DEFAULT"
+FIPS_CIPHERS = "ECDHE+AESGCM:DHE+AESGCM:ECDHE+AES:DHE+AES:!aNULL:!eNULL:!PSK:!SRP"
+LEGACY_LEVEL = ":@SECLEVEL=0"
+
+
+@dataclass(frozen=True)
+class TlsPolicy:
+    """What a listener accepts: TLS 1.0 on or off, FIPS suites only, client certificates
+    requested and verified against ``client_cas`` (PEM; empty: none requested)."""
+
+    tls10: bool = False
+    fips: bool = False
+    client_cas: tuple[str, ...] = ()
+
+    @property
+    def minimum_version(self) -> ssl.TLSVersion:
+        return ssl.TLSVersion.TLSv1 if self.tls10 else MINIMUM_VERSION
+
+    @property
+    def ciphers(self) -> str:
+        return (FIPS_CIPHERS if self.fips else DEFAULT_CIPHERS) + (
+            LEGACY_LEVEL if self.tls10 else ""
+        )
+
+    def apply(self, context: ssl.SSLContext) -> None:
+        """Set this policy on ``context`` (new connections follow it)."""
+        with warnings.catch_warnings():
+            # Python deprecates TLS 1.0; a factory-fresh node serves it all the same.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = self.minimum_version
+        context.set_ciphers(self.ciphers)
+        if self.client_cas:
+            context.load_verify_locations(cadata="\n".join(self.client_cas))
+            context.verify_mode = ssl.CERT_OPTIONAL
+        else:
+            context.verify_mode = ssl.CERT_NONE
+
+
+DEFAULT_POLICY = TlsPolicy()
 
 
 @dataclass(frozen=True)
@@ -138,9 +193,11 @@ def chain_for(certificate: str, trusted: tuple[str, ...]) -> tuple[str, tuple[st
 
 
 @functools.lru_cache(maxsize=CONTEXT_CACHE)
-def _context(leaf: str, chain: tuple[str, ...], private_key: str, dh: str) -> ssl.SSLContext:
+def _context(
+    leaf: str, chain: tuple[str, ...], private_key: str, dh: str, policy: TlsPolicy
+) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = MINIMUM_VERSION
+    policy.apply(context)
     # The key only passes through a 0600 temporary file, deleted once loaded.
     fd, name = tempfile.mkstemp(prefix="accord-sim-node-", suffix=".pem")
     try:
@@ -155,12 +212,12 @@ def _context(leaf: str, chain: tuple[str, ...], private_key: str, dh: str) -> ss
     return context
 
 
-def context_for(data: Served) -> ssl.SSLContext:
-    """A server context serving ``data``'s leaf and chain (cached); raises ``ssl.SSLError``,
-    ``CertError`` or ``ValueError`` for data OpenSSL cannot load."""
+def context_for(data: Served, policy: TlsPolicy = DEFAULT_POLICY) -> ssl.SSLContext:
+    """A server context serving ``data``'s leaf and chain under ``policy`` (cached); raises
+    ``ssl.SSLError``, ``CertError`` or ``ValueError`` for data OpenSSL cannot load."""
     leaf, chain = chain_for(data.certificate, data.trusted)
     dh = data.parameters if "BEGIN DH PARAMETERS" in data.parameters else ""
-    return _context(leaf, chain, data.private_key, dh)
+    return _context(leaf, chain, data.private_key, dh, policy)
 
 
 class CertificateSync:
@@ -211,17 +268,21 @@ class CertificateSync:
             self._current.pop(node, None)
             self._pending.pop(node, None)
 
-    def server_context(self, node: NodeId) -> ssl.SSLContext:
-        """The listening context of ``node``: picks the certificate at each handshake."""
+    def server_context(
+        self, node: NodeId, policy: Callable[[], TlsPolicy] = lambda: DEFAULT_POLICY
+    ) -> ssl.SSLContext:
+        """The listening context of ``node``: picks the certificate at each handshake, served
+        under ``policy()`` (read at each handshake; the caller also applies it to the
+        returned listening context whenever it changes, see ``TlsPolicy.apply``)."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = MINIMUM_VERSION
+        policy().apply(context)
 
         def pick(sock: Any, _server_name: str | None, _context: ssl.SSLContext) -> int | None:
             try:
                 data = self.observe([node])[node]
                 if data is None:
                     return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
-                sock.context = context_for(data)
+                sock.context = context_for(data, policy())
             except (ssl.SSLError, CertError, ValueError, IndexError):
                 return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
             return None

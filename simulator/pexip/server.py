@@ -117,7 +117,8 @@ class ManagementNodeSimulator:
     - ``address_map``: ``{"<seed /24>": "<loopback /24>"}``, e.g. ``{"192.0.2.0/24":
       "127.31.7.0/24"}``: node ``192.0.2.N`` listens on ``127.31.7.N``. Empty without node
       listeners.
-    - ``port_map``: ``{443: https_port, 5061: sip_tls_port}``; empty without node listeners.
+    - ``port_map``: ``{443: https_port, 22: ssh_port, 161: snmp_port}`` (the real ports of the
+      stand-in ones; SIP keeps 5060 and 5061); empty without node listeners.
     - ``model``: the live state (thread-safe), for in-process helpers such as
       ``model.raise_alarm``; after changing nodes or certificates in-process, call
       ``sync_listeners()``.
@@ -125,7 +126,8 @@ class ManagementNodeSimulator:
     ``node_listeners=True`` (see ``listeners`` and ``nodetls``): every node listens on
     loopback, the primary Management Node's HTTPS listener serving the API (``host`` and
     ``port`` arguments are then unused); Conferencing Nodes serve a web page on ``https_port``
-    and SIP TLS on ``sip_tls_port``. Every listener serves its node's assigned certificate and
+    and SIP on the security wizard's ports; SSH (while the wizard leaves the system
+    administrator account enabled) on ``ssh_port``; SNMP on ``snmp_port``. Every listener serves its node's assigned certificate and
     chain, chosen at each handshake. ``sync_delay``: seconds before a certificate change reaches
     the listeners (the real platform takes about a minute; tests use 0, the next handshake).
     """
@@ -143,16 +145,21 @@ class ManagementNodeSimulator:
         node_listeners: bool = False,
         sync_delay: float = 0.0,
         https_port: int = 8443,
-        sip_tls_port: int = 5061,
+        ssh_port: int = 2222,
+        snmp_port: int = 1161,
     ) -> None:
         if isinstance(sync_delay, bool) or not isinstance(sync_delay, int | float):
             raise ValueError(f"sync_delay must be a number of seconds, not {sync_delay!r}")
         if not (math.isfinite(sync_delay) and sync_delay >= 0):
             raise ValueError(f"sync_delay must be a finite number >= 0, not {sync_delay!r}")
-        if node_listeners and _port(https_port, "https_port") == _port(
-            sip_tls_port, "sip_tls_port"
-        ):
-            raise ValueError("https_port and sip_tls_port must differ")
+        if node_listeners:
+            ports = {"https_port": https_port, "ssh_port": ssh_port, "snmp_port": snmp_port}
+            for what, value in ports.items():
+                _port(value, what)
+            if https_port == ssh_port:
+                raise ValueError("https_port and ssh_port must differ")
+            if {https_port, ssh_port} & {5060, 5061}:
+                raise ValueError("https_port and ssh_port must differ from SIP's 5060 and 5061")
         self.name = name
         self.host = host
         self.port = port
@@ -167,7 +174,8 @@ class ManagementNodeSimulator:
         self.node_listeners = node_listeners
         self.sync_delay = float(sync_delay)
         self.https_port = https_port
-        self.sip_tls_port = sip_tls_port
+        self.ssh_port = ssh_port
+        self.snmp_port = snmp_port
         self._serving: Serving | None = None
         self._network: NodeNetwork | None = None
 
@@ -225,7 +233,8 @@ class ManagementNodeSimulator:
             label=self.name,
             sync_delay=self.sync_delay,
             https_port=self.https_port,
-            sip_tls_port=self.sip_tls_port,
+            ssh_port=self.ssh_port,
+            snmp_port=self.snmp_port,
         )
         network.start()
         row = self.model.read_state(lambda state: node_row(state, PRIMARY))

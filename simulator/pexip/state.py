@@ -5,7 +5,8 @@ keyed ``"<api>/<name>"``. A row holds the stored values of one object: secrets a
 relations as keys of the related objects; the key itself is the row's dict key.
 
 The state also holds the simulated clock's offset from real time (``/_sim/clock``), so a
-reset restores real time and a snapshot restores the offset.
+reset restores real time and a snapshot restores the offset. It holds the security wizard's
+answers too (``wizard``; console-only on a real node, so no API resource shows them).
 
 ``to_snapshot`` / ``from_snapshot`` convert to and from plain JSON (``GET``/``PUT
 /_sim/state``). ``from_snapshot`` checks everything rendering and later writes rely on (shape,
@@ -21,11 +22,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.pexip import wizard
 from simulator.pexip.fields import Key, ToManyField, ToOneField
 from simulator.pexip.resourcedef import ResourceDef
 from simulator.pexip.resources import stored_resources
 
-SNAPSHOT_FORMAT = "accord-pexip-simulator/2"
+SNAPSHOT_FORMAT = "accord-pexip-simulator/3"
 MAX_CLOCK_OFFSET = 1000 * 366 * 86400.0
 
 
@@ -62,6 +64,8 @@ class State:
 
     tables: dict[str, Table]
     clock_offset: float = 0.0
+    # The console security wizard's answers (``wizard``): not in the management API.
+    security_wizard: dict[str, Any] = field(default_factory=wizard.factory)
 
     @classmethod
     def empty(cls) -> State:
@@ -90,6 +94,7 @@ class State:
         return {
             "format": SNAPSHOT_FORMAT,
             "clock": {"offset_seconds": self.clock_offset},
+            "security_wizard": copy.deepcopy(self.security_wizard),
             "tables": out,
         }
 
@@ -114,6 +119,7 @@ class State:
             raise ValueError("'clock' must be {\"offset_seconds\": <number>} within 1000 years")
         state = cls.empty()
         state.clock_offset = float(offset)
+        state.security_wizard = wizard.check_snapshot(data.get("security_wizard"))
         for rdef in stored_resources():
             name = table_key(rdef)
             state.tables[name] = _load_table(rdef, tables[name], name)
