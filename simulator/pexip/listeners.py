@@ -85,7 +85,7 @@ class NodeView:
         )
 
 
-def _node_uri(state: State, node: NodeId) -> str | None:
+def node_uri(state: State, node: NodeId) -> str | None:
     rdef = MANAGEMENT_VM if node.kind == MANAGEMENT_VM.name else WORKER_VM
     if node.key is not None:
         return rdef.uri(node.key) if node.key in state.table(rdef).rows else None

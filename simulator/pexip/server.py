@@ -5,15 +5,14 @@ writes the CA to ``workdir/<name>-ca.pem`` and serves werkzeug's threaded server
 ``host:port`` in a daemon thread. With ``node_listeners=True`` every node of the deployment
 listens instead, on a loopback /24 mirroring the seed's, each serving its assigned
 certificate (``listeners``, ``nodetls``); the API is the Management Node's HTTPS listener.
-Every response carries HSTS. Missing or wrong HTTP Basic credentials → 401 with
-``WWW-Authenticate: Basic realm="Pexip Infinity"`` on every path, ``/_sim/`` included.
+Every response carries HSTS. Missing or wrong credentials → 401 with ``WWW-Authenticate:
+Basic realm="Pexip Infinity"`` (``/_sim/`` included: it takes the simulator's own administrator
+account); with ``enforce_authentication`` the Management Node's authentication settings decide
+who else may use the API and the Administrator interface (``access``, ``adminweb``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import math
 import re
 from collections.abc import Callable
@@ -23,10 +22,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from simulator.pexip.access import Access, DirectoryLike
+from simulator.pexip.adminweb import AdminWeb
 from simulator.pexip.certificates import node_fqdn
 from simulator.pexip.control import WRITE_METHODS, ControlRoutes, RequestLog
 from simulator.pexip.errors import ApiError, Unauthorized
-from simulator.pexip.listeners import NodeNetwork
+from simulator.pexip.listeners import NodeNetwork, node_uri
 from simulator.pexip.models import PexipModel
 from simulator.pexip.nodetls import PRIMARY, node_row
 from simulator.pexip.routes import ApiRoutes, error_response
@@ -38,21 +39,42 @@ __all__ = ["HSTS", "ManagementNodeSimulator", "SimulatorApp"]
 
 
 class SimulatorApp:
-    """The WSGI application: authentication, ``/_sim/`` and ``/api/`` dispatch, logging.
+    """The WSGI application: authentication, ``/_sim/``, ``/admin/`` and ``/api/`` dispatch,
+    logging.
+
+    Who may use ``/api/`` and ``/admin/`` is ``access``'s business (the authentication
+    settings, when enforced); ``/_sim/`` always takes the simulator's own administrator
+    credentials. ``/admin/`` is the Administrator interface's login and sessions
+    (``adminweb``), which also checks Host headers as the security wizard says.
 
     ``after_write`` (if set) runs after every successful (status < 400) POST, PUT, PATCH or
     DELETE, ``/_sim/`` included, before the response is sent: the node listeners follow the
     model through it.
     """
 
-    def __init__(self, model: PexipModel, username: str, password: str) -> None:
+    def __init__(
+        self,
+        model: PexipModel,
+        username: str,
+        password: str,
+        *,
+        enforce_authentication: bool = False,
+        directory: DirectoryLike | None = None,
+    ) -> None:
         self.model = model
         self.log = RequestLog()
         self.base_url = ""
         self.after_write: Callable[[], None] | None = None
-        self._credentials = f"{username}:{password}".encode("utf-8", "surrogatepass")
+        self.access = Access(
+            model, username, password, enforce=enforce_authentication, directory=directory
+        )
+        self.web = AdminWeb(model, self.access, self._primary_answers)
         self._api = ApiRoutes(model)
         self._control = ControlRoutes(model, self.log)
+
+    def _primary_answers(self) -> dict[str, object]:
+        uri = self.model.read_state(lambda s: node_uri(s, PRIMARY))
+        return self.model.node_answers(uri) if uri else {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -62,24 +84,26 @@ class SimulatorApp:
             self.after_write()
         return response(environ, start_response)
 
-    def _authenticated(self, request: Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            given = base64.b64decode(token.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        return hmac.compare_digest(given, self._credentials)
-
     def _respond(self, request: Request) -> Response:
         path = request.path
         try:
-            if not self._authenticated(request):
-                raise Unauthorized()
             if path == "/_sim" or path.startswith("/_sim/"):
+                if not self.access.local_admin(request.headers.get("Authorization", "")):
+                    raise Unauthorized()
                 response = self._control.handle(request)
+                if path.rstrip("/") == "/_sim/reset":
+                    self.web.clear()
+                return response
+            refused = self.web.host_refused(request)
+            if refused is not None:
+                response = refused
+            elif path == "/admin" or path.startswith("/admin/"):
+                response = self.web.handle(request)
             else:
+                self.access.identify(
+                    request.headers.get("Authorization", ""),
+                    request.environ.get("SSL_CLIENT_CERT"),
+                )
                 response = self._api.handle(request, self.base_url)
         except ApiError as error:
             response = error_response(error)
@@ -127,8 +151,15 @@ class ManagementNodeSimulator:
     loopback, the primary Management Node's HTTPS listener serving the API (``host`` and
     ``port`` arguments are then unused); Conferencing Nodes serve a web page on ``https_port``
     and SIP on the security wizard's ports; SSH (while the wizard leaves the system
-    administrator account enabled) on ``ssh_port``; SNMP on ``snmp_port``. Every listener serves its node's assigned certificate and
-    chain, chosen at each handshake. ``sync_delay``: seconds before a certificate change reaches
+    administrator account enabled) on ``ssh_port``; SNMP on ``snmp_port``. Every listener
+    serves its node's assigned certificate and
+    chain, chosen at each handshake.
+
+    ``enforce_authentication=True`` follows the authentication settings (LDAP users through
+    ``directory``, client certificates, local login switched off; ``access``); the default
+    accepts only ``username``/``password``, whatever the settings say.
+
+    ``sync_delay``: seconds before a certificate change reaches
     the listeners (the real platform takes about a minute; tests use 0, the next handshake).
     """
 
@@ -147,6 +178,8 @@ class ManagementNodeSimulator:
         https_port: int = 8443,
         ssh_port: int = 2222,
         snmp_port: int = 1161,
+        enforce_authentication: bool = False,
+        directory: DirectoryLike | None = None,
     ) -> None:
         if isinstance(sync_delay, bool) or not isinstance(sync_delay, int | float):
             raise ValueError(f"sync_delay must be a number of seconds, not {sync_delay!r}")
@@ -165,7 +198,13 @@ class ManagementNodeSimulator:
         self.port = port
         self.workdir = Path(workdir)
         self.model = PexipModel(seed or Seed())
-        self.app = SimulatorApp(self.model, username, password)
+        self.app = SimulatorApp(
+            self.model,
+            username,
+            password,
+            enforce_authentication=enforce_authentication,
+            directory=directory,
+        )
         self.ca_file = self.workdir / f"{_file_label(name)}-ca.pem"
         self.url = ""
         self.server_name = ""
