@@ -4,23 +4,39 @@ Each probe opens a real TLS connection to an `Endpoint` and returns an observati
 can show: where it connected, the name it asked for (SNI), the protocol and cipher, and the
 served certificates (subject, issuer, serial, SHA-256 fingerprint). Certificates are public;
 nothing secret passes through a probe.
+
+`negotiate` is a capability probe: a client that allows exactly one protocol version (and, if
+asked, only some TLS <= 1.2 cipher suites) and accepts anything else the server chooses, so that
+a failed handshake is the server's refusal, never the client's. `client_allows` checks, without
+the network, that this machine's OpenSSL can really offer a version at all.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import http.client
 import socket
 import ssl
-from dataclasses import dataclass, field
+import tempfile
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from accord.network import Endpoint
 from accord.pki import fingerprint_sha256
 
 TIMEOUT = 5.0
+
+#: How the evidence describes a client certificate the probe holds: whether the server asked for
+#: it (and so whether it was sent) is invisible to Python's ``ssl``.
+CLIENT_CERTIFICATE_NOTE = "configured (sent only if the server requests one)"
 
 
 def _served_chain(sock: ssl.SSLSocket) -> tuple[x509.Certificate, ...]:
@@ -160,22 +176,39 @@ class WebResponse:
     status: int | None
     headers: dict[str, str]
     error: str | None = None
+    client_certificate: bool = False
 
     def observation(self) -> dict[str, Any]:
         shown = {k: v for k, v in self.headers.items() if k.lower() != "set-cookie"}
-        return {
+        observed: dict[str, Any] = {
             "request": f"GET {self.path} at {self.endpoint}",
             "status": self.status,
             "headers": shown,
             "error": self.error,
         }
+        if self.client_certificate:
+            observed["client_certificate"] = CLIENT_CERTIFICATE_NOTE
+        return observed
 
 
 def web_get(
-    endpoint: Endpoint, server_name: str | None, path: str = "/", timeout: float = TIMEOUT
+    endpoint: Endpoint,
+    server_name: str | None,
+    path: str = "/",
+    timeout: float = TIMEOUT,
+    *,
+    client_certificate: tuple[Path, Path] | None = None,
 ) -> WebResponse:
-    """One unauthenticated HTTPS GET: the status and response headers (cookies not kept)."""
+    """One unauthenticated HTTPS GET: the status and response headers (cookies not kept).
+
+    ``client_certificate`` (certificate file, key file) is presented if the server asks for one.
+    Whether it asked cannot be observed: Python's ``ssl`` has no public hook for the server's
+    CertificateRequest. A server that requires one refuses the connection without it.
+    """
     context = _client_context()
+    if client_certificate is not None:
+        context.load_cert_chain(*map(str, client_certificate))
+    presented = client_certificate is not None
     connection = http.client.HTTPSConnection(
         endpoint.host, endpoint.connect_port, timeout=timeout, context=context
     )
@@ -184,8 +217,203 @@ def web_get(
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         response.read()
-        return WebResponse(endpoint, path, response.status, dict(response.getheaders()))
+        return WebResponse(
+            endpoint, path, response.status, dict(response.getheaders()), None, presented
+        )
     except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
-        return WebResponse(endpoint, path, None, {}, f"{type(exc).__name__}: {exc}")
+        return WebResponse(endpoint, path, None, {}, f"{type(exc).__name__}: {exc}", presented)
     finally:
         connection.close()
+
+
+TlsVersion = Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+TLS_VERSIONS: tuple[TlsVersion, ...] = get_args(TlsVersion)
+
+_PROTOCOL = {
+    "TLSv1": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+}
+#: Appended to every capability probe's cipher string: OpenSSL 3's default security level (and
+#: Debian's) refuses TLS 1.0/1.1 and small keys or DH groups on the client side, which would pass
+#: for the server's refusal.
+_ANY_STRENGTH = "@SECLEVEL=0"
+_SCSV = {0x00FF: "TLS_EMPTY_RENEGOTIATION_INFO_SCSV", 0x5600: "TLS_FALLBACK_SCSV"}
+
+
+def capability_context(version: TlsVersion, ciphers: str | None = None) -> ssl.SSLContext:
+    """A client context allowing exactly ``version``, at security level 0, verifying nothing.
+
+    ``ciphers`` (an OpenSSL cipher string) restricts the TLS <= 1.2 suites offered. Python's
+    ``ssl`` cannot restrict the TLS 1.3 suites of one context (OpenSSL's ``SSL_CTX_set_
+    ciphersuites`` is not exposed), so ``ciphers`` with TLS 1.3 is refused with ValueError.
+    """
+    if version not in _PROTOCOL:
+        raise ValueError(f"unknown TLS version {version!r}: use one of {', '.join(TLS_VERSIONS)}")
+    if ciphers is not None and version == "TLSv1.3":
+        raise ValueError(
+            "Python's ssl cannot restrict TLS 1.3 cipher suites: offer ciphers with TLS 1.2"
+        )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        # Python deprecates TLS 1.0/1.1; allowing them on purpose is what this probe is for.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = _PROTOCOL[version]
+        context.maximum_version = _PROTOCOL[version]
+    try:
+        context.set_ciphers(f"{ciphers or 'DEFAULT'}:{_ANY_STRENGTH}")
+    except ssl.SSLError as exc:
+        raise ValueError(f"no cipher matches {ciphers!r}") from exc
+    return context
+
+
+def _client_hello_suites(context: ssl.SSLContext, server_name: str | None) -> tuple[str, ...]:
+    """The cipher suites ``context`` really puts in its ClientHello (built in memory, not sent).
+
+    ``SSLContext.get_ciphers()`` also lists suites OpenSSL leaves out of the hello (PSK and SRP
+    suites without credentials, suites of other versions), so the hello itself is read.
+    """
+    names = {c["id"] & 0xFFFF: c["name"] for c in context.get_ciphers()} | _SCSV
+    outgoing = ssl.MemoryBIO()
+    client = context.wrap_bio(ssl.MemoryBIO(), outgoing, server_hostname=server_name)
+    try:
+        client.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    except ssl.SSLError as exc:
+        raise ValueError(f"this client cannot offer anything: {exc}") from exc
+    records, message = outgoing.read(), b""
+    while len(records) >= 5:  # TLS records: type, version, length, fragment
+        length = int.from_bytes(records[3:5], "big")
+        message += records[5 : 5 + length]
+        records = records[5 + length :]
+    at = 4 + 2 + 32  # handshake header, legacy version, random
+    at += 1 + message[at]  # session id
+    length = int.from_bytes(message[at : at + 2], "big")
+    codes = message[at + 2 : at + 2 + length]
+    suites = (int.from_bytes(codes[i : i + 2], "big") for i in range(0, len(codes), 2))
+    return tuple(names.get(code, f"0x{code:04X}") for code in suites)
+
+
+@dataclass(frozen=True)
+class Negotiation:
+    """What a server did with a client that allows one TLS version (and maybe some ciphers)."""
+
+    endpoint: Endpoint
+    server_name: str | None
+    version: TlsVersion
+    ciphers: str | None
+    offered: tuple[str, ...]
+    connected: bool
+    accepted: bool = False
+    protocol: str | None = None
+    cipher: str | None = None
+    error: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The server took the TCP connection and refused the handshake."""
+        return self.connected and not self.accepted
+
+    def observation(self) -> dict[str, Any]:
+        return {
+            "connected_to": str(self.endpoint),
+            "sni": self.server_name,
+            "offered_version": self.version,
+            "offered_cipher_string": self.ciphers,
+            "offered_ciphers": list(self.offered),
+            "connected": self.connected,
+            "accepted": self.accepted,
+            "protocol": self.protocol,
+            "cipher": self.cipher,
+            "error": self.error,
+        }
+
+
+def negotiate(
+    endpoint: Endpoint,
+    *,
+    server_name: str | None,
+    version: TlsVersion,
+    ciphers: str | None = None,
+    timeout: float = TIMEOUT,
+) -> Negotiation:
+    """Offer only ``version`` (and only ``ciphers``, for TLS <= 1.2) and see what the server does.
+
+    The client verifies no certificate and runs at OpenSSL security level 0, so a failed
+    handshake is the server's refusal (its alert is the error). ``connected`` is false when TCP
+    itself failed: a closed port is never a refused version. Python's ``ssl`` cannot restrict
+    TLS 1.3 cipher suites per context, so ``ciphers`` with TLS 1.3 raises ValueError (prove
+    cipher policy over TLS 1.2); so does a ``ciphers`` string this client cannot offer at all.
+    """
+    context = capability_context(version, ciphers)
+    offered = _client_hello_suites(context, server_name)
+    asked = Negotiation(endpoint, server_name, version, ciphers, offered, connected=False)
+    try:
+        raw = socket.create_connection((endpoint.host, endpoint.connect_port), timeout)
+    except OSError as exc:
+        return replace(asked, error=f"{type(exc).__name__}: {exc}")
+    try:
+        with context.wrap_socket(raw, server_hostname=server_name) as sock:
+            protocol, cipher = sock.version(), (sock.cipher() or (None,))[0]
+        return replace(asked, connected=True, accepted=True, protocol=protocol, cipher=cipher)
+    except (OSError, ssl.SSLError) as exc:
+        return replace(asked, connected=True, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        raw.close()
+
+
+def _permissive_server(directory: Path) -> ssl.SSLContext:
+    """A server context allowing TLS 1.0 to 1.3 at security level 0, with a throwaway key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "accord-self-check.invalid")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(minutes=5))
+        .sign(key, hashes.SHA256())
+    )
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers(f"DEFAULT:{_ANY_STRENGTH}")
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+@functools.cache
+def client_allows(version: TlsVersion) -> bool:
+    """Whether this machine's OpenSSL, as `negotiate` configures it, completes a handshake at
+    ``version`` with a local server allowing TLS 1.0 to 1.3 (in memory, no network). If not,
+    a `negotiate` refusal at that version would prove nothing about the server."""
+    with tempfile.TemporaryDirectory(prefix="accord-tls-") as directory:
+        server_context = _permissive_server(Path(directory))
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = capability_context(version).wrap_bio(to_client, to_server)
+    server = server_context.wrap_bio(to_server, to_client, server_side=True)
+    for _ in range(4):  # a full TLS 1.2 handshake, the longest, takes two round trips
+        for side in (client, server):
+            try:
+                side.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLError:
+                return False
+    return client.version() == version
