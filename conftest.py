@@ -24,6 +24,7 @@ pytest_plugins = [
     "steps.pexip_settings",
     "steps.pexip_users",
     "steps.pexip_network",
+    "steps.pexip_wire",
     "steps.contingency",
     "steps.pexip_certificates",
     "steps.certificate_actions",

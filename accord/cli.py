@@ -8,10 +8,13 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from accord.site import Site, SiteError, load_site
+
+if TYPE_CHECKING:
+    from simulator.pexip import ManagementNodeSimulator
 
 
 def _load(path: str | None) -> Site | None:
@@ -52,6 +55,15 @@ def _vm_specs(names: list[str], host: str, powered_on: bool) -> list[Any]:
             )
         )
     return specs
+
+
+def _not_observable(sim: ManagementNodeSimulator) -> dict[str, str]:
+    """What this simulator cannot show, by requirement ID (the site file carries it)."""
+    network = sim.network
+    if network is None or network.firewall.available:
+        return {}
+    why = network.firewall.why_unavailable
+    return {"SECW-04": f"the simulator cannot drop packets to closed ports: {why}"}
 
 
 def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None:
@@ -127,6 +139,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 sim.server_name,
                 sim.address_map,
                 sim.port_map,
+                _not_observable(sim),
             )
         vcenter = _start_vcenter(site, directory)
         if vcenter is not None:

@@ -158,6 +158,13 @@ def lab_attestations() -> list[dict[str, Any]]:
         "HOST-03": "Every ESXi host running a Pexip VM is hardened to the VMware ESXi STIG.",
         "BIOS-02": '"Force BIOS setup" was used once on every Pexip VM to reach the BIOS.',
         "BIOS-03": "A BIOS supervisor password is set on every Pexip VM.",
+        "SECW-02": "The security wizard disabled the system administrator account: no console "
+        "login is possible on any node.",
+        "SECW-03": 'The security wizard was answered "Accept ICMPv6 redirects": NO.',
+        "SECW-05": 'The security wizard was answered "Accept multicast ICMPv6 echo requests": NO.',
+        "SECW-06": 'The security wizard was answered "Enable IPv6 Duplicate Address Detection": NO.',
+        "SECW-11": 'The security wizard was answered "Enable Anonymous DH for outbound SIP/TLS": '
+        "NO.",
     }
     return [
         {
@@ -199,6 +206,8 @@ class SimSystem:
     server_name: str | None = None
     address_map: dict[str, str] = field(default_factory=dict)
     port_map: dict[int, int] = field(default_factory=dict)
+    # Requirement ID -> why this simulator cannot show it (e.g. no root for dropped packets).
+    not_observable: dict[str, str] = field(default_factory=dict)
 
 
 def _certificates(document: dict[str, Any], directory: Path) -> LabCA:
@@ -254,6 +263,9 @@ def write_site(
             entry["address_map"] = dict(system.address_map)
         if system.port_map:
             entry["port_map"] = {str(k): v for k, v in system.port_map.items()}
+        entry["console"] = "simulator"
+        if system.not_observable:
+            entry["not_observable"] = dict(system.not_observable)
         document["systems"]["pexip"][role] = entry
     if vcenter is not None:
         secret_values["vsphere_password"] = vcenter.password

@@ -76,5 +76,17 @@ class SimControl:
         """Make the simulator break these guide behaviours on purpose (mutation tests)."""
         self._call("PUT", "faults", json={"active": names})
 
+    def security_wizard(self) -> dict[str, Any]:
+        """``{"completed", "answers", "nodes": {<node uri>: answers}}``: the console wizard."""
+        return self._call("GET", "security_wizard").json()
+
+    def run_security_wizard(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """Run the console security wizard with these answers (the others keep theirs)."""
+        return self._call("PUT", "security_wizard", json={"answers": answers}).json()
+
+    def diverge_security_wizard(self, nodes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Give single nodes other answers (mutation tests): ``{<node uri>: {...}}``."""
+        return self._call("PATCH", "security_wizard", json={"nodes": nodes}).json()
+
     def close(self) -> None:
         self._session.close()

@@ -108,6 +108,13 @@ class PexipSystem(_Model):
     this machine reaches the nodes' addresses and ports when they are translated (a tunnel, a
     NAT, the simulator's loopback addresses): ``{"192.0.2.0/24" = "127.1.2.0/24"}`` maps each
     address of the first network to the same host of the second; ``{"443" = 8443}`` maps a port.
+
+    ``console``: how the deployer reaches the node's console for the security wizard, which
+    has no API: ``manual`` (a person runs ``securitywizard``; the deployer prints the answers)
+    or ``simulator`` (the simulator's console stand-in, ``accord sim`` sites only).
+    ``not_observable``: requirement ID → why this system cannot show it here (e.g. the
+    simulator without root cannot drop packets): its scenarios are reported "not run", never
+    passed.
     """
 
     url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")]
@@ -117,6 +124,11 @@ class PexipSystem(_Model):
     password: CredentialRef
     address_map: dict[str, str] = {}
     port_map: dict[str, Annotated[int, Field(ge=1, le=65535)]] = {}
+    console: Literal["manual", "simulator"] = "manual"
+    not_observable: dict[
+        Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")],
+        Annotated[str, Field(min_length=1, max_length=500)],
+    ] = {}
 
     @field_validator("address_map")
     @classmethod
@@ -316,8 +328,29 @@ class Certificates(_Model):
     renew_within_days: Annotated[int, Field(ge=31, le=365)] = 60
 
 
+class SecurityWizard(_Model):
+    """Section "Management Node deployment and bootstrap configuration": the security
+    wizard's answers the guide lets the site choose ("SIP listen ports and web session limits
+    may be customized"); every other answer is the guide's."""
+
+    sip_udp_port: Annotated[int, Field(ge=1024, le=65535)] = 5060
+    sip_tcp_port: Annotated[int, Field(ge=1024, le=65535)] = 5060
+    sip_tls_port: Annotated[int, Field(ge=1024, le=65535)] = 5061
+    web_sessions_total: Annotated[int, Field(ge=1, le=10000)] = 100
+    web_sessions_per_user: Annotated[int, Field(ge=1, le=10000)] = 10
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SecurityWizard:
+        if self.sip_tcp_port == self.sip_tls_port:
+            raise ValueError("sip_tcp_port and sip_tls_port must differ")
+        if self.web_sessions_per_user > self.web_sessions_total:
+            raise ValueError("web_sessions_per_user cannot exceed web_sessions_total")
+        return self
+
+
 class Pexip(_Model):
     global_: Annotated[GlobalSettings, Field(alias="global")]
+    security_wizard: SecurityWizard = SecurityWizard()
     network: NetworkServices
     snmp: Snmp
     ldap: Ldap

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from accord.deployer import pexip, pki, vsphere
 from accord.deployer.pexip import Plan
 from accord.deployer.vsphere import VspherePlan
+from accord.pexip import baseline
+from accord.pexip.console import Console, console_for, instructions
 from accord.site import Site
 from accord.systems import DEPLOYMENTS, pexip_client, vsphere_connection
 from accord.vsphere.client import disconnect
@@ -32,6 +34,12 @@ def deploy(
     for deployment in DEPLOYMENTS:
         if getattr(site.systems.pexip, deployment) is None:
             continue
+        console = console_for(site, deployment)
+        try:
+            for line in security_wizard(console, site, dry_run=dry_run):
+                out(f"pexip-{deployment}: {line}")
+        finally:
+            console.close()
         client = pexip_client(site, deployment, read_only=dry_run)
         try:
             plan = pexip.plan(
@@ -50,3 +58,20 @@ def deploy(
             client.close()
         plans.append(plan)
     return plans
+
+
+def security_wizard(console: Console, site: Site, *, dry_run: bool) -> list[str]:
+    """The bootstrap's security wizard with the site's answers, first of all (the guide's
+    order). On the simulator's console it is run (unless ``dry_run``) when it was not, or with
+    other answers; a real console is a person's job: the lines say what to answer."""
+    answers = baseline.security_wizard_answers(site)
+    current = console.wizard_answers()
+    if current is None:
+        return [f"the security wizard is console-only; {instructions(answers)}"]
+    differ = [name for name, value in answers.items() if current.get(name) != value]
+    if console.bootstrap_complete() and not differ:
+        return []
+    if not dry_run:
+        console.run_security_wizard(answers)
+    verb = "would run" if dry_run else "ran"
+    return [f"{verb} the security wizard ({len(differ)} answer(s) differed from the guide's)"]

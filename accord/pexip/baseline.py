@@ -271,3 +271,48 @@ def choice_value(field_name: str, label: str) -> str:
 def choice_label(field_name: str, value: Any) -> str:
     """How the web interface shows a choice value."""
     return CHOICE_LABELS.get(field_name, {}).get(value, repr(value))
+
+
+def security_wizard_answers(site: Site) -> dict[str, Any]:
+    """The security wizard's answers (section "Management Node deployment and bootstrap
+    configuration"): the guide's, with the site's SIP listen ports and web session limits.
+
+    The names are the simulator's console stand-in's (``/_sim/security_wizard``); a real
+    Management Node has no API for them (the wizard is console-only).
+    """
+    wizard = site.pexip.security_wizard
+    return {
+        "fips_mode": True,
+        "disable_system_administrator": True,
+        "accept_icmpv6_redirects": False,
+        "drop_closed_port_packets": True,
+        "accept_multicast_icmpv6_echo": False,
+        "ipv6_duplicate_address_detection": False,
+        "sip_udp_port": wizard.sip_udp_port,
+        "sip_tcp_port": wizard.sip_tcp_port,
+        "sip_tls_port": wizard.sip_tls_port,
+        "web_sessions_total": wizard.web_sessions_total,
+        "web_sessions_per_user": wizard.web_sessions_per_user,
+        "validate_host_headers": True,
+        "tls10": False,
+        "anonymous_dh_outbound": False,
+    }
+
+
+#: The wizard's questions, in the guide's words, for the deployer's console instructions.
+SECURITY_WIZARD_QUESTIONS: dict[str, str] = {
+    "fips_mode": "Enable FIPS 140-2 compliance mode",
+    "disable_system_administrator": "Disable system administrator account",
+    "accept_icmpv6_redirects": "Accept ICMPv6 redirects",
+    "drop_closed_port_packets": "Drop incoming packets to closed ports rather than reject",
+    "accept_multicast_icmpv6_echo": "Accept multicast ICMPv6 echo requests",
+    "ipv6_duplicate_address_detection": "Enable IPv6 Duplicate Address Detection",
+    "sip_udp_port": "SIP UDP listen port",
+    "sip_tcp_port": "SIP TCP listen port",
+    "sip_tls_port": "SIP TLS listen port",
+    "web_sessions_total": "Active management web sessions",
+    "web_sessions_per_user": "Active per-user management web sessions",
+    "validate_host_headers": "Enable management web validation of host headers",
+    "tls10": "Enable TLS 1.0",
+    "anonymous_dh_outbound": "Enable Anonymous DH for outbound SIP/TLS",
+}

@@ -1,0 +1,50 @@
+Feature: Management Node bootstrap: the security wizard
+  The security wizard is run on the Management Node's console (`securitywizard`). No management
+  API shows its answers, so each is verified where the network sees it, on every node of the
+  primary deployment; what no probe can see is attested in the site file.
+
+  Background:
+    Given the nodes of the primary deployment
+
+  @SECW-01
+  Scenario: FIPS 140-2 compliance mode is enabled
+    Then no node's TLS listeners accept a TLS 1.2 handshake offering only ChaCha20-Poly1305
+    And every node's TLS listeners accept a TLS 1.2 handshake offering AES-GCM
+
+  @SECW-02
+  Scenario: The system administrator account is disabled
+    Then no node accepts connections on its SSH port
+    And the site file attests it
+
+  @SECW-03
+  Scenario: ICMPv6 redirects are not accepted
+    Then the site file attests it
+
+  @SECW-04
+  Scenario: Incoming packets to closed ports are dropped rather than rejected
+    Then a TCP connection to a closed port of every node times out instead of being reset
+
+  @SECW-05
+  Scenario: Multicast ICMPv6 echo requests are not accepted
+    Then the site file attests it
+
+  @SECW-06
+  Scenario: IPv6 Duplicate Address Detection is disabled
+    Then the site file attests it
+
+  @SECW-07
+  Scenario: SIP listens on the site's UDP, TCP and TLS listen ports
+    Then every Conferencing Node answers SIP OPTIONS over UDP, TCP and TLS on the site's SIP listen ports
+
+  @SECW-09
+  Scenario: Management web validation of host headers is enabled
+    Then every Management Node refuses a request to the Administrator interface with a foreign Host header
+    And every Management Node answers the same request when the Host header is its own FQDN
+
+  @SECW-10
+  Scenario: TLS 1.0 is disabled on every TLS listener
+    Then no node's HTTPS or SIP TLS listener accepts a TLS 1.0 handshake
+
+  @SECW-11
+  Scenario: Anonymous DH for outbound SIP/TLS is disabled
+    Then the site file attests it
