@@ -10,6 +10,7 @@
   accepts connections and sends an SSH identification line, then closes (INFERRED banner: the
   simulator is no SSH server; a port probe only needs to see the port open and what answers).
 """
+
 from __future__ import annotations
 
 import random
@@ -121,9 +122,7 @@ class _StreamServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(
-        self, sock: socket.socket, handler: type[socketserver.BaseRequestHandler]
-    ) -> None:
+    def __init__(self, sock: socket.socket, handler: type[socketserver.BaseRequestHandler]) -> None:
         super().__init__(sock.getsockname()[:2], handler, bind_and_activate=False)
         self.socket.close()
         self.socket = sock

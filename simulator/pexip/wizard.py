@@ -152,8 +152,10 @@ def diverge(state: dict[str, Any], body: Any, nodes: set[str]) -> dict[str, Any]
 
 
 def _body_answers(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict) or set(body) - {"answers"} or not isinstance(
-        body.get("answers"), dict
+    if (
+        not isinstance(body, dict)
+        or set(body) - {"answers"}
+        or not isinstance(body.get("answers"), dict)
     ):
         raise ValidationError(RESOURCE, {"answers": ['Send {"answers": {<answer>: <value>}}.']})
     return body["answers"]
@@ -180,8 +182,10 @@ def check_snapshot(data: Any) -> dict[str, Any]:
     if not isinstance(data["completed"], bool):
         raise ValueError("'security_wizard.completed' must be true or false")
     answers = data["answers"]
-    if not isinstance(answers, dict) or set(answers) != set(DEFAULTS) or _errors(
-        answers, partial=False
+    if (
+        not isinstance(answers, dict)
+        or set(answers) != set(DEFAULTS)
+        or _errors(answers, partial=False)
     ):
         raise ValueError("'security_wizard.answers' must hold every answer, each valid")
     nodes = data["nodes"]
