@@ -162,7 +162,8 @@ def lab_attestations() -> list[dict[str, Any]]:
         "login is possible on any node.",
         "SECW-03": 'The security wizard was answered "Accept ICMPv6 redirects": NO.',
         "SECW-05": 'The security wizard was answered "Accept multicast ICMPv6 echo requests": NO.',
-        "SECW-06": 'The security wizard was answered "Enable IPv6 Duplicate Address Detection": NO.',
+        "SECW-06": "The security wizard was answered "
+        '"Enable IPv6 Duplicate Address Detection": NO.',
         "SECW-11": 'The security wizard was answered "Enable Anonymous DH for outbound SIP/TLS": '
         "NO.",
     }

@@ -149,7 +149,17 @@ statement = "Canary BIOS."
 by = "canary"
 date = 2026-01-01
 expires = 2099-01-01
+""" + "".join(
+    f"""
+[[attestations]]
+id = "{requirement}"
+statement = "Canary security wizard answer."
+by = "canary"
+date = 2026-01-01
+expires = 2099-01-01
 """
+    for requirement in ("SECW-02", "SECW-03", "SECW-05", "SECW-06", "SECW-11")
+)
 
 
 def test_no_seeded_secret_appears_in_any_file_the_run_wrote(tmp_path):
