@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +112,19 @@ def attested_scenarios() -> set[str]:
             if steps and steps[-1].strip().endswith("the site file attests it"):
                 names.add(match["name"].strip())
     return names
+
+
+def site_document_with_attestation(site_file: Path, requirement: str, *, expired: bool) -> dict:
+    """A site file's document without the attestation of ``requirement`` (or with it expired
+    yesterday): for mutation tests of what only an attestation proves."""
+    document = tomllib.loads(site_file.read_text())
+    kept = []
+    for item in document.get("attestations", []):
+        if item["id"] == requirement:
+            if not expired:
+                continue
+            item["date"] = dt.date.today() - dt.timedelta(days=400)
+            item["expires"] = dt.date.today() - dt.timedelta(days=1)
+        kept.append(item)
+    document["attestations"] = kept
+    return document

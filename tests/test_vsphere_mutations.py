@@ -10,9 +10,7 @@ the deployer does not own (port groups, host settings, power).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,13 @@ from accord.deployer.vsphere import DISK_SHARES
 from accord.systems import vsphere_connection
 from accord.vsphere.inventory import Inventory
 from tests.conftest import Lab
-from tests.features_run import catalogue_ids, feature_tags, run_features, tags
+from tests.features_run import (
+    catalogue_ids,
+    feature_tags,
+    run_features,
+    site_document_with_attestation,
+    tags,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURE = ROOT / "features" / "vsphere" / "host_and_vms.feature"
@@ -198,16 +202,7 @@ def _attestation(requirement: str, expired: bool) -> Mutation:
     """The site file without that attestation (or with it expired): written next to the lab's."""
 
     def mutate(lab: Lab, si: Any, site_dir: Path) -> None:
-        document = tomllib.loads(lab.site_file.read_text())
-        kept = []
-        for item in document.get("attestations", []):
-            if item["id"] == requirement:
-                if not expired:
-                    continue
-                item["date"] = dt.date.today() - dt.timedelta(days=400)
-                item["expires"] = dt.date.today() - dt.timedelta(days=1)
-            kept.append(item)
-        document["attestations"] = kept
+        document = site_document_with_attestation(lab.site_file, requirement, expired=expired)
         (site_dir / "site.toml").write_text(tomli_w.dumps(document))
 
     return mutate

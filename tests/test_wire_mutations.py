@@ -8,8 +8,6 @@ requirement fail while every other scenario of the deployment passes.
 
 from __future__ import annotations
 
-import datetime as dt
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +15,13 @@ import pytest
 import tomli_w
 
 from tests.conftest import Lab
-from tests.features_run import catalogue_ids, feature_tags, run_features, tags
+from tests.features_run import (
+    catalogue_ids,
+    feature_tags,
+    run_features,
+    site_document_with_attestation,
+    tags,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURE = ROOT / "features" / "pexip" / "security_wizard.feature"
@@ -46,16 +50,7 @@ def _attestation(requirement: str, *, expired: bool) -> Mutation:
     """The lab's site file without that attestation, or with it expired."""
 
     def mutate(lab: Lab) -> Path:
-        document = tomllib.loads(lab.site_file.read_text())
-        kept = []
-        for item in document.get("attestations", []):
-            if item["id"] == requirement:
-                if not expired:
-                    continue
-                item["date"] = dt.date.today() - dt.timedelta(days=400)
-                item["expires"] = dt.date.today() - dt.timedelta(days=1)
-            kept.append(item)
-        document["attestations"] = kept
+        document = site_document_with_attestation(lab.site_file, requirement, expired=expired)
         # Next to the lab's site file, so that its relative paths still resolve.
         path = lab.site_file.parent / f"mutated-{requirement}.toml"
         path.write_text(tomli_w.dumps(document))
