@@ -1,0 +1,163 @@
+"""The console security wizard's stand-in (/_sim/security_wizard) and what the listeners and
+the Administrator interface do with its answers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from simulator.pexip import ManagementNodeSimulator
+from simulator.pexip.firewall import Firewall, OpenPorts
+from tests.simulator.conftest import PASSWORD, USERNAME
+from tests.simulator.test_listeners import NodeApi, reach
+
+WIZARD = "/_sim/security_wizard"
+ROOT_AND_NFT = os.geteuid() == 0 and shutil.which("nft") is not None
+
+
+@pytest.fixture(scope="module")
+def wizard_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagementNodeSimulator]:
+    workdir = tmp_path_factory.mktemp("pexip-wizard")
+    with ManagementNodeSimulator(
+        name="pexip-wizard",
+        username=USERNAME,
+        password=PASSWORD,
+        workdir=workdir,
+        node_listeners=True,
+    ) as started:
+        yield started
+
+
+@pytest.fixture
+def net(wizard_sim: ManagementNodeSimulator) -> ManagementNodeSimulator:
+    """Factory-fresh: reset through /_sim/ (the listeners follow, as after any write)."""
+    NodeApi(wizard_sim, wizard_sim.ca_file).request("POST", "/_sim/reset")
+    return wizard_sim
+
+
+@pytest.fixture
+def api(net: ManagementNodeSimulator) -> NodeApi:
+    return NodeApi(net, net.ca_file)
+
+
+def outcome(host: str, port: int) -> str:
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+    except ConnectionRefusedError:
+        return "reset"
+    except TimeoutError:
+        return "timed out"
+    return "accepted"
+
+
+def test_a_factory_fresh_node_has_not_run_the_wizard(api):
+    state = api.request("GET", WIZARD).json()
+    assert state["completed"] is False
+    assert state["answers"]["tls10"] is True and state["answers"]["fips_mode"] is False
+    assert len(state["nodes"]) == 4  # the Management Node and three Conferencing Nodes
+
+
+def test_running_the_wizard_completes_it_for_every_node(api):
+    answered = api.request("PUT", WIZARD, json={"answers": {"tls10": False}}).json()
+    assert answered["completed"] is True
+    assert all(a["tls10"] is False for a in answered["nodes"].values())
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({"tls10": "no"}, "tls10"),
+        ({"sip_udp_port": 70000}, "sip_udp_port"),
+        ({"web_sessions_total": -1}, "web_sessions_total"),
+        ({"telnet": True}, "telnet"),
+        ({"sip_tcp_port": 5061}, "sip_tls_port"),
+        ({"sip_tls_port": 443}, "sip_tls_port"),
+    ],
+)
+def test_bad_answers_name_the_field_and_change_nothing(api, answers, field):
+    before = api.request("GET", WIZARD).json()
+    response = api.request("PUT", WIZARD, json={"answers": {"fips_mode": True, **answers}})
+    assert response.status_code == 400
+    assert field in response.json()["security_wizard"]
+    assert api.request("GET", WIZARD).json() == before
+
+
+def test_one_node_can_diverge_and_a_snapshot_keeps_it(net, api):
+    node = "/api/admin/configuration/v1/worker_vm/2/"
+    answered = api.request("PATCH", WIZARD, json={"nodes": {node: {"tls10": False}}}).json()
+    assert answered["nodes"][node]["tls10"] is False
+    assert answered["answers"]["tls10"] is True
+    unknown = api.request("PATCH", WIZARD, json={"nodes": {"/api/x/": {"tls10": False}}})
+    assert unknown.status_code == 400
+    snapshot = api.request("GET", "/_sim/state").json()
+    assert snapshot["security_wizard"]["nodes"] == {node: {"tls10": False}}
+    api.request("POST", "/_sim/reset")
+    assert api.request("GET", WIZARD).json()["completed"] is False
+    assert api.request("PUT", "/_sim/state", json=snapshot).status_code == 204
+    assert api.request("GET", WIZARD).json()["nodes"][node]["tls10"] is False
+
+
+def test_ssh_and_sip_ports_follow_the_answers(net, api):
+    host = reach(net, "192.0.2.21")
+    assert outcome(host, 2222) == "accepted"  # the system administrator account is enabled
+    assert outcome(host, 5060) == "accepted"
+    answers = {"disable_system_administrator": True, "sip_tcp_port": 5070}
+    api.request("PUT", WIZARD, json={"answers": answers})
+    assert outcome(host, 2222) != "accepted"
+    assert outcome(host, 5060) != "accepted" and outcome(host, 5070) == "accepted"
+
+
+@pytest.mark.skipif(not ROOT_AND_NFT, reason="needs root and nftables to drop packets")
+def test_closed_ports_drop_or_reset_as_answered(net, api):
+    host = reach(net, "192.0.2.22")
+    assert outcome(host, 23) == "timed out"  # the factory answer is "drop"
+    api.request("PUT", WIZARD, json={"answers": {"drop_closed_port_packets": False}})
+    assert outcome(host, 23) == "reset"
+
+
+def test_the_firewall_table_is_private_and_removed():
+    firewall = Firewall()
+    script = firewall.ruleset({"127.9.9.9": OpenPorts(frozenset({8443}), frozenset())})
+    assert "ip daddr 127.9.9.9 tcp dport != { 8443 } drop" in script
+    assert "ip daddr 127.9.9.9 meta l4proto udp drop" in script
+    if not ROOT_AND_NFT:
+        assert firewall.why_unavailable
+        return
+    firewall.apply({"127.9.9.9": OpenPorts(frozenset({8443}), frozenset())})
+    listed = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    assert firewall.table in listed
+    firewall.close()
+    listed = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    assert firewall.table not in listed
+
+
+def test_host_headers_are_validated_once_the_wizard_says_so(net, api):
+    foreign = {"Host": "accord-probe.invalid"}
+    assert api.request("GET", "/admin/login/", headers=foreign).status_code == 200
+    api.request("PUT", WIZARD, json={"answers": {"validate_host_headers": True}})
+    assert api.request("GET", "/admin/login/", headers=foreign).status_code == 400
+    assert (
+        api.request("GET", "/api/admin/configuration/v1/global/", headers=foreign).status_code
+        == 400
+    )
+    own = {"Host": net.server_name}
+    assert api.request("GET", "/admin/login/", headers=own).status_code == 200
+    assert api.request("GET", "/admin/login/").status_code == 200  # the address it listens on
+
+
+def test_web_session_limits_per_user(net, api):
+    api.request("PUT", WIZARD, json={"answers": {"web_sessions_per_user": 2}})
+    login = {"username": USERNAME, "password": PASSWORD}
+
+    def log_in() -> int:
+        response = api.request("POST", "/admin/login/", data=login, allow_redirects=False)
+        return response.status_code
+
+    assert [log_in(), log_in(), log_in()] == [302, 302, 403]
+    wrong = api.request("POST", "/admin/login/", data={"username": USERNAME, "password": "x"})
+    assert "Please enter a correct username and password" in wrong.text
