@@ -1,0 +1,237 @@
+"""SNMP probe: one GET over UDP to a node's agent, and what came back.
+
+`get` sends one SNMP GET request (SNMPv3 with a user, or SNMPv1/v2c with a community) to an
+`Endpoint` with pysnmp, in a private event loop and a fresh SNMP engine (nothing learnt from an
+earlier probe, such as the agent's engine ID, is reused), and returns an `SnmpObservation`:
+
+- ``answered``: the agent returned a value for the OID (``value``).
+- ``no answer``: nothing came back before the timeout (and its retries): the port is closed or
+  dropped, or the agent ignores this version or community.
+- ``refused``: the agent replied without the value: a report (authentication failure, unknown
+  user, unsupported security level, decryption error...), an error-status, or an exception
+  value such as noSuchObject; ``detail`` says which.
+
+What the probe sent is recorded without its secrets: the version, security level, user name
+(a community is shown only as "community (redacted)"), protocols and OID. Passwords and
+communities never reach an observation, a repr or a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from accord.network import Endpoint
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+REDACTED_COMMUNITY = "community (redacted)"
+MIN_PASSWORD = 8  # RFC 3414 section 11.2 (pysnmp refuses shorter ones)
+Outcome = Literal["answered", "no answer", "refused"]
+AUTH_NAMES = {"SHA": "HMAC-SHA-96 (SHA1)", "MD5": "HMAC-MD5-96"}
+PRIV_NAMES = {"AES": "CFB128-AES-128", "DES": "CBC-DES"}
+
+
+class SnmpProbeError(RuntimeError):
+    """The probe itself failed (not the agent): pysnmp's error, its message without secrets."""
+
+
+@dataclass(frozen=True)
+class SnmpV3User:
+    """An SNMPv3 user with authentication and privacy (authPriv) and its protocols."""
+
+    username: str
+    authentication_password: str = field(repr=False)
+    privacy_password: str = field(repr=False)
+    authentication: Literal["SHA", "MD5"] = "SHA"
+    privacy: Literal["AES", "DES"] = "AES"
+
+
+@dataclass(frozen=True)
+class SnmpObservation:
+    """What one SNMP GET showed: where it went, what was sent (no secret), what came back."""
+
+    endpoint: Endpoint
+    sent: dict[str, Any]
+    outcome: Outcome
+    value: str | None = None
+    detail: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        """Whether the agent returned a value for the OID."""
+        return self.outcome == "answered"
+
+    def observation(self) -> dict[str, Any]:
+        """The observation as the evidence shows it."""
+        return {
+            "endpoint": str(self.endpoint),
+            "sent": dict(self.sent),
+            "outcome": self.outcome,
+            "value": self.value,
+            "detail": self.detail,
+        }
+
+
+def describe_request(
+    credentials: SnmpV3User | str, oid: str, version: Literal["v1", "v2c"] = "v2c"
+) -> dict[str, Any]:
+    """What a request with ``credentials`` sends, as the evidence shows it (no secret)."""
+    if isinstance(credentials, SnmpV3User):
+        return {
+            "version": "v3",
+            "security_level": "authPriv",
+            "user": credentials.username,
+            "authentication": AUTH_NAMES[credentials.authentication],
+            "privacy": PRIV_NAMES[credentials.privacy],
+            "oid": oid,
+        }
+    return {
+        "version": version,
+        "security_level": "noAuthNoPriv",
+        "user": REDACTED_COMMUNITY,
+        "authentication": None,
+        "privacy": None,
+        "oid": oid,
+    }
+
+
+def get(
+    endpoint: Endpoint,
+    credentials: SnmpV3User | str,
+    *,
+    oid: str = SYS_DESCR,
+    version: Literal["v1", "v2c"] = "v2c",
+    timeout: float = 2.0,
+    retries: int = 0,
+) -> SnmpObservation:
+    """GET ``oid`` from ``endpoint.host:endpoint.connect_port`` over UDP.
+
+    ``credentials`` is an SNMPv3 user (authPriv) or a community string, sent as ``version``
+    (v1 or v2c; ignored for a user). Works from synchronous code and from any thread (when the
+    calling thread already runs an event loop, the probe runs in a helper thread). Raises
+    ``ValueError`` for an unknown version or protocol, a password shorter than 8 characters,
+    or an OID that is not dotted numbers; `SnmpProbeError` when pysnmp fails locally (e.g. a
+    host it cannot resolve), its message scrubbed of the password or community.
+    """
+    if version not in ("v1", "v2c"):
+        raise ValueError(f"unknown SNMP version for a community: {version!r}")
+    if isinstance(credentials, SnmpV3User):
+        if credentials.authentication not in AUTH_NAMES or credentials.privacy not in PRIV_NAMES:
+            raise ValueError("unknown SNMPv3 authentication or privacy protocol")
+        passwords = (credentials.authentication_password, credentials.privacy_password)
+        if min(map(len, passwords)) < MIN_PASSWORD:
+            raise ValueError(f"SNMPv3 passwords have at least {MIN_PASSWORD} characters")
+    if not oid or not all(part.isdigit() for part in oid.split(".")):
+        raise ValueError(f"not a numeric OID: {oid!r}")
+    request = _get(endpoint, credentials, oid, version, timeout, retries)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(request)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper:
+        return helper.submit(asyncio.run, request).result()
+
+
+async def _get(
+    endpoint: Endpoint,
+    credentials: SnmpV3User | str,
+    oid: str,
+    version: Literal["v1", "v2c"],
+    timeout: float,
+    retries: int,
+) -> SnmpObservation:
+    """The request itself, on the running loop, with a fresh engine closed afterwards."""
+    from pysnmp.hlapi.v3arch.asyncio import (
+        ContextData,
+        ObjectIdentity,
+        ObjectType,
+        SnmpEngine,
+        Udp6TransportTarget,
+        UdpTransportTarget,
+        get_cmd,
+    )
+    from pysnmp.proto.errind import RequestTimedOut
+    from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
+
+    sent = describe_request(credentials, oid, version)
+    secrets = _secrets(credentials)
+    target_type = UdpTransportTarget
+    try:
+        if ipaddress.ip_address(endpoint.host).version == 6:
+            target_type = Udp6TransportTarget
+    except ValueError:
+        pass  # a host name: IPv4
+    engine = SnmpEngine()
+    try:
+        target = await target_type.create(
+            (endpoint.host, endpoint.connect_port), timeout=timeout, retries=retries
+        )
+        indication, status, index, bindings = await get_cmd(
+            engine,
+            _auth_data(credentials, version),
+            target,
+            ContextData(),
+            ObjectType(ObjectIdentity(oid)),
+        )
+    except Exception as exc:  # pysnmp's messages may quote what it was given: scrub them
+        message = _scrub(f"SNMP GET to {endpoint} failed: {type(exc).__name__}: {exc}", secrets)
+        raise SnmpProbeError(message) from None
+    finally:
+        engine.close_dispatcher()
+    if isinstance(indication, RequestTimedOut):
+        attempts = retries + 1
+        detail = f"no response within {timeout:g} s ({attempts} attempt{'s' * (attempts > 1)})"
+        return SnmpObservation(endpoint, sent, "no answer", detail=detail)
+    if indication:
+        return SnmpObservation(endpoint, sent, "refused", detail=_scrub(str(indication), secrets))
+    if status:
+        detail = f"error-status {status.prettyPrint()} at index {int(index)}"
+        return SnmpObservation(endpoint, sent, "refused", detail=_scrub(detail, secrets))
+    value = bindings[0][1]
+    if isinstance(value, NoSuchObject | NoSuchInstance | EndOfMibView):
+        detail = type(value).__name__[0].lower() + type(value).__name__[1:]
+        return SnmpObservation(endpoint, sent, "refused", detail=detail)
+    return SnmpObservation(endpoint, sent, "answered", value=value.prettyPrint())
+
+
+def _auth_data(credentials: SnmpV3User | str, version: Literal["v1", "v2c"]) -> Any:
+    """pysnmp's UsmUserData or CommunityData for ``credentials``."""
+    from pysnmp.hlapi.v3arch.asyncio import (
+        CommunityData,
+        UsmUserData,
+        usmAesCfb128Protocol,
+        usmDESPrivProtocol,
+        usmHMACMD5AuthProtocol,
+        usmHMACSHAAuthProtocol,
+    )
+
+    if isinstance(credentials, str):
+        return CommunityData(credentials, mpModel=0 if version == "v1" else 1)
+    return UsmUserData(
+        credentials.username,
+        authKey=credentials.authentication_password,
+        privKey=credentials.privacy_password,
+        authProtocol={"SHA": usmHMACSHAAuthProtocol, "MD5": usmHMACMD5AuthProtocol}[
+            credentials.authentication
+        ],
+        privProtocol={"AES": usmAesCfb128Protocol, "DES": usmDESPrivProtocol}[credentials.privacy],
+    )
+
+
+def _secrets(credentials: SnmpV3User | str) -> tuple[str, ...]:
+    """The secret strings a message about ``credentials`` must not contain."""
+    if isinstance(credentials, str):
+        return (credentials,) if credentials else ()
+    return tuple(
+        s for s in (credentials.authentication_password, credentials.privacy_password) if s
+    )
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every secret replaced by ``***`` (longest first)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
