@@ -14,6 +14,7 @@ import pytest
 from pytest_bdd import then
 
 from accord.network import AddressMap, Endpoint
+from accord.pexip.certificates import node_fqdn
 from accord.probes import http, ports, sip, tls
 from accord.site import Site
 from accord.systems import Systems
@@ -26,10 +27,6 @@ CHACHA20_ONLY = (
 )
 AES_GCM = "ECDHE+AESGCM:DHE+AESGCM"
 ADMIN_LOGIN = "/admin/login/"
-
-
-def _fqdn(node: Obj) -> str:
-    return f"{node['hostname']}.{node['domain']}"
 
 
 def _conferencing(node: Obj) -> bool:
@@ -57,7 +54,9 @@ def _negotiations(
 ) -> list[tuple[str, tls.Negotiation]]:
     out = []
     for node, what, endpoint in _tls_listeners(nodes, systems, site):
-        result = tls.negotiate(endpoint, server_name=_fqdn(node), version=version, ciphers=ciphers)
+        result = tls.negotiate(
+            endpoint, server_name=node_fqdn(node), version=version, ciphers=ciphers
+        )
         if not result.connected:
             raise AssertionError(
                 f"{node['name']} {what} ({endpoint}): could not connect ({result.error}); "
@@ -149,7 +148,7 @@ def sip_ports(nodes: list[Obj], systems: Systems, site: Site, observe: Observe) 
             sip.options(
                 addresses.endpoint(node["address"], port),
                 transport=transport,  # type: ignore[arg-type]
-                server_name=_fqdn(node),
+                server_name=node_fqdn(node),
             ),
         )
         for node in conferencing
@@ -173,9 +172,9 @@ def _admin_requests(
         exchange = http.request(
             endpoint,
             ADMIN_LOGIN,
-            server_name=_fqdn(node),
+            server_name=node_fqdn(node),
             ca_bundle=site.file(system.ca_bundle),
-            host_header=host or _fqdn(node),
+            host_header=host or node_fqdn(node),
         )
         out.append((node["name"], exchange))
     return out

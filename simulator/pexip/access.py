@@ -84,6 +84,12 @@ def _role_mappings(state: State) -> list[tuple[str, tuple[Any, ...]]]:
     return [(r["ldap_group_dn"].lower(), tuple(r["roles"])) for r in rows]
 
 
+def _required_certificate(settings: dict[str, Any]) -> str | None:
+    """ "CN" or "UPN" when the settings require client certificates (LDAP in the source)."""
+    mode = settings.get("client_certificate", "NO")
+    return mode if mode != "NO" and "LDAP" in settings.get("source", "") else None
+
+
 def certificate_identity(pem: str, mode: str) -> str | None:
     """The user identity in a client certificate: its subject CN (``mode`` "CN") or its
     subjectAltName userPrincipalName (``mode`` "UPN"); None when absent or unreadable."""
@@ -135,9 +141,7 @@ class Access:
         """ "CN" or "UPN" when client certificates are required (and enforced), else None."""
         if not self.enforce:
             return None
-        settings = self.model.read_state(_settings)
-        mode = settings.get("client_certificate", "NO")
-        return mode if mode != "NO" and "LDAP" in settings.get("source", "") else None
+        return _required_certificate(self.model.read_state(_settings))
 
     def identify(self, authorization: str, client_certificate: str | None) -> Identity:
         """The identity of a request from its ``Authorization`` header and the client
@@ -148,9 +152,9 @@ class Access:
                 return Identity(self.username, "LOCAL")
             raise Unauthorized()
         settings, mappings = self.model.read_state(lambda s: (_settings(s), _role_mappings(s)))
-        mode = settings.get("client_certificate", "NO")
         source = settings.get("source", "LOCAL")
-        if mode != "NO" and "LDAP" in source:
+        mode = _required_certificate(settings)
+        if mode is not None:
             identity = (
                 certificate_identity(client_certificate, mode) if client_certificate else None
             )

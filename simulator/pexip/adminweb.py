@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from werkzeug.wrappers import Request, Response
 
 from simulator.pexip.access import Access, Identity
+from simulator.pexip.certificates import node_fqdn
 from simulator.pexip.errors import ApiError
 from simulator.pexip.models import PexipModel
 from simulator.pexip.resources import GLOBAL, MANAGEMENT_VM
@@ -90,7 +91,7 @@ def allowed_hosts(state: State) -> set[str]:
     """Every Management Node's FQDN, alternative FQDN and address (lower case)."""
     out: set[str] = set()
     for row in state.table(MANAGEMENT_VM).rows.values():
-        out.add(f"{row['hostname']}.{row['domain']}".lower())
+        out.add(node_fqdn(row).lower())
         for name in ("alternative_fqdn", "address"):
             if row.get(name):
                 out.add(str(row[name]).lower())

@@ -310,13 +310,9 @@ class NodeNetwork:
                 continue
             ports = {name: port for name, (port, _) in bound.services.items()}
             tcp = {p for n, p in ports.items() if n not in UDP_SERVICES}
-            udp = {p for n, p in ports.items() if n in UDP_SERVICES} | self._udp_extra(node)
+            udp = {p for n, p in ports.items() if n in UDP_SERVICES}
             dropping[bound.host] = OpenPorts(frozenset(tcp), frozenset(udp))
         self.firewall.apply(dropping)
-
-    def _udp_extra(self, node: NodeId) -> set[int]:
-        """UDP ports served outside ``services`` (the SNMP agent)."""
-        return set()
 
     def hosts(self) -> dict[NodeId, str]:
         """Where each node with listeners listens (``PRIMARY`` is the API's node)."""

@@ -138,16 +138,12 @@ class _SipHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         raw: socket.socket = self.request
         raw.settimeout(SIP_TIMEOUT)
+        context = self.server.context
         try:
-            if self.server.context is None:
-                head = _read_head(raw)
+            with context.wrap_socket(raw, server_side=True) if context else raw as conn:
+                head = _read_head(conn)
                 if head is not None:
-                    raw.sendall(sip_response(head))
-                return
-            with self.server.context.wrap_socket(raw, server_side=True) as tls:
-                head = _read_head(tls)
-                if head is not None:
-                    tls.sendall(sip_response(head))
+                    conn.sendall(sip_response(head))
         except (OSError, ValueError):  # ssl.SSLError and timeouts are OSErrors
             pass
 

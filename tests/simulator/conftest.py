@@ -84,3 +84,17 @@ def api(sim: ManagementNodeSimulator) -> Iterator[Api]:
     client = Api(sim)
     yield client
     client.session.close()
+
+
+@pytest.fixture(scope="module")
+def network_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagementNodeSimulator]:
+    """A simulator whose nodes listen on loopback (one per test module)."""
+    workdir = tmp_path_factory.mktemp("pexip-net")
+    with ManagementNodeSimulator(
+        name="pexip-net",
+        username=USERNAME,
+        password=PASSWORD,
+        workdir=workdir,
+        node_listeners=True,
+    ) as started:
+        yield started

@@ -118,19 +118,6 @@ def subjects(chain: list[x509.Certificate]) -> list[str]:
     return [c.subject.rfc4514_string() for c in chain]
 
 
-@pytest.fixture(scope="module")
-def network_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagementNodeSimulator]:
-    workdir = tmp_path_factory.mktemp("pexip-net")
-    with ManagementNodeSimulator(
-        name="pexip-net",
-        username=USERNAME,
-        password=PASSWORD,
-        workdir=workdir,
-        node_listeners=True,
-    ) as started:
-        yield started
-
-
 @pytest.fixture
 def net(network_sim: ManagementNodeSimulator) -> ManagementNodeSimulator:
     """The module's simulator with node listeners, factory-fresh (reset in-process, then the

@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,24 +19,12 @@ WIZARD = "/_sim/security_wizard"
 ROOT_AND_NFT = os.geteuid() == 0 and shutil.which("nft") is not None
 
 
-@pytest.fixture(scope="module")
-def wizard_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagementNodeSimulator]:
-    workdir = tmp_path_factory.mktemp("pexip-wizard")
-    with ManagementNodeSimulator(
-        name="pexip-wizard",
-        username=USERNAME,
-        password=PASSWORD,
-        workdir=workdir,
-        node_listeners=True,
-    ) as started:
-        yield started
-
-
 @pytest.fixture
-def net(wizard_sim: ManagementNodeSimulator) -> ManagementNodeSimulator:
-    """Factory-fresh: reset through /_sim/ (the listeners follow, as after any write)."""
-    NodeApi(wizard_sim, wizard_sim.ca_file).request("POST", "/_sim/reset")
-    return wizard_sim
+def net(network_sim: ManagementNodeSimulator) -> ManagementNodeSimulator:
+    """Factory-fresh: reset through /_sim/ (the listeners follow, as after any write, and the
+    Administrator interface's sessions end)."""
+    NodeApi(network_sim, network_sim.ca_file).request("POST", "/_sim/reset")
+    return network_sim
 
 
 @pytest.fixture
