@@ -18,6 +18,15 @@ warnings, SNI selection); ``models`` (``Appliance`` and ``Site``: the operations
 ``BeyondTrustSimulator``).
 """
 
+from simulator.beyondtrust.listener import ApplianceListener
 from simulator.beyondtrust.models import Appliance, ApplianceSpec, ImportResult, Site
+from simulator.beyondtrust.server import BeyondTrustSimulator
 
-__all__ = ["Appliance", "ApplianceSpec", "ImportResult", "Site"]
+__all__ = [
+    "Appliance",
+    "ApplianceListener",
+    "ApplianceSpec",
+    "BeyondTrustSimulator",
+    "ImportResult",
+    "Site",
+]

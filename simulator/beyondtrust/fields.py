@@ -211,7 +211,7 @@ def parse_form(body: Any) -> CertificateForm:
         raise ValidationError(f"unknown field (known: {', '.join(FIELDS)})", unknown[0])
     friendly_name = _text(body, "friendly_name", FRIENDLY_NAME_MAX, True)
     key_size = _key_size(body.get("key_size"))
-    country = _text(body, "country", 2, True)
+    country = _text(body, "country", 64, True)
     if not re.fullmatch(r"[A-Za-z]{2}", country):
         raise ValidationError(
             "must be exactly two letters: the organization's ISO 3166 country code, e.g. US",

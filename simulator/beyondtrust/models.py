@@ -45,7 +45,7 @@ from simulator.beyondtrust.store import (
     TlsMaterial,
 )
 
-__all__ = ["ROLES", "Appliance", "ApplianceSpec", "ImportResult", "Role", "Site"]
+__all__ = ["ROLES", "Appliance", "ApplianceSpec", "Clock", "ImportResult", "Role", "Site"]
 
 Role = Literal["primary", "backup", "traffic_node"]
 ROLES: tuple[Role, ...] = ("primary", "backup", "traffic_node")

@@ -1,0 +1,216 @@
+"""The simulator object: the JSON API over HTTPS and every appliance's TLS listener, on loopback.
+
+``BeyondTrustSimulator(...).start()`` makes a per-start CA and a certificate for the API
+(``simulator.pexip.tls``), writes the CA to ``ca_file`` (public), serves the API (``routes``)
+with werkzeug's threaded server on ``host:port`` and starts one ``ApplianceListener`` per
+appliance of the site (port 0 by default: free ports). Every request needs HTTP Basic
+credentials (``/_sim/`` included); missing or wrong → 401 with ``WWW-Authenticate``.
+
+The private control plane (never on ``/api/``): ``POST /_sim/reset`` → 204, every appliance back
+to its factory state (``Site.reset``).
+
+Remember: this is a test double of an appliance that has no certificate API at all (see the
+package docstring); the API is Accord's own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from simulator.beyondtrust.errors import BtError, MethodNotAllowed, NotFound, Unauthorized
+from simulator.beyondtrust.listener import ApplianceListener
+from simulator.beyondtrust.models import Appliance, ApplianceSpec, Clock, Site
+from simulator.beyondtrust.routes import ApiRoutes, error_response
+from simulator.pexip.tls import make_credentials, server_context
+from simulator.pexip.web import Serving, bind_socket, close_all, https_server
+
+__all__ = ["DEFAULT_APPLIANCES", "BeyondTrustSimulator", "SimulatorApp"]
+
+DEFAULT_APPLIANCES = (ApplianceSpec("primary", "access.example.com"),)
+
+
+def _credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+class SimulatorApp:
+    """The WSGI application: HTTP Basic authentication, ``/_sim/reset`` and ``/api/``."""
+
+    def __init__(
+        self,
+        site: Site,
+        username: str,
+        password: str,
+        routes: ApiRoutes | None = None,
+    ) -> None:
+        self.site = site
+        self._username = username.encode("utf-8")
+        self._password = password.encode("utf-8")
+        self.routes = routes or ApiRoutes(site)
+
+    def __repr__(self) -> str:
+        return f"SimulatorApp(appliances={self.site.names!r})"
+
+    def _authorised(self, request: Request) -> bool:
+        given = _credentials(request.headers.get("Authorization", ""))
+        if given is None:
+            return False
+        user_ok = hmac.compare_digest(given[0].encode("utf-8"), self._username)
+        password_ok = hmac.compare_digest(given[1].encode("utf-8"), self._password)
+        return user_ok and password_ok
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            response = self._respond(request)
+        except BtError as error:
+            response = error_response(error)
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if not self._authorised(request):
+            raise Unauthorized()
+        path = request.path.rstrip("/")
+        if path == "/_sim/reset":
+            if request.method != "POST":
+                raise MethodNotAllowed(request.method, ["POST"], request.path)
+            self.site.reset()
+            return Response(status=204)
+        if path.startswith("/api/"):
+            return self.routes.handle(request)
+        raise NotFound(f"not found: {request.path}")
+
+
+class BeyondTrustSimulator:
+    """Simulated BeyondTrust PRA appliances (a test double): the JSON API and their TLS
+    listeners.
+
+    Public attributes (``url``, ``port`` and the listeners' ports are set by ``start()``):
+
+    - ``url``: the API's base URL, ``https://<host>:<port>/``; verify it with ``ca_file``.
+    - ``ca_file``: the per-start CA certificate (PEM) of the API's certificate (valid for
+      ``127.0.0.1``, ``localhost`` and ``host``).
+    - ``site``: the appliances (``Site``); ``appliance(name)`` one of them, for in-process
+      steps; changes made in-process are served at the next handshake.
+    - ``listeners``: ``{name: (host, port)}`` of every appliance's TLS listener.
+
+    ``workdir``: where ``ca_file`` is written (default: a temporary folder removed by
+    ``stop()``). ``listener_host``: the loopback address the TLS listeners bind.
+    """
+
+    def __init__(
+        self,
+        appliances: Sequence[ApplianceSpec] = DEFAULT_APPLIANCES,
+        *,
+        username: str = "admin",
+        password: str,
+        workdir: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        listener_host: str = "127.0.0.1",
+        clock: Clock | None = None,
+    ) -> None:
+        if not password:
+            raise ValueError("the simulator needs a password for its API")
+        self.site = Site(appliances, clock=clock)
+        self.host = host
+        self.port = port
+        self.listener_host = listener_host
+        self._workdir = Path(workdir) if workdir is not None else None
+        self._own_workdir: Path | None = None
+        self.ca_file = Path()
+        self.url = ""
+        self._listeners: dict[str, ApplianceListener] = {}
+        self.routes = ApiRoutes(self.site, self._listener_address)
+        self.app = SimulatorApp(self.site, username, password, self.routes)
+        self._serving: Serving | None = None
+
+    def __repr__(self) -> str:
+        return f"BeyondTrustSimulator(url={self.url!r}, appliances={self.site.names!r})"
+
+    def _listener_address(self, name: str) -> tuple[str, int] | None:
+        listener = self._listeners.get(name)
+        return listener.address if listener is not None else None
+
+    @property
+    def listeners(self) -> dict[str, tuple[str, int]]:
+        """``{appliance name: (host, port)}`` of the running TLS listeners."""
+        return {name: listener.address for name, listener in self._listeners.items()}
+
+    def appliance(self, name: str) -> Appliance:
+        """One appliance (``NotFound`` for an unknown name)."""
+        return self.site.get(name)
+
+    def start(self) -> BeyondTrustSimulator:
+        """Serve the API and start every listener; return once listening. ``OSError`` (one
+        line) if something cannot bind, ``RuntimeError`` if already started."""
+        if self._serving is not None:
+            raise RuntimeError("the BeyondTrust simulator is already running")
+        workdir = self._workdir
+        if workdir is None:
+            workdir = self._own_workdir = Path(tempfile.mkdtemp(prefix="accord-bt-sim-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        credentials = make_credentials("beyondtrust", self.host)
+        self.ca_file = workdir / "beyondtrust-sim-ca.pem"
+        self.ca_file.write_bytes(credentials.ca_pem)
+        try:
+            for appliance in self.site:
+                listener = ApplianceListener(appliance, host=self.listener_host)
+                self._listeners[appliance.name] = listener.start()
+            try:
+                sock = bind_socket(self.host, self.port)
+            except OSError as error:
+                raise OSError(
+                    f"the BeyondTrust simulator cannot listen on {self.host}:{self.port}: "
+                    f"{error.strerror or error}"
+                ) from None
+            server = https_server(sock, self.app, server_context(credentials))
+        except BaseException:
+            self.stop()
+            raise
+        self.port = server.port
+        self._serving = Serving(server, "bt-sim-api")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"https://{host}:{self.port}/"
+        return self
+
+    def stop(self) -> None:
+        """Stop the API and every listener (idempotent)."""
+        serving, self._serving = self._serving, None
+        listeners, self._listeners = list(self._listeners.values()), {}
+        for listener in listeners:
+            listener.close()
+        if serving is not None:
+            close_all([serving])
+        if self._own_workdir is not None:
+            shutil.rmtree(self._own_workdir, ignore_errors=True)
+            self._own_workdir = None
+
+    def __enter__(self) -> BeyondTrustSimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
