@@ -78,3 +78,12 @@ def deployed(lab: Lab, deployed_snapshot: dict[str, Any]) -> Lab:
     """The lab, freshly restored to the deployed baseline (request logs cleared)."""
     lab.restore(deployed_snapshot)
     return lab
+
+
+@pytest.fixture
+def faults_cleared(deployed: Lab) -> Iterator[Lab]:
+    """The deployed lab; faults are not state (a restore keeps them), so they are cleared
+    after the test."""
+    yield deployed
+    for control in deployed.control.values():
+        control.set_faults([])

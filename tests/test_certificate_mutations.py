@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -245,14 +245,6 @@ def test_every_certificate_requirement_has_a_scenario_and_a_mutation():
     assert in_scope <= feature_tags()
     mutated = {r for requirements, *_ in MUTATIONS for r in requirements.split()}
     assert in_scope == mutated
-
-
-@pytest.fixture
-def faults_cleared(deployed: Lab) -> Iterator[Lab]:
-    """Faults are not state (a restore keeps them): clear them after each mutation."""
-    yield deployed
-    for control in deployed.control.values():
-        control.set_faults([])
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
-"""Mutation tests of the security wizard's answers, which only the network shows.
+"""Mutation tests of what only the network shows: the security wizard's answers and SNMP.
 
 Each mutation makes one node of the deployed lab answer the wizard otherwise (through the
-simulator's console stand-in, as someone at that node's console would), or takes an
-attestation out of the site file, and shows that exactly the scenarios tagged with that
-requirement fail while every other scenario of the deployment passes.
+simulator's console stand-in, as someone at that node's console would), makes the nodes' SNMP
+agents misbehave (a simulator fault: a real agent would need a misconfigured snmpd), or takes
+an attestation out of the site file, and shows that exactly the scenarios tagged with the
+declared requirements fail while every other scenario of the deployment passes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.features_run import (
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURE = ROOT / "features" / "pexip" / "security_wizard.feature"
+SNMP_FEATURE = ROOT / "features" / "pexip" / "snmp.feature"
 ACTIONS = ROOT / "features" / "pexip" / "certificate_actions.feature"
 Mutation = Callable[[Lab], Path | None]  # returns another site file to verify, if any
 
@@ -42,6 +44,18 @@ def _node_answers(name: str, **answers: object) -> Mutation:
 
     def mutate(lab: Lab) -> None:
         lab.control["primary"].diverge_security_wizard({_node_uri(lab, name): answers})
+
+    return mutate
+
+
+def _snmp_fault(name: str, **node_settings: object) -> Mutation:
+    """The primary deployment's SNMP agents misbehave (``name``), after ``node_settings`` were
+    written to conf01 as an administrator would."""
+
+    def mutate(lab: Lab) -> None:
+        if node_settings:
+            lab.admin["primary"].update(_node_uri(lab, "conf01"), node_settings)
+        lab.control["primary"].set_faults([name])
 
     return mutate
 
@@ -92,22 +106,38 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("SECW-10", "TLS 1.0 re-enabled on conf01", _node_answers("conf01", tls10=True)),
     ("SECW-10", "TLS 1.0 re-enabled on the Management Node", _node_answers("mgr01", tls10=True)),
     ("SECW-11", "the anonymous DH attestation missing", _attestation("SECW-11", expired=False)),
+    (
+        "SNMP-04",
+        "every agent also answers SNMPv2c with the site's community",
+        _snmp_fault("snmp04_answers_v2c"),
+    ),
+    (
+        "SNMP-04",
+        "every agent also accepts the site's user with MD5 and DES",
+        _snmp_fault("snmp04_accepts_md5_des"),
+    ),
+    (
+        "SNMP-03 SNMP-04",
+        'conf01\'s community set to "public", and answered over SNMPv2c',
+        _snmp_fault("snmp04_answers_v2c", snmp_community="public"),
+    ),
 ]
 
 
 def test_every_wire_requirement_of_the_wizard_has_a_scenario_and_a_mutation():
-    wired = tags(FEATURE)
+    wired = tags(FEATURE) | {"SNMP-04"}
     assert wired <= feature_tags() and wired <= catalogue_ids()
-    assert wired == {requirement for requirement, _, _ in MUTATIONS}
+    mutated = {r for requirements, _, _ in MUTATIONS for r in requirements.split()}
+    assert wired == mutated - {"SNMP-03"}  # SNMP-03 is read from the API (test_mutations)
 
 
 @pytest.mark.parametrize(
-    ("requirement", "mutation"),
+    ("requirements", "mutation"),
     [(r, m) for r, _, m in MUTATIONS],
     ids=[f"{r}: {what}" for r, what, _ in MUTATIONS],
 )
-def test_a_violation_fails_exactly_its_scenarios(deployed, tmp_path, requirement, mutation):
-    site = mutation(deployed) or deployed.site_file
+def test_a_violation_fails_exactly_its_scenarios(faults_cleared, tmp_path, requirements, mutation):
+    site = mutation(faults_cleared) or faults_cleared.site_file
     # The mutation is on the primary deployment: the scenarios of actions on the scratch
     # Management Node cannot see it, so they are left out (as in test_mutations).
     run = run_features(
@@ -119,7 +149,8 @@ def test_a_violation_fails_exactly_its_scenarios(deployed, tmp_path, requirement
         "--site",
         str(site),
     )
-    tagged = run.tagged(requirement)
-    assert tagged, f"no scenario carries @{requirement}"
+    for requirement in requirements.split():
+        assert run.tagged(requirement) & run.failed(), f"@{requirement} not caught"
+    tagged = set().union(*(run.tagged(r) for r in requirements.split()))
     assert run.failed() == tagged, run.output[-3000:]
     assert run.returncode == 1

@@ -1,6 +1,7 @@
 Feature: SNMP
   The Management Node and each Conferencing Node use secure SNMPv3 (Platform Configuration >
-  Management Node, and > Conferencing Nodes).
+  Management Node, and > Conferencing Nodes). What the API says is checked against the site; what
+  the agents answer is checked on the wire, with SNMP GET requests to every node.
 
   Background:
     Given the nodes of the primary deployment
@@ -16,3 +17,9 @@ Feature: SNMP
   @SNMP-03
   Scenario: No node uses the SNMP community "public"
     Then no node's "SNMP community" is "public"
+
+  @SNMP-04
+  Scenario: SNMPv3 read-only answers only SHA1 authentication with AES-128 privacy
+    Then every node answers an SNMPv3 GET from the site's user with SHA1 authentication and AES-128 privacy
+    And no node answers the site's user with MD5 authentication or DES privacy
+    And no node answers SNMPv1 or SNMPv2c, with the community "public" or the site's community

@@ -76,7 +76,11 @@ class DirectoryLike:
 
 
 def _settings(state: State) -> dict[str, Any]:
-    return dict(next(iter(state.table(AUTHENTICATION).rows.values()), {}))
+    """The authentication settings, with the bind password in clear for the directory."""
+    settings = dict(next(iter(state.table(AUTHENTICATION).rows.values()), {}))
+    if "ldap_bind_password" in settings:
+        settings["ldap_bind_password"] = state.clear(settings["ldap_bind_password"])
+    return settings
 
 
 def _role_mappings(state: State) -> list[tuple[str, tuple[Any, ...]]]:

@@ -65,6 +65,8 @@ CA03_EXPORT_WRONG_NAME = "ca03_export_wrong_name"
 # Wire faults (node listeners), for configuration-and-wire requirements.
 TLS08_NODE_SERVES_SHIPPED = "tls08_node_serves_shipped_certificate"
 TLS16_NO_HSTS_ON_NODES = "tls16_no_hsts_on_conferencing_nodes"
+SNMP04_ANSWERS_V2C = "snmp04_answers_v2c"
+SNMP04_ACCEPTS_MD5_DES = "snmp04_accepts_md5_des"
 
 FAULTS: dict[str, str] = {
     TLS10_ACCEPT_MISMATCHED_KEY: (
@@ -178,6 +180,14 @@ FAULTS: dict[str, str] = {
     ),
     TLS16_NO_HSTS_ON_NODES: (
         "TLS-16: Conferencing Nodes' web responses carry no Strict-Transport-Security header."
+    ),
+    SNMP04_ANSWERS_V2C: (
+        "SNMP-04: every node's SNMP agent also answers SNMPv1/v2c requests carrying the node's "
+        "community, even in SNMPv3 read-only (AUTHPRIV) mode."
+    ),
+    SNMP04_ACCEPTS_MD5_DES: (
+        "SNMP-04: every AUTHPRIV node's SNMP agent also answers its SNMPv3 user with HMAC-MD5 "
+        "authentication and DES privacy (same passwords)."
     ),
 }
 

@@ -91,6 +91,9 @@ class Field:
     ``computed``: read-only, not stored, filled in at read time by the resource's behaviour
     (e.g. a certificate's ``nodes``).
     ``filtering``: whether ``?field=`` filters may use it (secret fields never).
+    ``clear_kept``: a secret the simulated system itself must use in clear (a node's SNMPv3
+    passwords, the LDAP bind password): the row still stores and shows only the hash; the
+    model keeps the clear value in ``State.cleartext`` under that hash.
     """
 
     default: Any = None
@@ -104,6 +107,7 @@ class Field:
     private: bool = False
     transient: bool = False
     computed: bool = False
+    clear_kept: bool = False
     filtering: bool = True
     help_text: str = ""
 

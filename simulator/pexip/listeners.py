@@ -16,8 +16,8 @@ in use), it tries another subnet, ``ATTEMPTS`` times in all, then raises ``OSErr
   the security wizard's SIP UDP, TCP and TLS listen ports (5060, 5060, 5061 by default).
 - every node while its system administrator account is enabled (security wizard): SSH on
   ``ssh_port`` (standing for 22).
-- every node whose SNMP mode is not disabled: an SNMP agent on UDP ``snmp_port`` (standing for
-  161), following the node's SNMP settings (``snmp``).
+- every node whose SNMP mode is not disabled: a real SNMP agent on UDP ``snmp_port`` (standing
+  for 161), following the node's SNMP settings (``snmp``) and the SNMP-04 wire faults.
 
 ``port_map`` says which real port each stand-in port is for.
 
@@ -45,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.pexip import wizard
+from simulator.pexip import faults, wizard
 from simulator.pexip.certificate_resources import CA_CERTIFICATE
 from simulator.pexip.firewall import Firewall, OpenPorts
 from simulator.pexip.models import PexipModel
@@ -58,13 +58,20 @@ from simulator.pexip.services import (
     bind_udp,
     conferencing_web,
 )
+from simulator.pexip.snmp import DISABLED, AgentConfig, SnmpAgents
 from simulator.pexip.state import State
 from simulator.pexip.web import Serving, bind_socket, close_all, https_server
 
 ATTEMPTS = 5
 _RNG = random.SystemRandom()  # picks the loopback subnet (tests may swap it)
 HTTPS, SIP_TLS, SIP_TCP, SIP_UDP, SSH = "https", "sip-tls", "sip-tcp", "sip-udp", "ssh"
-UDP_SERVICES = frozenset({SIP_UDP})
+SNMP = "snmp"
+UDP_SERVICES = frozenset({SIP_UDP, SNMP})
+# sysDescr of each kind of node (INFERRED: Pexip does not document its agent's sysDescr).
+SYSTEM_DESCRIPTION = {
+    MANAGEMENT_VM.name: "Pexip Infinity Management Node",
+    WORKER_VM.name: "Pexip Infinity Conferencing Node",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class NodeView:
     address: str
     kind: str
     answers: dict[str, Any]
+    snmp: AgentConfig
     client_cas: tuple[str, ...] = ()
 
     @property
@@ -102,8 +110,26 @@ def _client_cas(state: State) -> tuple[str, ...]:
     return tuple(cas[k]["certificate"] for k in sorted(cas))
 
 
-def _views(state: State) -> dict[NodeId, NodeView]:
-    """Every node but the primary's key (``PRIMARY`` stands for it) with its view."""
+def _snmp(state: State, kind: str, row: dict[str, Any], active: frozenset[str]) -> AgentConfig:
+    """The SNMP agent a node's row asks for, with the SNMP-04 wire faults that are on."""
+    return AgentConfig(
+        mode=row["snmp_mode"],
+        community=row["snmp_community"] or "",
+        username=row["snmp_username"] or "",
+        authentication_password=state.clear(row["snmp_authentication_password"]),
+        privacy_password=state.clear(row["snmp_privacy_password"]),
+        system_description=SYSTEM_DESCRIPTION[kind],
+        system_name=".".join(p for p in (row["hostname"], row["domain"]) if p),
+        contact=row["snmp_system_contact"] or "",
+        location=row["snmp_system_location"] or "",
+        also_v2c=faults.SNMP04_ANSWERS_V2C in active,
+        also_md5_des=faults.SNMP04_ACCEPTS_MD5_DES in active,
+    )
+
+
+def _views(state: State, active: frozenset[str]) -> dict[NodeId, NodeView]:
+    """Every node but the primary's key (``PRIMARY`` stands for it) with its view;
+    ``active``: the faults that are on."""
     out: dict[NodeId, NodeView] = {}
     cas = _client_cas(state)
     for rdef in (MANAGEMENT_VM, WORKER_VM):
@@ -112,7 +138,11 @@ def _views(state: State) -> dict[NodeId, NodeView]:
             node = PRIMARY if primary else NodeId(rdef.name, key)
             answers = wizard.effective(state.security_wizard, rdef.uri(key))
             out[node] = NodeView(
-                row["address"], rdef.name, answers, cas if rdef is MANAGEMENT_VM else ()
+                row["address"],
+                rdef.name,
+                answers,
+                _snmp(state, rdef.name, row, active),
+                cas if rdef is MANAGEMENT_VM else (),
             )
     return out
 
@@ -134,6 +164,12 @@ class _Bound:
     context: ssl.SSLContext  # the listening TLS context (its policy is kept up to date)
     policy: TlsPolicy
     services: dict[str, tuple[int, Serving]] = field(default_factory=dict)
+    snmp: bool = False  # whether its SNMP agent runs (``NodeNetwork.snmp``) on ``snmp_port``
+
+    def ports(self, snmp_port: int) -> dict[str, int]:
+        """Its services and their ports, the SNMP agent included."""
+        out = {name: port for name, (port, _) in self.services.items()}
+        return out | {SNMP: snmp_port} if self.snmp else out
 
 
 class NodeNetwork:
@@ -158,6 +194,7 @@ class NodeNetwork:
         self.snmp_port = snmp_port
         self.certificates = CertificateSync(model, sync_delay)
         self.firewall = Firewall()
+        self.snmp = SnmpAgents()
         self.seed_network = ipaddress.IPv4Network(f"{model.seed.address_prefix}0/24")
         self.subnet: ipaddress.IPv4Network | None = None
         self.api_host = ""
@@ -234,7 +271,8 @@ class NodeNetwork:
         return wanted
 
     def _sync_locked(self, *, strict: bool) -> None:
-        views = self.model.read_state(_views)
+        active = self.model.faults.current()
+        views = self.model.read_state(lambda state: _views(state, active))
         gone = [
             n
             for n, b in self._bound.items()
@@ -252,6 +290,7 @@ class NodeNetwork:
                 if strict:
                     raise
         self.certificates.observe(self._bound)
+        self._snmp_agents(views)
         self._firewall(views)
 
     def _follow(self, node: NodeId, view: NodeView, host: str) -> None:
@@ -302,13 +341,26 @@ class NodeNetwork:
         close_all([serving for _, serving in bound.services.values()])
         self.certificates.forget(node)
 
+    def _snmp_agents(self, views: dict[NodeId, NodeView]) -> None:
+        """Start, restart or stop each bound node's SNMP agent as its settings say; a node's
+        agent that cannot start is logged (``SnmpAgents.apply``) and tried again next time."""
+        wanted = {
+            node: (bound.host, self.snmp_port, views[node].snmp)
+            for node, bound in self._bound.items()
+            if node in views
+        }
+        self.snmp.apply(wanted)
+        running = self.snmp.bound()
+        for node, bound in self._bound.items():
+            bound.snmp = node in running and views[node].snmp.mode != DISABLED
+
     def _firewall(self, views: dict[NodeId, NodeView]) -> None:
         dropping: dict[str, OpenPorts] = {}
         for node, bound in self._bound.items():
             view = views.get(node)
             if view is None or not view.answers["drop_closed_port_packets"]:
                 continue
-            ports = {name: port for name, (port, _) in bound.services.items()}
+            ports = bound.ports(self.snmp_port)
             tcp = {p for n, p in ports.items() if n not in UDP_SERVICES}
             udp = {p for n, p in ports.items() if n in UDP_SERVICES}
             dropping[bound.host] = OpenPorts(frozenset(tcp), frozenset(udp))
@@ -323,7 +375,7 @@ class NodeNetwork:
         """The services ``node`` listens with now, and their ports."""
         with self._lock:
             bound = self._bound.get(node)
-            return {n: p for n, (p, _) in bound.services.items()} if bound else {}
+            return bound.ports(self.snmp_port) if bound else {}
 
     def close(self) -> None:
         """Close every listener and delete the firewall rules (idempotent)."""
@@ -332,4 +384,5 @@ class NodeNetwork:
         close_all([s for b in bound.values() for _, s in b.services.values()])
         for node in bound:
             self.certificates.forget(node)
+        self.snmp.close()
         self.firewall.close()

@@ -216,7 +216,9 @@ class PexipModel:
         with self.lock:
             self.check_method(rdef, "POST", detail=False)
             extras: dict[str, Any] = {}
-            row = self._validated_row(rdef, body, None, partial=False, extras=extras)
+            clear: dict[str, str] = {}
+            row = self._validated_row(rdef, body, None, partial=False, extras=extras, clear=clear)
+            self._state.cleartext.update(clear)
             table = self._state.table(rdef)
             if self._certificate(rdef):
                 key: Key = certificates.create(
@@ -243,7 +245,9 @@ class PexipModel:
             self.check_method(rdef, "PATCH" if partial else "PUT", detail=True)
             key = self._existing_key(rdef, key_text)
             table = self._state.table(rdef)
-            row = self._validated_row(rdef, body, key, partial=partial)
+            clear: dict[str, str] = {}
+            row = self._validated_row(rdef, body, key, partial=partial, clear=clear)
+            self._state.cleartext.update(clear)
             if self._certificate(rdef):
                 return certificates.update(rdef, self._state, key, row, body, self._faults())
             assigning = rdef in (MANAGEMENT_VM, WORKER_VM) and body.get("tls_certificate")
@@ -311,10 +315,12 @@ class PexipModel:
         *,
         partial: bool,
         extras: dict[str, Any] | None = None,
+        clear: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """The stored row a write would produce; raises before anything is changed.
 
-        Cleaned values of transient fields go into ``extras``. A private field written as ""
+        Cleaned values of transient fields go into ``extras``; the clear values of
+        ``clear_kept`` secrets into ``clear``, by their stored hash. A private field written as ""
         on an existing object keeps its stored value (a GET-modify-write round trip).
         """
         if not isinstance(body, dict):
@@ -348,6 +354,8 @@ class PexipModel:
                     continue
                 elif spec.stored:
                     row[name] = cleaned
+                    if spec.clear_kept and cleaned and clear is not None:
+                        clear[cleaned] = spec.clean_value(value, self)
         if not partial:
             for name, spec in rdef.fields.items():
                 if spec.required and name not in body:
@@ -544,7 +552,7 @@ class PexipModel:
         if active, weaken the shipped certificates of the new state."""
         with self.lock:
             self._epoch = self.clock()
-            self._state = build_state(self.seed, self._epoch)
+            self._state = build_state(self.seed, self._epoch).keeping(self._state)
             faults.weaken_shipped(self._state, self._faults())
 
     def snapshot(self) -> dict[str, Any]:
@@ -564,4 +572,4 @@ class PexipModel:
             raise BadRequest(f"Malformed state snapshot: {error}") from None
         with self.lock:
             self._epoch = self.clock()
-            self._state = state
+            self._state = state.keeping(self._state)

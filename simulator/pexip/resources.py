@@ -113,8 +113,12 @@ def _node_common(worker: bool) -> dict[str, Field]:
         "snmp_mode": _choice(("DISABLED", "STANDARD", "AUTHPRIV"), "DISABLED"),
         "snmp_community": _str(16, "public"),
         "snmp_username": _str(100),
-        "snmp_authentication_password": StringField(max_length=100, min_length=8, secret=True),
-        "snmp_privacy_password": StringField(max_length=100, min_length=8, secret=True),
+        "snmp_authentication_password": StringField(
+            max_length=100, min_length=8, secret=True, clear_kept=True
+        ),
+        "snmp_privacy_password": StringField(
+            max_length=100, min_length=8, secret=True, clear_kept=True
+        ),
         "snmp_system_contact": _str(70, "admin@domain.com"),
         "snmp_system_location": _str(70, "Virtual machine"),
     }
@@ -354,7 +358,7 @@ AUTHENTICATION = ResourceDef(
         "ldap_server": _str(255),
         "ldap_base_dn": _str(255),
         "ldap_bind_username": _str(255),
-        "ldap_bind_password": StringField(max_length=100, secret=True),
+        "ldap_bind_password": StringField(max_length=100, secret=True, clear_kept=True),
         "ldap_permit_no_tls": _bool(False, "Permit LDAP queries over an insecure connection."),
         "ldap_user_search_dn": _str(255),
         "ldap_user_filter": _str(1024, "(&(objectclass=person)(!(objectclass=computer)))"),

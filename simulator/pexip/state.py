@@ -6,7 +6,12 @@ relations as keys of the related objects; the key itself is the row's dict key.
 
 The state also holds the simulated clock's offset from real time (``/_sim/clock``), so a
 reset restores real time and a snapshot restores the offset. It holds the security wizard's
-answers too (``wizard``; console-only on a real node, so no API resource shows them).
+answers too (``wizard``; console-only on a real node, so no API resource shows them), and
+``cleartext``: the clear values of the secrets the simulated system itself must use (a node's
+SNMPv3 passwords for its agent, the LDAP bind password for its directory lookups), keyed by the
+hash the row stores (``fields.Field.clear_kept``). Neither the API nor a snapshot shows them:
+the model carries them over resets and restores (a hash always stands for the same value), so a
+snapshot restored in another process has its hashes but not their clear values.
 
 ``to_snapshot`` / ``from_snapshot`` convert to and from plain JSON (``GET``/``PUT
 /_sim/state``). ``from_snapshot`` checks everything rendering and later writes rely on (shape,
@@ -66,11 +71,22 @@ class State:
     clock_offset: float = 0.0
     # The console security wizard's answers (``wizard``): not in the management API.
     security_wizard: dict[str, Any] = field(default_factory=wizard.factory)
+    # hash_secret(value) -> value, for secrets the simulated system uses (see module doc).
+    cleartext: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> State:
         """A state with an empty table for every stored resource."""
         return cls({table_key(r): Table() for r in stored_resources()})
+
+    def keeping(self, previous: State) -> State:
+        """This state, with ``previous``'s clear values of secrets carried over."""
+        self.cleartext = previous.cleartext
+        return self
+
+    def clear(self, stored: str | None) -> str:
+        """The clear value of a kept secret whose row holds ``stored`` ("" if unknown)."""
+        return self.cleartext.get(stored or "", "")
 
     def table(self, rdef: ResourceDef) -> Table:
         """The table of ``rdef`` (must be a stored resource)."""
