@@ -71,6 +71,10 @@ FACTORY_NAME = "BeyondTrust Appliance"
 SELF_SIGNED_DAYS = 365
 FACTORY_DAYS = 3650
 _SLACK = dt.timedelta(hours=1)
+KEY_WITHOUT_CERTIFICATE = (
+    "the file holds a private key but no certificate: import the certificate together with its "
+    "key (PEM with both, or PKCS#12)"
+)
 ACCEPTED = (
     "a DER or PEM X.509 certificate (.cer .der .crt .pem .b64), PKCS#7 certificates "
     "(.p7 .p7b .p7c) or a PKCS#12 file (.p12 .pfx) with its password"
@@ -276,10 +280,7 @@ def _finish(
     checked = _checked_key(key)
     if not certs:
         if checked is not None:
-            raise _bad(
-                "the file holds a private key but no certificate: import the certificate "
-                "together with its key (PEM with both, or PKCS#12)"
-            )
+            raise _bad(KEY_WITHOUT_CERTIFICATE)
         raise _bad(f"the file holds no certificate: upload {ACCEPTED}")
     unique = _unique(certs)
     paired = find_key_pair(unique, checked) if checked is not None else None
@@ -308,6 +309,8 @@ def _read_pem(raw: bytes, password: str | None) -> ImportedFile:
         raise _bad(str(error)) from None
     key = None
     if KEY_LABELS.intersection(labels):
+        if not certs:
+            raise _bad(KEY_WITHOUT_CERTIFICATE)
         try:
             key = load_private_key(raw, password)
         except PkiError as error:
@@ -346,10 +349,7 @@ def _read_der(raw: bytes, password: str | None) -> ImportedFile:
             truncated = raw[:1] == b"\x30"  # a DER SEQUENCE that did not parse
             hint = " (the DER data looks truncated or corrupt)" if truncated else ""
             raise _bad(f"the file could not be read{hint}: upload {ACCEPTED}") from None
-    raise _bad(
-        "the file holds a private key but no certificate: import the certificate together "
-        "with its key (PEM with both, or PKCS#12)"
-    )
+    raise _bad(KEY_WITHOUT_CERTIFICATE)
 
 
 def read_import(data: bytes, password: str | None = None) -> ImportedFile:
