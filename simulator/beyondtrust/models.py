@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from accord.pki import is_self_signed, key_matches
+from accord.pki import is_self_signed
 from simulator.beyondtrust.errors import Conflict, NotFound, ValidationError
 from simulator.beyondtrust.exports import ExportFile, Selected, export_file, support_bundle
 from simulator.beyondtrust.fields import CertificateForm, is_fqdn, parse_form
@@ -272,51 +272,15 @@ class Appliance:
         """
         parsed = read_import(data, password)
 
-        def build(store: Store) -> tuple[Store, tuple[list[int], list[int], list[int], list[int]]]:
-            certs = list(store.certificates)
-            requests = list(store.requests)
-            next_id = store.next_id
-            added: list[int] = []
-            key_added: list[int] = []
-            unchanged: list[int] = []
-            linked: list[int] = []
-            for cert in parsed.certificates:
-                own = cert == parsed.key_certificate
-                key = parsed.key if own else None
-                name = (parsed.friendly_name if own else None) or name_label(cert.subject)
-                index = next((i for i, c in enumerate(certs) if c.certificate == cert), None)
-                if index is not None:
-                    if key is not None and certs[index].key is None:
-                        certs[index] = dataclasses.replace(certs[index], key=key)
-                        key_added.append(certs[index].id)
-                    else:
-                        unchanged.append(certs[index].id)
-                    continue
-                if key is None:
-                    request = next((r for r in requests if key_matches(cert, r.key)), None)
-                    if request is not None:
-                        key, name = request.key, request.friendly_name
-                        requests.remove(request)
-                        linked.append(request.id)
-                    else:
-                        key = next(
-                            (c.key for c in certs if c.key and key_matches(cert, c.key)), None
-                        )
-                certs.append(StoredCertificate(next_id, name, cert, key))
-                added.append(next_id)
-                next_id += 1
-            new = dataclasses.replace(
-                store, certificates=tuple(certs), requests=tuple(requests), next_id=next_id
-            )
-            return new, (added, key_added, unchanged, linked)
-
-        store, (added, key_added, unchanged, linked) = self._commit(build)
+        store, merged = self._commit(lambda current: current.merge(parsed))
         now = self.clock()
 
-        def rows(ids: list[int]) -> tuple[Certificate, ...]:
+        def rows(ids: tuple[int, ...]) -> tuple[Certificate, ...]:
             return tuple(store.render(e, now) for i in ids if (e := store.find(i)) is not None)
 
-        return ImportResult(rows(added), rows(key_added), rows(unchanged), tuple(linked))
+        return ImportResult(
+            rows(merged.added), rows(merged.key_added), rows(merged.unchanged), merged.linked
+        )
 
     # --- Export and the support bundle ------------------------------------------------------
 

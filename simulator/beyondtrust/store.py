@@ -22,6 +22,7 @@ Reads:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +31,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from accord.pki import fingerprint_sha256, matches_hostname, public_key_info, san_names, to_pem
+from accord.pki import (
+    fingerprint_sha256,
+    key_matches,
+    matches_hostname,
+    public_key_info,
+    san_names,
+    to_pem,
+)
 from simulator.beyondtrust.material import (
+    ImportedFile,
     Kind,
     PrivateKey,
     classify,
@@ -46,6 +55,7 @@ __all__ = [
     "FACTORY_WARNING",
     "Certificate",
     "CertificateRequest",
+    "Merged",
     "Store",
     "StoredCertificate",
     "StoredRequest",
@@ -88,6 +98,16 @@ class StoredRequest:
     friendly_name: str
     request: x509.CertificateSigningRequest
     key: PrivateKey = field(repr=False)
+
+
+@dataclass
+class Merged:
+    """The ids an import touched: added, given a key, left unchanged; requests linked."""
+
+    added: tuple[int, ...] = ()
+    key_added: tuple[int, ...] = ()
+    unchanged: tuple[int, ...] = ()
+    linked: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,41 @@ class Store:
             factory=entry.factory,
             certificate=cert,
         )
+
+    def merge(self, parsed: ImportedFile) -> tuple[Store, Merged]:
+        """This store with an imported file's certificates merged in (``Appliance.import_file``
+        says how), and the ids concerned."""
+        certs = list(self.certificates)
+        requests = list(self.requests)
+        next_id = self.next_id
+        merged = Merged()
+        for cert in parsed.certificates:
+            own = cert == parsed.key_certificate
+            key = parsed.key if own else None
+            name = (parsed.friendly_name if own else None) or name_label(cert.subject)
+            index = next((i for i, c in enumerate(certs) if c.certificate == cert), None)
+            if index is not None:
+                if key is not None and certs[index].key is None:
+                    certs[index] = dataclasses.replace(certs[index], key=key)
+                    merged.key_added += (certs[index].id,)
+                else:
+                    merged.unchanged += (certs[index].id,)
+                continue
+            if key is None:
+                request = next((r for r in requests if key_matches(cert, r.key)), None)
+                if request is not None:
+                    key, name = request.key, request.friendly_name
+                    requests.remove(request)
+                    merged.linked += (request.id,)
+                else:  # a renewal on a stored certificate's key (INFERRED)
+                    key = next((c.key for c in certs if c.key and key_matches(cert, c.key)), None)
+            certs.append(StoredCertificate(next_id, name, cert, key))
+            merged.added += (next_id,)
+            next_id += 1
+        new = dataclasses.replace(
+            self, certificates=tuple(certs), requests=tuple(requests), next_id=next_id
+        )
+        return new, merged
 
     def select(self, server_name: str | None) -> StoredCertificate:
         """SNI auto-selection: among entries holding a private key, those whose subject

@@ -328,3 +328,25 @@ def test_imported_certificates_are_x509(appliance: Appliance, root_ca: CA) -> No
     [root] = appliance.import_file(der(root_ca.cert)).added
     assert isinstance(root.certificate, x509.Certificate)
     assert root.as_json()["certificate_pem"] == root_ca.cert_pem
+
+
+def test_replacement_by_another_ca_with_its_root_imported_first(
+    appliance: Appliance, issuing_ca: CA, root_ca: CA, other_root: CA
+) -> None:
+    old = issuing_ca.issue_cert("access.example.com", key_type="rsa")
+    chain = to_pem(issuing_ca.cert, root_ca.cert)
+    [current, *_] = appliance.import_file((old.cert_pem + old.key_pem() + chain).encode()).added
+    appliance.set_default(current.id)
+    request = appliance.create_request(
+        create_form(common_name="access.example.com", alternative_names=["access.example.com"])
+    )
+    [new_root] = appliance.import_file(der(other_root.cert)).added  # before the switch
+    assert new_root.kind == "root"
+    bundle = appliance.support_bundle(new_root.id)  # what Technical Support builds in
+    assert bundle.filename.endswith(".zip")
+    [replacement] = appliance.import_file(der(other_root.sign_csr(request.request_data))).added
+    assert replacement.private_key and replacement.warnings == ()
+    appliance.set_default(replacement.id)
+    appliance.delete(current.id)
+    assert appliance.select_certificate(None).issued_by == "Other Root CA"
+    assert appliance.select_certificate("access.example.com").id == replacement.id
