@@ -6,7 +6,7 @@ default certificate to serve to clients who do not send SNI information with the
 to clients who do send SNI information, but which does not match anything in the appliance
 database."
 
-``ApplianceListener`` listens on loopback (port 0: a free port, by default) and serves a tiny
+``ApplianceListener`` listens on loopback only (port 0: a free port, by default) and serves a tiny
 HTTPS page naming the appliance (werkzeug, through ``simulator.pexip.web``'s helpers). Its
 listening ``SSLContext`` holds no certificate: its ``sni_callback`` (which OpenSSL calls for
 every ClientHello, with or without SNI) asks the appliance which entry to serve
@@ -22,6 +22,7 @@ per-listener password, deleted as soon as it is loaded.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import ssl
@@ -38,9 +39,20 @@ from simulator.beyondtrust.models import Appliance
 from simulator.beyondtrust.store import TlsMaterial
 from simulator.pexip.web import Serving, bind_socket, https_server
 
-__all__ = ["ApplianceListener"]
+__all__ = ["ApplianceListener", "require_loopback"]
 
 CONTEXT_CACHE = 64
+
+
+def require_loopback(host: str, what: str) -> None:
+    """``ValueError`` unless ``host`` is a loopback address literal or ``localhost``: the
+    simulator never listens beyond this machine."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"{what} must be a loopback address (127.0.0.0/8, ::1), not {host!r}")
 
 
 def _page(appliance: Appliance) -> Any:
@@ -59,6 +71,7 @@ class ApplianceListener:
     """The TLS listener of one ``Appliance`` (see module doc)."""
 
     def __init__(self, appliance: Appliance, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        require_loopback(host, "listener host")
         self.appliance = appliance
         self.host = host
         self.port = port
@@ -82,7 +95,7 @@ class ApplianceListener:
     def _pick(self, sock: Any, server_name: str | None, _context: ssl.SSLContext) -> int | None:
         try:
             sock.context = self.context_for(self.appliance.tls_material(server_name))
-        except (ssl.SSLError, ValueError, OSError):
+        except Exception:  # whatever went wrong, the handshake fails cleanly, never half-done
             return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
         return None
 

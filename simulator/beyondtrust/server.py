@@ -28,7 +28,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from simulator.beyondtrust.errors import BtError, MethodNotAllowed, NotFound, Unauthorized
-from simulator.beyondtrust.listener import ApplianceListener
+from simulator.beyondtrust.listener import ApplianceListener, require_loopback
 from simulator.beyondtrust.models import Appliance, ApplianceSpec, Clock, Site
 from simulator.beyondtrust.routes import ApiRoutes, error_response
 from simulator.pexip.tls import make_credentials, server_context
@@ -113,7 +113,8 @@ class BeyondTrustSimulator:
     - ``listeners``: ``{name: (host, port)}`` of every appliance's TLS listener.
 
     ``workdir``: where ``ca_file`` is written (default: a temporary folder removed by
-    ``stop()``). ``listener_host``: the loopback address the TLS listeners bind.
+    ``stop()``). ``host`` and ``listener_host``: the loopback addresses the API and the TLS
+    listeners bind (anything but loopback is a ``ValueError``).
     """
 
     def __init__(
@@ -130,6 +131,8 @@ class BeyondTrustSimulator:
     ) -> None:
         if not password:
             raise ValueError("the simulator needs a password for its API")
+        require_loopback(host, "host")
+        require_loopback(listener_host, "listener_host")
         self.site = Site(appliances, clock=clock)
         self.host = host
         self.port = port

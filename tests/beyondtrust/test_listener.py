@@ -163,3 +163,8 @@ def test_a_listener_cannot_start_twice(module_appliance: Appliance) -> None:
             started.start()
         with pytest.raises(OSError, match="cannot listen"):
             ApplianceListener(module_appliance, port=started.address[1]).start()
+
+
+def test_a_listener_binds_loopback_only(module_appliance: Appliance) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        ApplianceListener(module_appliance, host="0.0.0.0")

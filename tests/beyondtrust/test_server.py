@@ -412,3 +412,9 @@ def test_simulator_lifecycle(tmp_path: Path) -> None:
     assert not workdir.exists() and sim.listeners == {}
     with pytest.raises(ValueError):
         BeyondTrustSimulator(password="")
+
+
+@pytest.mark.parametrize("where", [{"host": "0.0.0.0"}, {"listener_host": "192.0.2.1"}])
+def test_the_simulator_listens_on_loopback_only(where: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        BeyondTrustSimulator(password=PASSWORD, **where)
