@@ -17,7 +17,10 @@ Reads:
     typically means the intermediate and/or root certificates from the CA have not been
     imported." It goes once they are imported.
   - an expired certificate: ``EXPIRED_WARNING`` (INFERRED).
-- ``served``: the entry served for a TLS server name (SNI auto-selection, see ``select``).
+- ``select``: the entry served for a TLS server name (SNI auto-selection).
+- ``chain``: an entry's issuers found in the store.
+
+Writes: ``merge`` (an imported file into a new store); ``models.Appliance`` makes the rest.
 """
 
 from __future__ import annotations
