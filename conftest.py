@@ -25,6 +25,7 @@ pytest_plugins = [
     "steps.pexip_users",
     "steps.pexip_network",
     "steps.pexip_wire",
+    "steps.pexip_access",
     "steps.contingency",
     "steps.pexip_certificates",
     "steps.certificate_actions",

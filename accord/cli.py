@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from accord.labdirectory import LabDirectoryError
 from accord.site import Site, SiteError, load_site
 
 if TYPE_CHECKING:
@@ -103,22 +104,29 @@ def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None
 
 def cmd_sim(args: argparse.Namespace) -> int:
     """Start the simulated Management Nodes in the foreground and write a site file for them."""
-    from accord.lab import SimSystem, admin_password, write_site
+    from accord.lab import LabSite, SimSystem, admin_password, write_site
+    from accord.labdirectory import LabDirectory
     from simulator.pexip import ManagementNodeSimulator
 
     site = _load(args.site)
     directory = (
         Path(args.write_site) if args.write_site else Path(tempfile.mkdtemp(prefix="accord-sim-"))
     )
-    directory.mkdir(parents=True, exist_ok=True)
+    lab = LabSite.prepare(directory, site)
     simulators: dict[str, ManagementNodeSimulator] = {}
     stoppers: list[Any] = []
     systems: dict[str, SimSystem] = {}
+    usernames = {
+        role: getattr(site.systems.pexip, role).username
+        if site is not None and getattr(site.systems.pexip, role) is not None
+        else "admin"
+        for role in _seeds()
+    }
     try:
+        ldap = LabDirectory.start(lab, local_username=usernames["primary"])
+        stoppers.append(ldap.stop)
         for role, seed in _seeds().items():
-            username = "admin"
-            if site is not None and getattr(site.systems.pexip, role) is not None:
-                username = getattr(site.systems.pexip, role).username
+            username = usernames[role]
             password = admin_password(site, role)
             sim = ManagementNodeSimulator(
                 name=f"pexip-{role}",
@@ -128,6 +136,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 seed=seed,
                 node_listeners=True,
                 sync_delay=args.sync_delay,
+                enforce_authentication=True,
+                ldap_resolve=ldap.resolve,
             )
             sim.start()
             simulators[role] = sim
@@ -144,7 +154,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
         vcenter = _start_vcenter(site, directory)
         if vcenter is not None:
             stoppers.append(vcenter[0].stop)
-        site_path = write_site(directory, site, systems, vcenter[1] if vcenter else None)
+        site_path = write_site(
+            lab,
+            systems,
+            vcenter[1] if vcenter else None,
+            ldap.site_certificates(directory),
+        )
         if vcenter is not None:
             host = vcenter[1].url.removeprefix("https://")
             user, secret = quote(vcenter[1].username, safe=""), quote(vcenter[1].password, safe="")
@@ -171,6 +186,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     import requests
 
     from accord.deployer import deploy
+    from accord.deployer.pexip import LockoutRefused
     from accord.deployer.vsphere import VspherePlanError
     from accord.pexip.client import PexipApiError
     from accord.vsphere.client import VsphereError
@@ -183,6 +199,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         VsphereError,
         VspherePlanError,
         LookupError,
+        LockoutRefused,
         requests.RequestException,
         OSError,
     ) as exc:
@@ -217,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SiteError as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except LabDirectoryError as exc:  # the lab cannot serve the site's LDAP values
+        print(f"accord {args.command}: {exc}", file=sys.stderr)
         return 2
 
 

@@ -20,7 +20,7 @@ import tomli_w
 
 from accord import labca
 from accord.labca import LabCA
-from accord.site import CredentialRef, Site
+from accord.site import CredentialRef, Ldap, Site
 
 SITE_FILE = "site.toml"
 SECRETS_FILE = "secrets.toml"
@@ -60,7 +60,8 @@ def lab_values() -> dict[str, Any]:
         "ldap": {
             "server": "ldap.lab.example",
             "base_dn": "dc=lab,dc=example",
-            "bind_username": "svc-pexip",
+            # A DN: the lab directory is OpenLDAP, which binds by DN.
+            "bind_username": "cn=svc-pexip,ou=services,dc=lab,dc=example",
             "bind_password": {"secret": "ldap_bind_password"},
             "client_certificate": "CN",
             "role_mappings": [
@@ -211,14 +212,37 @@ class SimSystem:
     not_observable: dict[str, str] = field(default_factory=dict)
 
 
-def _certificates(document: dict[str, Any], directory: Path) -> LabCA:
-    """A lab CA in ``directory/lab-ca`` signs the deployer's CSRs; the site file names it."""
-    lab = LabCA.create(directory / LAB_CA)
-    section = document["pexip"].setdefault("certificates", {})
-    section.pop("exchange_dir", None)
-    section["lab_ca"] = LAB_CA
-    section["trusted_ca_bundle"] = f"{LAB_CA}/{labca.TRUSTED}"
-    return lab
+@dataclass
+class LabSite:
+    """The lab site file being prepared: its document, its secrets and the lab CA (in
+    ``directory/lab-ca``), which signs the deployer's CSRs and the lab's client certificates."""
+
+    directory: Path
+    document: dict[str, Any]
+    secrets: dict[str, str] = field(repr=False)
+    ca: LabCA
+
+    @classmethod
+    def prepare(cls, directory: Path, site: Site | None) -> LabSite:
+        """The site's values (or the lab's) and a new lab CA, which the site file names."""
+        document, secret_values = site_document(site)
+        directory.mkdir(parents=True, exist_ok=True)
+        ca = LabCA.create(directory / LAB_CA)
+        section = document["pexip"].setdefault("certificates", {})
+        section.pop("exchange_dir", None)
+        section["lab_ca"] = LAB_CA
+        section["trusted_ca_bundle"] = f"{LAB_CA}/{labca.TRUSTED}"
+        return cls(directory, document, secret_values, ca)
+
+    @property
+    def ldap(self) -> Ldap:
+        """The site's LDAP section."""
+        return Ldap.model_validate(self.document["pexip"]["ldap"])
+
+    def secret(self, ref: CredentialRef) -> str:
+        """A ``{secret = name}`` reference's value (the lab site only has those)."""
+        assert ref.secret is not None
+        return self.secrets[ref.secret]
 
 
 @dataclass(frozen=True)
@@ -232,20 +256,20 @@ class SimVcenter:
 
 
 def write_site(
-    directory: Path,
-    site: Site | None,
+    lab: LabSite,
     systems: dict[str, SimSystem],
     vcenter: SimVcenter | None = None,
+    client_certificates: dict[str, dict[str, str]] | None = None,
 ) -> Path:
-    """Write ``site.toml``, ``secrets.toml`` (0600) and a lab CA, naming ``systems``.
+    """Write ``site.toml`` and ``secrets.toml`` (0600) into the lab's folder, naming ``systems``.
 
     ``systems`` maps "primary"/"contingency"/"scratch" to how each is reached. Each system's CA
     bundle trusts its shipped Management Node certificate and the lab root, which signs the
-    certificates the deployer assigns.
+    certificates the deployer assigns. ``client_certificates`` (``ClientCertificates`` field →
+    {"certificate_file", "key_file"} paths relative to the folder) are named for every system.
     """
-    document, secret_values = site_document(site)
-    directory.mkdir(parents=True, exist_ok=True)
-    lab_root = _certificates(document, directory).root_pem
+    directory, document, secret_values = lab.directory, lab.document, lab.secrets
+    lab_root = lab.ca.root_pem
     document["systems"] = {"pexip": {}}
     for role, system in systems.items():
         key = f"pexip_{role}_password"
@@ -265,6 +289,8 @@ def write_site(
         if system.port_map:
             entry["port_map"] = {str(k): v for k, v in system.port_map.items()}
         entry["console"] = "simulator"
+        if client_certificates:
+            entry["client_certificates"] = client_certificates
         if system.not_observable:
             entry["not_observable"] = dict(system.not_observable)
         document["systems"]["pexip"][role] = entry

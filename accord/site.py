@@ -100,6 +100,32 @@ def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         raise ValueError(f"{value!r} is not a network (address/prefix length)") from exc
 
 
+class ClientCertificate(_Model):
+    """A client certificate (PEM, with its chain) and its private key (PEM, a file readable by
+    its owner only), both paths relative to the site file."""
+
+    certificate_file: Annotated[str, Field(min_length=1)]
+    key_file: Annotated[str, Field(min_length=1)]
+
+
+class ClientCertificates(_Model):
+    """Client certificates for a Management Node that requires them (AUTH-04..06, MGMT-03),
+    each signed by a CA in its trusted CA list.
+
+    ``administrator``: an administrator whose identity (subject CN or userPrincipalName, as
+    the site's ``pexip.ldap.client_certificate`` says) is in the LDAP directory, in a group
+    mapped to a role. Every Accord client of this node presents it; the deployer refuses to
+    require client certificates without it (it would lock itself out).
+    ``not_in_directory``: an identity that is in no directory (AUTH-05 shows it is refused).
+    ``local_administrator``: the local administrator account's name as its identity (AUTH-06
+    shows that once the source is "LDAP database" it is refused).
+    """
+
+    administrator: ClientCertificate | None = None
+    not_in_directory: ClientCertificate | None = None
+    local_administrator: ClientCertificate | None = None
+
+
 class PexipSystem(_Model):
     """A Management Node to reach (primary deployment, contingency deployment, or scratch).
 
@@ -115,6 +141,9 @@ class PexipSystem(_Model):
     ``not_observable``: requirement ID → why this system cannot show it here (e.g. the
     simulator without root cannot drop packets): its scenarios are reported "not run", never
     passed.
+    ``username``/``password``: the local administrator account (the deployer's until
+    certificate-only access is on; AUTH-06 then shows it is refused).
+    ``client_certificates``: see `ClientCertificates`.
     """
 
     url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")]
@@ -125,6 +154,7 @@ class PexipSystem(_Model):
     address_map: dict[str, str] = {}
     port_map: dict[str, Annotated[int, Field(ge=1, le=65535)]] = {}
     console: Literal["manual", "simulator"] = "manual"
+    client_certificates: ClientCertificates = ClientCertificates()
     not_observable: dict[
         Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")],
         Annotated[str, Field(min_length=1, max_length=500)],
@@ -462,6 +492,30 @@ class Site:
         if relative is None:
             return None
         return (self.path.parent / relative).resolve()
+
+    def client_certificate(
+        self, deployment: str, which: str = "administrator"
+    ) -> tuple[Path, Path] | None:
+        """The (certificate, key) files of one of a system's client certificates, or None when
+        the site names none; `SiteError` when a file is missing or the key is readable by others
+        than its owner."""
+        system = getattr(self.systems.pexip, deployment)
+        entry = getattr(system.client_certificates, which) if system is not None else None
+        if entry is None:
+            return None
+        where = f"systems.pexip.{deployment}.client_certificates.{which}"
+        certificate = Path(str(self.file(entry.certificate_file)))
+        key = Path(str(self.file(entry.key_file)))
+        for path in (certificate, key):
+            if not path.is_file():
+                raise SiteError(f"{self.path}: {where}: {path} does not exist")
+        mode = stat.S_IMODE(key.stat().st_mode)
+        if mode & 0o077:
+            raise SiteError(
+                f"{key}: {where}.key_file must be readable by its owner only (mode 0600), it is "
+                f"{mode:04o}"
+            )
+        return certificate, key
 
 
 def _load_secrets(site_path: Path, secrets_file: str | None) -> dict[str, str]:

@@ -26,6 +26,7 @@ def pexip_client(site: Site, deployment: str, *, read_only: bool = True) -> Pexi
         ca_bundle=site.file(system.ca_bundle),
         server_name=system.tls_server_name,
         read_only=read_only,
+        client_certificate=site.client_certificate(deployment),
     )
 
 

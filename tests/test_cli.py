@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from accord.cli import main
 from accord.http import session
-from accord.lab import SimSystem, write_site
+from accord.lab import LabSite, SimSystem, lab_values, site_document, write_site
 from accord.site import load_site
 
 LINE = re.compile(
@@ -53,7 +53,8 @@ def test_deploy_to_an_unreachable_system_is_one_clear_line(tmp_path, capsys):
     ca = tmp_path / "ca.pem"
     ca.write_text("")
     site = write_site(
-        tmp_path, None, {"primary": SimSystem("https://127.0.0.1:9/", "admin", "pw", ca)}
+        LabSite.prepare(tmp_path, None),
+        {"primary": SimSystem("https://127.0.0.1:9/", "admin", "pw", ca)},
     )
     assert main(["deploy", "--site", str(site), "--dry-run"]) == 1
     err = capsys.readouterr().err
@@ -66,3 +67,15 @@ def test_a_bad_site_file_exits_2_with_the_key_path(tmp_path, capsys):
     assert main(["deploy", "--site", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "site.surprise: unknown key" in err and "systems: missing" in err
+
+
+def test_sim_of_a_site_whose_ldap_the_lab_cannot_serve_is_one_clear_line(
+    tmp_path, capsys, monkeypatch
+):
+    values = lab_values()
+    values["ldap"]["bind_username"] = "svc-pexip"  # Active Directory style: no DN
+    monkeypatch.setattr("accord.lab.lab_values", lambda: values)
+    assert site_document(None)[0]["pexip"]["ldap"]["bind_username"] == "svc-pexip"
+    assert main(["sim", "--write-site", str(tmp_path / "lab")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("accord sim: pexip.ldap.bind_username: ") and "Traceback" not in err

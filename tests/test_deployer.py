@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 
+import pytest
 import tomli_w
 
 from accord.cli import main
@@ -12,6 +13,7 @@ from accord.deployer import deploy
 from accord.deployer import pexip as planner
 from accord.labca import LabCA
 from accord.pexip.certificates import PlatformCertificates
+from accord.pexip.client import PexipApiError, PexipClient
 from accord.pki import to_pem
 from accord.site import load_site
 from accord.systems import pexip_client
@@ -159,3 +161,47 @@ def test_the_vsphere_plan_reports_vlans_and_never_changes_them(lab, deployed_sna
     out = capsys.readouterr().out
     assert "vsphere: no changes" in out
     assert "DC0_H0: Pexip VMs VLAN 100 (VLANs are the network team's" in out
+
+
+def test_authentication_follows_the_guides_order_and_ends_certificate_only(lab, deployed_snapshot):
+    lab.factory_reset()
+    try:
+        lines: list[str] = []
+        deploy(lab.site, out=lines.append)
+        steps = [line for line in lines if line.startswith("pexip-primary: administrator auth")]
+        assert [s.split(": ", 2)[2].split(" (")[0] for s in steps] == [
+            "LDAP settings",
+            "client certificate CN",
+            "source LDAP database only",
+        ]
+        # Only the client certificate opens the node now: the deployer's password alone fails.
+        system = lab.site.systems.pexip.primary
+        password_only = PexipClient(
+            system.url,
+            system.username,
+            lab.site.resolve(system.password),
+            ca_bundle=lab.site.file(system.ca_bundle),
+            server_name=system.tls_server_name,
+        )
+        with pytest.raises(PexipApiError, match="403"):
+            password_only.get_one("authentication")
+        assert lab.admin["primary"].get_one("authentication")["source"] == "LDAP"
+    finally:
+        lab.restore(deployed_snapshot)
+
+
+def test_without_a_client_certificate_the_deployer_will_not_lock_itself_out(
+    lab, deployed_snapshot, tmp_path
+):
+    document = tomllib.loads(lab.site_file.read_text())
+    del document["systems"]["pexip"]["primary"]["client_certificates"]
+    path = lab.site_file.parent / "no-client-certificate.toml"
+    path.write_text(tomli_w.dumps(document))
+    lab.factory_reset()
+    try:
+        with pytest.raises(planner.LockoutRefused, match="client_certificates.administrator"):
+            deploy(load_site(path), out=lambda _line: None)
+        auth = lab.admin["primary"].get_one("authentication")  # still reachable
+        assert (auth["source"], auth["client_certificate"]) == ("LDAP+LOCAL", "NO")
+    finally:
+        lab.restore(deployed_snapshot)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.lab import SimSystem, write_site
+from accord.lab import LabSite, SimSystem, write_site
 from accord.site import Secret, SiteError, load_site, parse_site
 
 MINIMAL = """
@@ -170,7 +170,8 @@ def test_lab_site_written_by_accord_sim_is_valid_and_0600(tmp_path):
     ca = tmp_path / "ca.pem"
     ca.write_text("")
     path = write_site(
-        tmp_path, None, {"primary": SimSystem("https://127.0.0.1:1/", "admin", "pw1", ca)}
+        LabSite.prepare(tmp_path, None),
+        {"primary": SimSystem("https://127.0.0.1:1/", "admin", "pw1", ca)},
     )
     site = load_site(path)
     # The bundle trusts the shipped Management Node certificate and the lab CA's root.
@@ -195,7 +196,10 @@ def test_site_values_and_secrets_are_kept_when_simulating_a_site(tmp_path, monke
     ca = tmp_path / "ca.pem"
     ca.write_text("")
     written = load_site(
-        write_site(out, original, {"primary": SimSystem("https://127.0.0.1:2/", "admin", "pw", ca)})
+        write_site(
+            LabSite.prepare(out, original),
+            {"primary": SimSystem("https://127.0.0.1:2/", "admin", "pw", ca)},
+        )
     )
     assert written.pexip.global_ == original.pexip.global_
     assert written.resolve(written.pexip.snmp.privacy_password).reveal() == "priv-pass"
@@ -210,3 +214,37 @@ def test_the_readme_site_example_is_a_valid_site_file(tmp_path):
     assert site.pexip.certificates.sip_tls_fqdns == {"conf01": "sip1.example.com"}
     assert site.model.vsphere is not None and site.model.vsphere.disk_iops_limit == 1000
     assert [a.id for a in site.model.attestations] == ["BIOS-03"]
+
+
+CERTIFICATES = """
+[systems.pexip.primary.client_certificates.administrator]
+certificate_file = "admin.pem"
+key_file = "admin-key.pem"
+"""
+
+
+def test_client_certificates_resolve_to_files_and_the_key_must_be_private(tmp_path, monkeypatch):
+    path = tmp_path / "site.toml"
+    path.write_text(MINIMAL.replace("[pexip.global]", CERTIFICATES + "\n[pexip.global]"))
+    site = load_site(path)
+    assert site.client_certificate("primary", "not_in_directory") is None
+    with pytest.raises(SiteError, match="admin.pem does not exist"):
+        site.client_certificate("primary")
+    (tmp_path / "admin.pem").write_text("certificate")
+    key = tmp_path / "admin-key.pem"
+    key.write_text("key")
+    key.chmod(0o644)
+    with pytest.raises(SiteError, match=r"key_file must be readable by its owner only.*0644"):
+        site.client_certificate("primary")
+    key.chmod(0o600)
+    assert site.client_certificate("primary") == (tmp_path / "admin.pem", key)
+
+
+def test_a_plain_key_in_a_client_certificate_entry_is_refused(tmp_path):
+    text = MINIMAL.replace(
+        "[pexip.global]",
+        "[systems.pexip.primary.client_certificates.administrator]\n"
+        'certificate_file = "a.pem"\nkey = "-----BEGIN PRIVATE KEY-----"\n\n[pexip.global]',
+    )
+    with pytest.raises(SiteError, match="client_certificates.administrator.key"):
+        parse_site(text, tmp_path / "site.toml")

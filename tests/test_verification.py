@@ -122,11 +122,12 @@ community = "canary-comm"
 [pexip.ldap]
 server = "ldap.canary.example"
 base_dn = "dc=canary,dc=example"
-bind_username = "svc-canary"
+bind_username = "cn=svc-canary,ou=services,dc=canary,dc=example"
 bind_password = { secret = "ldap_bind" }
 role_mappings = [
-  { name = "a", group_dn = "cn=a,dc=canary,dc=example", roles = ["Auditor"] },
-  { name = "b", group_dn = "cn=b,dc=canary,dc=example", roles = ["Read-only", "Read-write"] },
+  { name = "a", group_dn = "cn=a,ou=groups,dc=canary,dc=example", roles = ["Auditor"] },
+  { name = "b", group_dn = "cn=b,ou=groups,dc=canary,dc=example", roles = ["Read-only"] },
+  { name = "c", group_dn = "cn=c,ou=groups,dc=canary,dc=example", roles = ["Read-write"] },
 ]
 
 [[attestations]]

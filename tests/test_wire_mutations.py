@@ -48,14 +48,24 @@ def _node_answers(name: str, **answers: object) -> Mutation:
     return mutate
 
 
-def _snmp_fault(name: str, **node_settings: object) -> Mutation:
-    """The primary deployment's SNMP agents misbehave (``name``), after ``node_settings`` were
-    written to conf01 as an administrator would."""
+def _fault(name: str, **node_settings: object) -> Mutation:
+    """The primary deployment misbehaves (the simulator's fault ``name``), after
+    ``node_settings`` were written to conf01 as an administrator would."""
 
     def mutate(lab: Lab) -> None:
         if node_settings:
             lab.admin["primary"].update(_node_uri(lab, "conf01"), node_settings)
         lab.control["primary"].set_faults([name])
+
+    return mutate
+
+
+def _authentication(**fields: object) -> Mutation:
+    """An administrator changed the primary's authentication settings."""
+
+    def mutate(lab: Lab) -> None:
+        client = lab.admin["primary"]
+        client.update(client.uri("authentication", 1), fields)
 
     return mutate
 
@@ -109,26 +119,53 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     (
         "SNMP-04",
         "every agent also answers SNMPv2c with the site's community",
-        _snmp_fault("snmp04_answers_v2c"),
+        _fault("snmp04_answers_v2c"),
     ),
     (
         "SNMP-04",
         "every agent also accepts the site's user with MD5 and DES",
-        _snmp_fault("snmp04_accepts_md5_des"),
+        _fault("snmp04_accepts_md5_des"),
     ),
     (
         "SNMP-03 SNMP-04",
         'conf01\'s community set to "public", and answered over SNMPv2c',
-        _snmp_fault("snmp04_answers_v2c", snmp_community="public"),
+        _fault("snmp04_answers_v2c", snmp_community="public"),
+    ),
+    (
+        # The local administrator's name is in no directory either.
+        "AUTH-05 AUTH-06",
+        "a trusted certificate for an identity in no directory accepted",
+        _fault("auth05_identity_not_checked"),
+    ),
+    (
+        "AUTH-05",
+        "the password login page offered without a client certificate",
+        _fault("auth05_login_page_offered"),
+    ),
+    (
+        "AUTH-05 AUTH-06",
+        "the API accepts the local administrator's password without a certificate",
+        _fault("auth06_local_password_accepted"),
+    ),
+    (
+        "AUTH-01 AUTH-06",
+        "the authentication source set back to LDAP and local",
+        _authentication(source="LDAP+LOCAL"),
+    ),
+    (
+        "MGMT-03",
+        "the Administrator interface's start page refused to every session",
+        _fault("mgmt03_start_page_refused"),
     ),
 ]
 
 
 def test_every_wire_requirement_of_the_wizard_has_a_scenario_and_a_mutation():
-    wired = tags(FEATURE) | {"SNMP-04"}
+    wired = tags(FEATURE) | {"SNMP-04", "AUTH-05", "AUTH-06", "MGMT-03"}
     assert wired <= feature_tags() and wired <= catalogue_ids()
     mutated = {r for requirements, _, _ in MUTATIONS for r in requirements.split()}
-    assert wired == mutated - {"SNMP-03"}  # SNMP-03 is read from the API (test_mutations)
+    # SNMP-03 and AUTH-01 are read from the API: their own mutations are in test_mutations.
+    assert wired == mutated - {"SNMP-03", "AUTH-01"}
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,8 @@ def deploy(
             if not dry_run and not plan.empty:
                 pexip.apply(client, plan)
                 waiting = pki.apply(client, site, plan.certificates)
+                for line in pexip.apply_authentication(client, plan):
+                    out(f"pexip-{deployment}: {line}")
                 done = len(plan.changes) + len(plan.certificates) - len(waiting)
                 out(f"pexip-{deployment}: applied {done} change(s)")
                 for line in waiting:

@@ -257,10 +257,17 @@ class _Uris:
         self._cache.pop(resource, None)
 
 
+class LockoutRefused(RuntimeError):
+    """Requiring client certificates now would lock the deployer out; nothing was changed."""
+
+
 def apply(client: PexipClient, plan_: Plan) -> None:
-    """Perform a plan's changes in order (creates first, authentication last)."""
+    """Perform a plan's changes in order, but administrator authentication: that is
+    `apply_authentication`'s, once the trusted CA list is in place (`accord.deployer.pki`)."""
     uris = _Uris(client)
     for change in plan_.changes:
+        if change.resource == "authentication":
+            continue
         body = {
             fc.field: uris.resolve(fc.desired) if isinstance(fc.desired, Related) else fc.desired
             for fc in change.fields
@@ -274,3 +281,49 @@ def apply(client: PexipClient, plan_: Plan) -> None:
         else:
             assert change.uri is not None
             client.delete(change.uri)
+
+
+def apply_authentication(client: PexipClient, plan_: Plan) -> list[str]:
+    """Change administrator authentication in the guide's order; return what was done.
+
+    1. "LDAP server connection details": the LDAP settings, with the source "LDAP database and
+       local database" while it is to become "LDAP database" (so the local account still works).
+    2. "Enable certificate-based authentication": "Require client certificate", then a read
+       through the client's own certificate confirms that it is accepted.
+    3. "Disable local authentication": the source "LDAP database", confirmed the same way.
+
+    Raises `LockoutRefused` before step 2 when the client presents no certificate (the site
+    names no ``client_certificates.administrator``): the node would lock it out.
+    `PexipApiError` when a confirmation read is refused: the message says which step.
+    """
+    change = next((c for c in plan_.changes if c.resource == "authentication"), None)
+    if change is None:
+        return []
+    assert change.uri is not None
+    wanted = {fc.field: fc.desired for fc in change.fields}
+    source = wanted.pop("source", None)
+    certificate = wanted.pop("client_certificate", None)
+    done: list[str] = []
+    first = dict(wanted)
+    if source == "LDAP":
+        first["source"] = "LDAP+LOCAL"
+    elif source is not None:
+        first["source"] = source
+    if first:
+        client.update(change.uri, first)
+        done.append("administrator authentication: LDAP settings (" + ", ".join(first) + ")")
+    if certificate is not None:
+        if certificate != "NO" and not client.presents_certificate:
+            raise LockoutRefused(
+                f"{plan_.system}: not requiring client certificates: the site names no "
+                f"client_certificates.administrator for this system, so the deployer would be "
+                "locked out"
+            )
+        client.update(change.uri, {"client_certificate": certificate})
+        client.get(change.uri)
+        done.append(f"administrator authentication: client certificate {certificate} (confirmed)")
+    if source == "LDAP":
+        client.update(change.uri, {"source": source})
+        client.get(change.uri)
+        done.append("administrator authentication: source LDAP database only (confirmed)")
+    return done

@@ -88,18 +88,28 @@ class PexipClient:
         server_name: str | None = None,
         read_only: bool = True,
         timeout: float = 15.0,
+        client_certificate: tuple[Path, Path] | None = None,
     ) -> None:
         self.base = url.rstrip("/") + "/"
         self.read_only = read_only
         self.timeout = timeout
         self._session = session(server_name)
         self._session.auth = (username, password.reveal())
+        # (certificate, key): presented when the node asks for one (client certificates
+        # required); the node then identifies the administrator by it alone.
+        if client_certificate is not None:
+            self._session.cert = (str(client_certificate[0]), str(client_certificate[1]))
         # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
         self._session.headers["Accept"] = "application/json"
 
     def close(self) -> None:
         self._session.close()
+
+    @property
+    def presents_certificate(self) -> bool:
+        """Whether this client presents a client certificate when asked for one."""
+        return self._session.cert is not None
 
     # -- paths -------------------------------------------------------------------------------
 

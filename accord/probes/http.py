@@ -18,7 +18,7 @@ import http.client
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,9 @@ class HttpExchange:
     headers: tuple[tuple[str, str], ...] = ()
     body_excerpt: str | None = None
     error: str | None = None
+    # name -> value of the cookies the response set: kept for a follow-up request (a logout),
+    # never shown (not in `observation`, not in the repr).
+    cookies: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def answered(self) -> bool:
@@ -195,6 +198,13 @@ def request(
         for k, v in response.getheaders()
         if k.lower() in shown
     )
+    cookies = {}
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie":
+            pair = value.partition(";")[0]
+            key, equals, cookie = pair.partition("=")
+            if equals:
+                cookies[key.strip()] = cookie.strip()
     return replace(
         exchange,
         tls_protocol=protocol,
@@ -202,6 +212,7 @@ def request(
         reason=response.reason,
         headers=kept,
         body_excerpt=_excerpt(response, data),
+        cookies=cookies,
     )
 
 

@@ -25,3 +25,16 @@ Feature: Administrator accounts and authentication
   @AUTH-04
   Scenario: Administrators must present a client certificate
     Then "Require client certificate" is one of the Required options
+
+  @AUTH-05
+  Scenario: Without a client certificate whose identity is in LDAP, the Management Node cannot be used
+    Then the API refuses a request without a client certificate, even with the local administrator's password
+    And the Administrator interface offers no password login page without a client certificate
+    And a client certificate whose identity is in no directory is refused by the API and the Administrator interface
+    And a client certificate with the administrator's identity that no trusted CA signed is refused
+    And the administrator's client certificate is accepted by the API and the Administrator interface
+
+  @AUTH-06
+  Scenario: The local administrator account can no longer log in
+    Then the local administrator's user name and password are refused by the API and the login form
+    And a client certificate naming the local administrator account is refused

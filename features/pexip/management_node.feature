@@ -12,3 +12,7 @@ Feature: Management Node deployment and bootstrap configuration
   @MGMT-02
   Scenario: Deployment and usage statistics are not sent to Pexip
     Then "Send deployment and usage statistics to Pexip" is disabled
+
+  @MGMT-03
+  Scenario: The configured administrator logs in to the Administrator interface over HTTPS
+    Then the configured administrator logs in to the Administrator interface over HTTPS

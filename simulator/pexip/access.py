@@ -15,8 +15,11 @@ followed as the guide describes:
 - "Require client certificate" (``client_certificate`` ``CN`` or ``UPN``, with LDAP in the
   source): the TLS listener asks for a client certificate and verifies it against the trusted
   CA list (``nodetls``); the identity in its subject CN, or in its subjectAltName
-  userPrincipalName, must exist in LDAP, and it alone identifies the user (a password is
-  neither needed nor enough). Without such a certificate nothing but ``/_sim/`` can be used.
+  userPrincipalName, must exist in the selected source ("a user identity which exists in the
+  selected Authentication source", the guide): in LDAP, or, while the source includes the local
+  database, be the local administrator account's name. The certificate alone identifies the
+  user (a password is neither needed nor enough). Without such a certificate nothing but
+  ``/_sim/`` can be used.
 
 Errors: ``Unauthorized`` (401, with ``WWW-Authenticate``) for missing or wrong credentials
 where a password may be used; ``Forbidden`` (403) where a client certificate is required and
@@ -41,6 +44,7 @@ from cryptography import x509
 from cryptography.hazmat.asn1 import decode_der
 from cryptography.x509.oid import NameOID
 
+from simulator.pexip import faults
 from simulator.pexip.errors import ApiError, Unauthorized
 from simulator.pexip.models import PexipModel
 from simulator.pexip.resources import AUTHENTICATION, LDAP_ROLE
@@ -158,13 +162,23 @@ class Access:
         settings, mappings = self.model.read_state(lambda s: (_settings(s), _role_mappings(s)))
         source = settings.get("source", "LOCAL")
         mode = _required_certificate(settings)
+        if self.model.fault(faults.AUTH06_LOCAL_PASSWORD_ACCEPTED) and self.local_admin(
+            authorization
+        ):
+            return Identity(self.username, "LOCAL")
         if mode is not None:
             identity = (
                 certificate_identity(client_certificate, mode) if client_certificate else None
             )
             if identity is None:
                 raise Forbidden(CERTIFICATE_REQUIRED)
+            if "LOCAL" in source and identity == self.username:
+                return Identity(self.username, "LOCAL")
             user = self._lookup(lambda d: d.find(settings, identity), forbidden=True)
+            if user is None and self.model.fault(faults.AUTH05_IDENTITY_NOT_CHECKED):
+                return Identity(
+                    identity, "CERTIFICATE", tuple(k for _, keys in mappings for k in keys)
+                )
             return self._with_roles(identity, "CERTIFICATE", user, mappings, forbidden=True)
         if "LOCAL" in source and self.local_admin(authorization):
             return Identity(self.username, "LOCAL")
@@ -224,8 +238,8 @@ def _basic(authorization: str) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         return None
     try:
-        given = base64.b64decode(token.strip(), validate=True).decode("utf-8", "surrogateescape")
-    except (binascii.Error, ValueError):
+        given = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError too: not a user name we know
         return None
     name, sep, password = given.partition(":")
     return (name, password) if sep else None

@@ -11,8 +11,10 @@ Django application, so Django's answers are followed where it has one):
   (``sessionid``, ``Secure``, ``HttpOnly``) and a redirect to ``/admin/``; wrong credentials →
   the form again (200) with Django's "Please enter a correct username and password."; over a
   session limit → 403 "Too many active management web sessions".
-- ``GET /admin/``: the interface's start page for a session (or, when certificates are
-  required, for the presented certificate); otherwise a redirect to the login page (or 403).
+- ``GET /admin/``: the interface's start page for a session; when certificates are required,
+  only for a session of the presented certificate's user (a cookie alone gets 403; a valid
+  certificate without its session is sent on with a new one); otherwise a redirect to the
+  login page.
 - ``POST /admin/logout/``: ends the session.
 
 Session limits come from the security wizard ("Active management web sessions", "Active
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request, Response
 
+from simulator.pexip import faults
 from simulator.pexip.access import Access, Identity
 from simulator.pexip.certificates import node_fqdn
 from simulator.pexip.errors import ApiError
@@ -155,6 +158,9 @@ class AdminWeb:
 
     def _login(self, request: Request) -> Response:
         if self.access.certificate_mode() is not None:
+            no_certificate = not request.environ.get("SSL_CLIENT_CERT")
+            if no_certificate and self.model.fault(faults.AUTH05_LOGIN_PAGE_OFFERED):
+                return login_form() if request.method == "GET" else login_form(WRONG)
             found = self._certificate_identity(request)
             if isinstance(found, Response):
                 return found
@@ -178,14 +184,21 @@ class AdminWeb:
         return response
 
     def _home(self, request: Request) -> Response:
+        """The start page for a session; with certificates required, only for a session of
+        the presented certificate's user (a session cookie alone is not enough)."""
         username = self.user(request.cookies.get(COOKIE, ""))
-        if username is None and self.access.certificate_mode() is not None:
+        if self.access.certificate_mode() is not None:
             found = self._certificate_identity(request)
             if isinstance(found, Response):
                 return found
-            return self._start(found.username) if found else login_form()
+            if found is None:
+                return login_form()
+            if username != found.username:
+                return self._start(found.username)
         if username is None:
             return Response(status=302, headers={"Location": LOGIN})
+        if self.model.fault(faults.MGMT03_START_PAGE_REFUSED):
+            return _page("Forbidden", "<h1>403 Forbidden</h1>", status=403)
         return _page(
             "Pexip Infinity Administrator",
             f"<h1>Pexip Infinity Administrator</h1><p>Logged in as {html.escape(username)}</p>",

@@ -66,6 +66,10 @@ CA03_EXPORT_WRONG_NAME = "ca03_export_wrong_name"
 TLS08_NODE_SERVES_SHIPPED = "tls08_node_serves_shipped_certificate"
 TLS16_NO_HSTS_ON_NODES = "tls16_no_hsts_on_conferencing_nodes"
 SNMP04_ANSWERS_V2C = "snmp04_answers_v2c"
+AUTH05_IDENTITY_NOT_CHECKED = "auth05_identity_not_checked"
+AUTH05_LOGIN_PAGE_OFFERED = "auth05_login_page_offered"
+AUTH06_LOCAL_PASSWORD_ACCEPTED = "auth06_local_password_accepted"
+MGMT03_START_PAGE_REFUSED = "mgmt03_start_page_refused"
 SNMP04_ACCEPTS_MD5_DES = "snmp04_accepts_md5_des"
 
 FAULTS: dict[str, str] = {
@@ -184,6 +188,22 @@ FAULTS: dict[str, str] = {
     SNMP04_ANSWERS_V2C: (
         "SNMP-04: every node's SNMP agent also answers SNMPv1/v2c requests carrying the node's "
         "community, even in SNMPv3 read-only (AUTHPRIV) mode."
+    ),
+    AUTH05_IDENTITY_NOT_CHECKED: (
+        "AUTH-05: with client certificates required, a trusted certificate whose identity is in "
+        "no directory is accepted (as an administrator with every role)."
+    ),
+    AUTH05_LOGIN_PAGE_OFFERED: (
+        "AUTH-05: with client certificates required, the password login page is still offered "
+        "to a browser that presents no certificate (logging in through it still fails)."
+    ),
+    AUTH06_LOCAL_PASSWORD_ACCEPTED: (
+        "AUTH-06: the local administrator's user name and password are accepted without a "
+        "client certificate, whatever the authentication settings: by the API (HTTP Basic) and "
+        "by the login form (which also breaks AUTH-05: the API is used without a certificate)."
+    ),
+    MGMT03_START_PAGE_REFUSED: (
+        "MGMT-03: the Administrator interface's start page answers 403 to every session."
     ),
     SNMP04_ACCEPTS_MD5_DES: (
         "SNMP-04: every AUTHPRIV node's SNMP agent also answers its SNMPv3 user with HMAC-MD5 "

@@ -24,8 +24,10 @@ from werkzeug.wrappers import Request, Response
 
 from simulator.pexip.access import Access, DirectoryLike
 from simulator.pexip.adminweb import AdminWeb
+from simulator.pexip.certificate_resources import CA_CERTIFICATE
 from simulator.pexip.certificates import node_fqdn
 from simulator.pexip.control import WRITE_METHODS, ControlRoutes, RequestLog
+from simulator.pexip.directory import Directory, Resolve
 from simulator.pexip.errors import ApiError, Unauthorized
 from simulator.pexip.listeners import NodeNetwork, node_uri
 from simulator.pexip.models import PexipModel
@@ -157,7 +159,9 @@ class ManagementNodeSimulator:
 
     ``enforce_authentication=True`` follows the authentication settings (LDAP users through
     ``directory``, client certificates, local login switched off; ``access``); the default
-    accepts only ``username``/``password``, whatever the settings say.
+    accepts only ``username``/``password``, whatever the settings say. ``ldap_resolve`` (the
+    simulators' DNS for LDAP servers, ``directory.Resolve``) makes ``directory`` a real LDAP
+    client (``directory.Directory``) trusting the node's trusted CA list.
 
     ``sync_delay``: seconds before a certificate change reaches
     the listeners (the real platform takes about a minute; tests use 0, the next handshake).
@@ -180,6 +184,7 @@ class ManagementNodeSimulator:
         snmp_port: int = 1161,
         enforce_authentication: bool = False,
         directory: DirectoryLike | None = None,
+        ldap_resolve: Resolve | None = None,
     ) -> None:
         if isinstance(sync_delay, bool) or not isinstance(sync_delay, int | float):
             raise ValueError(f"sync_delay must be a number of seconds, not {sync_delay!r}")
@@ -198,6 +203,8 @@ class ManagementNodeSimulator:
         self.port = port
         self.workdir = Path(workdir)
         self.model = PexipModel(seed or Seed())
+        if directory is None and ldap_resolve is not None:
+            directory = Directory(ldap_resolve, self._trusted_cas)
         self.app = SimulatorApp(
             self.model,
             username,
@@ -217,6 +224,12 @@ class ManagementNodeSimulator:
         self.snmp_port = snmp_port
         self._serving: Serving | None = None
         self._network: NodeNetwork | None = None
+
+    def _trusted_cas(self) -> list[str]:
+        """The node's trusted CA list (PEM each): all its LDAP client trusts."""
+        return self.model.read_state(
+            lambda s: [row["certificate"] for row in s.table(CA_CERTIFICATE).rows.values()]
+        )
 
     @property
     def seed(self) -> Seed:

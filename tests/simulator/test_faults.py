@@ -58,6 +58,9 @@ def test_the_catalogue_names_each_requirement():
         "tls08",  # the node listeners' faults, tested in test_listeners.py
         "tls16",
         "snmp04",  # the SNMP agents' faults, tested in test_node_snmp.py
+        "auth05",  # administrator access faults, tested in test_access.py
+        "auth06",
+        "mgmt03",
     }
     for name, description in FAULTS.items():
         prefix = name.split("_", 1)[0].upper()
@@ -69,7 +72,7 @@ def test_every_fault_is_tested_here():
     here = Path(__file__).parent
     source = "".join(
         (here / name).read_text()
-        for name in ("test_faults.py", "test_listeners.py", "test_node_snmp.py")
+        for name in ("test_faults.py", "test_listeners.py", "test_node_snmp.py", "test_access.py")
     )
     untested = [name for name in FAULTS if source.count(f'"{name}"') < 1]
     assert not untested
