@@ -29,6 +29,7 @@ pytest_plugins = [
     "steps.contingency",
     "steps.pexip_certificates",
     "steps.certificate_actions",
+    "steps.bootstrap",
     "steps.vsphere",
 ]
 

@@ -167,6 +167,8 @@ def lab_attestations() -> list[dict[str, Any]]:
         '"Enable IPv6 Duplicate Address Detection": NO.',
         "SECW-11": 'The security wizard was answered "Enable Anonymous DH for outbound SIP/TLS": '
         "NO.",
+        "CONF-01": "The security wizard was completed on the Management Node's console before "
+        "any Conferencing Node was deployed.",
     }
     return [
         {

@@ -14,12 +14,16 @@ without them, `WebInterfaceMissing` is raised and the scenario is reported not r
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord.deployer import conferencing
 from accord.network import AddressMap
 from accord.pexip.client import STATUS, PexipApiError, PexipClient
+from accord.pexip.console import Console
+from accord.site import Site
 
 Obj = dict[str, Any]
 UI = "/_sim/ui/"
@@ -212,6 +216,35 @@ class Workbench:
         return self._file("GET", "ca_certificate/export")
 
     # -- afterwards --------------------------------------------------------------------------
+
+    def deploy_conferencing_node(self, console: Console, site: Site) -> Outcome:
+        """The deployer adds a Conferencing Node like the scratch node's first one (location,
+        netmask, gateway) under a new name and address, unless the bootstrap is not complete
+        (`accord.deployer.conferencing`): then it is refused with status 0 and the deployer's
+        message, and nothing is written."""
+        template = self.client.list("worker_vm")[0]
+        network = ipaddress.ip_interface(f"{template['address']}/{template['netmask']}").network
+        used = {n["address"] for n in self.client.list("worker_vm")}
+        used |= {n["address"] for n in self.client.list("management_vm")}
+        address = next(str(h) for h in reversed(list(network.hosts())) if str(h) not in used)
+        label = f"accord-{self.token}"
+        fields = {
+            "name": label,
+            "hostname": label,
+            "domain": template.get("domain", ""),
+            "address": address,
+            "netmask": template["netmask"],
+            "gateway": template.get("gateway"),
+            "system_location": template["system_location"],
+        }
+        try:
+            uri = conferencing.deploy_conferencing_node(self.client, console, site, fields)
+        except conferencing.BootstrapIncomplete as refused:
+            return Outcome(False, 0, message=str(refused))
+        except PexipApiError as error:
+            return _refused(error)
+        self._created.append(uri)
+        return Outcome(True, 201, uri)
 
     def cleanup(self) -> None:
         """Give nodes back their certificates, then delete what was created (newest first)."""

@@ -66,6 +66,7 @@ CA03_EXPORT_WRONG_NAME = "ca03_export_wrong_name"
 TLS08_NODE_SERVES_SHIPPED = "tls08_node_serves_shipped_certificate"
 TLS16_NO_HSTS_ON_NODES = "tls16_no_hsts_on_conferencing_nodes"
 SNMP04_ANSWERS_V2C = "snmp04_answers_v2c"
+CONF01_BOOTSTRAP_REPORTED_COMPLETE = "conf01_bootstrap_reported_complete"
 AUTH05_IDENTITY_NOT_CHECKED = "auth05_identity_not_checked"
 AUTH05_LOGIN_PAGE_OFFERED = "auth05_login_page_offered"
 AUTH06_LOCAL_PASSWORD_ACCEPTED = "auth06_local_password_accepted"
@@ -204,6 +205,10 @@ FAULTS: dict[str, str] = {
     ),
     MGMT03_START_PAGE_REFUSED: (
         "MGMT-03: the Administrator interface's start page answers 403 to every session."
+    ),
+    CONF01_BOOTSTRAP_REPORTED_COMPLETE: (
+        "CONF-01: the console stand-in reports the security wizard completed although it was "
+        "not run, so a Conferencing Node can be deployed before the bootstrap."
     ),
     SNMP04_ACCEPTS_MD5_DES: (
         "SNMP-04: every AUTHPRIV node's SNMP agent also answers its SNMPv3 user with HMAC-MD5 "

@@ -61,6 +61,7 @@ def test_the_catalogue_names_each_requirement():
         "auth05",  # administrator access faults, tested in test_access.py
         "auth06",
         "mgmt03",
+        "conf01",
     }
     for name, description in FAULTS.items():
         prefix = name.split("_", 1)[0].upper()
@@ -72,7 +73,13 @@ def test_every_fault_is_tested_here():
     here = Path(__file__).parent
     source = "".join(
         (here / name).read_text()
-        for name in ("test_faults.py", "test_listeners.py", "test_node_snmp.py", "test_access.py")
+        for name in (
+            "test_faults.py",
+            "test_listeners.py",
+            "test_node_snmp.py",
+            "test_access.py",
+            "test_security_wizard.py",
+        )
     )
     untested = [name for name in FAULTS if source.count(f'"{name}"') < 1]
     assert not untested

@@ -49,6 +49,16 @@ def test_a_factory_fresh_node_has_not_run_the_wizard(api):
     assert len(state["nodes"]) == 4  # the Management Node and three Conferencing Nodes
 
 
+def test_fault_conf01_reports_the_wizard_completed_without_running_it(api):
+    api.request("PUT", "/_sim/faults", json={"active": ["conf01_bootstrap_reported_complete"]})
+    try:
+        state = api.request("GET", WIZARD).json()
+        assert state["completed"] is True and state["answers"]["tls10"] is True
+    finally:
+        api.request("PUT", "/_sim/faults", json={"active": []})
+    assert api.request("GET", WIZARD).json()["completed"] is False
+
+
 def test_running_the_wizard_completes_it_for_every_node(api):
     answered = api.request("PUT", WIZARD, json={"answers": {"tls10": False}}).json()
     assert answered["completed"] is True
