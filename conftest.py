@@ -30,6 +30,7 @@ pytest_plugins = [
     "steps.pexip_certificates",
     "steps.certificate_actions",
     "steps.bootstrap",
+    "steps.sessions",
     "steps.vsphere",
 ]
 

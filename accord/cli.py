@@ -123,7 +123,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         for role in _seeds()
     }
     try:
-        ldap = LabDirectory.start(lab, local_username=usernames["primary"])
+        ldap = LabDirectory.start(
+            lab, local_username=usernames["primary"], session_users=lab.session_users_needed
+        )
         stoppers.append(ldap.stop)
         for role, seed in _seeds().items():
             username = usernames[role]
@@ -159,6 +161,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             systems,
             vcenter[1] if vcenter else None,
             ldap.site_certificates(directory),
+            ldap.session_users,
         )
         if vcenter is not None:
             host = vcenter[1].url.removeprefix("https://")

@@ -20,7 +20,7 @@ import tomli_w
 
 from accord import labca
 from accord.labca import LabCA
-from accord.site import CredentialRef, Ldap, Site
+from accord.site import CredentialRef, Ldap, SecurityWizard, Site
 
 SITE_FILE = "site.toml"
 SECRETS_FILE = "secrets.toml"
@@ -237,6 +237,12 @@ class LabSite:
         return cls(directory, document, secret_values, ca)
 
     @property
+    def session_users_needed(self) -> int:
+        """LDAP users the session limits need besides the local account (SECW-08)."""
+        wizard = SecurityWizard.model_validate(self.document["pexip"].get("security_wizard", {}))
+        return -(-wizard.web_sessions_total // wizard.web_sessions_per_user)
+
+    @property
     def ldap(self) -> Ldap:
         """The site's LDAP section."""
         return Ldap.model_validate(self.document["pexip"]["ldap"])
@@ -262,13 +268,15 @@ def write_site(
     systems: dict[str, SimSystem],
     vcenter: SimVcenter | None = None,
     client_certificates: dict[str, dict[str, str]] | None = None,
+    session_users: dict[str, str] | None = None,
 ) -> Path:
     """Write ``site.toml`` and ``secrets.toml`` (0600) into the lab's folder, naming ``systems``.
 
     ``systems`` maps "primary"/"contingency"/"scratch" to how each is reached. Each system's CA
     bundle trusts its shipped Management Node certificate and the lab root, which signs the
     certificates the deployer assigns. ``client_certificates`` (``ClientCertificates`` field →
-    {"certificate_file", "key_file"} paths relative to the folder) are named for every system.
+    {"certificate_file", "key_file"} paths relative to the folder) are named for every system;
+    ``session_users`` (user name → password, LDAP users) for the scratch one.
     """
     directory, document, secret_values = lab.directory, lab.document, lab.secrets
     lab_root = lab.ca.root_pem
@@ -293,6 +301,12 @@ def write_site(
         entry["console"] = "simulator"
         if client_certificates:
             entry["client_certificates"] = client_certificates
+        if role == "scratch" and session_users:
+            entry["session_users"] = []
+            for number, (username, password) in enumerate(sorted(session_users.items()), 1):
+                key = f"pexip_scratch_session_user_{number}"
+                secret_values[key] = password
+                entry["session_users"].append({"username": username, "password": {"secret": key}})
         if system.not_observable:
             entry["not_observable"] = dict(system.not_observable)
         document["systems"]["pexip"][role] = entry

@@ -126,6 +126,13 @@ class ClientCertificates(_Model):
     local_administrator: ClientCertificate | None = None
 
 
+class SessionUser(_Model):
+    """An administrator account that may log in with a password (an LDAP user)."""
+
+    username: Annotated[str, Field(min_length=1)]
+    password: CredentialRef
+
+
 class PexipSystem(_Model):
     """A Management Node to reach (primary deployment, contingency deployment, or scratch).
 
@@ -144,6 +151,9 @@ class PexipSystem(_Model):
     ``username``/``password``: the local administrator account (the deployer's until
     certificate-only access is on; AUTH-06 then shows it is refused).
     ``client_certificates``: see `ClientCertificates`.
+    ``session_users``: (a scratch node's) LDAP administrators who may log in with a password,
+    besides the local account: the web session limits (SECW-08) need one more user than the
+    total limit divided by the per-user limit (the local account is one).
     """
 
     url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")]
@@ -155,6 +165,7 @@ class PexipSystem(_Model):
     port_map: dict[str, Annotated[int, Field(ge=1, le=65535)]] = {}
     console: Literal["manual", "simulator"] = "manual"
     client_certificates: ClientCertificates = ClientCertificates()
+    session_users: list[SessionUser] = []
     not_observable: dict[
         Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")],
         Annotated[str, Field(min_length=1, max_length=500)],

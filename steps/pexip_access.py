@@ -36,15 +36,19 @@ LOGIN, HOME, LOGOUT = "/admin/login/", "/admin/", "/admin/logout/"
 FORM = "application/x-www-form-urlencoded"
 
 
-class Primary:
-    """How the probes reach the primary Management Node, and with what."""
+class ManagementNodeWeb:
+    """How the probes reach a system's (primary) Management Node over HTTPS, and with what."""
 
-    def __init__(self, deployment: Deployment, systems: Systems, site: Site) -> None:
+    def __init__(
+        self, deployment: Deployment, systems: Systems, site: Site, system_name: str = "primary"
+    ) -> None:
         node = next(n for n in deployment.management_nodes() if n.get("primary", True))
         self.site = site
+        self.system_name = system_name
         self.server_name = node_fqdn(node)
-        self.endpoint = systems.addresses("primary").endpoint(node["address"], HTTPS)
-        system = site.systems.pexip.primary
+        self.endpoint = systems.addresses(system_name).endpoint(node["address"], HTTPS)
+        system = getattr(site.systems.pexip, system_name)
+        self.system = system
         self.ca_bundle = site.file(system.ca_bundle)
         self.username = system.username
         self.settings = deployment.authentication()
@@ -55,15 +59,16 @@ class Primary:
 
     def certificate(self, which: str) -> tuple[Path, Path]:
         """One of the site's client certificates; the step fails when the site names none."""
-        found = self.site.client_certificate("primary", which)
+        found = self.site.client_certificate(self.system_name, which)
         if found is None:
             pytest.fail(
-                f"the site file names no [systems.pexip.primary.client_certificates.{which}]"
+                f"the site file names no "
+                f"[systems.pexip.{self.system_name}.client_certificates.{which}]"
             )
         return found
 
     def local_password(self) -> str:
-        return self.site.resolve(self.site.systems.pexip.primary.password).reveal()
+        return self.site.resolve(self.system.password).reveal()
 
     def basic(self) -> dict[str, str]:
         """An Authorization header with the local administrator's name and password."""
@@ -108,8 +113,8 @@ class Primary:
 
 
 @pytest.fixture
-def management_node(primary: Deployment, systems: Systems, site: Site) -> Primary:
-    return Primary(primary, systems, site)
+def management_node(primary: Deployment, systems: Systems, site: Site) -> ManagementNodeWeb:
+    return ManagementNodeWeb(primary, systems, site)
 
 
 def _refused(exchange: http.HttpExchange) -> bool:
@@ -138,7 +143,7 @@ def _record(observe: Observe, what: str, exchanges: dict[str, http.HttpExchange]
     "the API refuses a request without a client certificate, even with the local "
     "administrator's password"
 )
-def api_needs_certificate(management_node: Primary, observe: Observe) -> None:
+def api_needs_certificate(management_node: ManagementNodeWeb, observe: Observe) -> None:
     """AUTH-05: neither no credentials nor a password opens the API without a certificate."""
     node = management_node
     results = {
@@ -151,7 +156,7 @@ def api_needs_certificate(management_node: Primary, observe: Observe) -> None:
 
 
 @then("the Administrator interface offers no password login page without a client certificate")
-def no_login_page(management_node: Primary, observe: Observe) -> None:
+def no_login_page(management_node: ManagementNodeWeb, observe: Observe) -> None:
     """AUTH-05: "When a client certificate is required, the standard login page is no longer
     presented" (the guide)."""
     exchange = management_node.request(LOGIN)
@@ -163,7 +168,7 @@ def no_login_page(management_node: Primary, observe: Observe) -> None:
     assert _refused(exchange), f"answered {exchange.status} without a client certificate"
 
 
-def _with_certificate(node: Primary, certificate: tuple[Path, Path]) -> dict[str, Any]:
+def _with_certificate(node: ManagementNodeWeb, certificate: tuple[Path, Path]) -> dict[str, Any]:
     """The API and the Administrator interface, each asked with ``certificate``."""
     return {
         "API": node.request(API_PATH, certificate=certificate),
@@ -175,7 +180,7 @@ def _with_certificate(node: Primary, certificate: tuple[Path, Path]) -> dict[str
     "a client certificate whose identity is in no directory is refused by the API and the "
     "Administrator interface"
 )
-def outsider_refused(management_node: Primary, observe: Observe) -> None:
+def outsider_refused(management_node: ManagementNodeWeb, observe: Observe) -> None:
     """AUTH-05: a certificate from a trusted CA is not enough; its identity must be in LDAP."""
     results = _with_certificate(management_node, management_node.certificate("not_in_directory"))
     _record(observe, "requests with a client certificate for an identity in no directory", results)
@@ -184,7 +189,7 @@ def outsider_refused(management_node: Primary, observe: Observe) -> None:
 
 
 @then("a client certificate with the administrator's identity that no trusted CA signed is refused")
-def untrusted_refused(management_node: Primary, observe: Observe, tmp_path: Path) -> None:
+def untrusted_refused(management_node: ManagementNodeWeb, observe: Observe, tmp_path: Path) -> None:
     """AUTH-05: the identity alone is not enough; the certificate must be valid (signed by a
     CA the node trusts). The probe makes its own CA and certificate for this request."""
     cert_file, _ = management_node.certificate("administrator")
@@ -210,7 +215,7 @@ def untrusted_refused(management_node: Primary, observe: Observe, tmp_path: Path
 @then(
     "the administrator's client certificate is accepted by the API and the Administrator interface"
 )
-def administrator_accepted(management_node: Primary, observe: Observe) -> None:
+def administrator_accepted(management_node: ManagementNodeWeb, observe: Observe) -> None:
     """The refusals above are about the certificates, not about the node refusing everyone."""
     node = management_node
     certificate = node.certificate("administrator")
@@ -225,7 +230,7 @@ def administrator_accepted(management_node: Primary, observe: Observe) -> None:
 
 
 @then("the local administrator's user name and password are refused by the API and the login form")
-def local_password_refused(management_node: Primary, observe: Observe) -> None:
+def local_password_refused(management_node: ManagementNodeWeb, observe: Observe) -> None:
     """AUTH-06: the local account "can no longer log in"."""
     node = management_node
     api = node.request(API_PATH, headers=node.basic())
@@ -237,7 +242,7 @@ def local_password_refused(management_node: Primary, observe: Observe) -> None:
 
 
 @then("a client certificate naming the local administrator account is refused")
-def local_certificate_refused(management_node: Primary, observe: Observe) -> None:
+def local_certificate_refused(management_node: ManagementNodeWeb, observe: Observe) -> None:
     """AUTH-06: with the source "LDAP database" only, an identity that exists only in the local
     database is in no selected source (with "LDAP and local" it would be accepted)."""
     node = management_node
@@ -248,7 +253,7 @@ def local_certificate_refused(management_node: Primary, observe: Observe) -> Non
 
 
 @then("the configured administrator logs in to the Administrator interface over HTTPS")
-def administrator_logs_in(management_node: Primary, observe: Observe) -> None:
+def administrator_logs_in(management_node: ManagementNodeWeb, observe: Observe) -> None:
     """MGMT-03: with a client certificate where the node requires one, else with the local
     administrator's user name and password through the login form; the interface's start page
     is then served for the session."""

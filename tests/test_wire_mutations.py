@@ -162,6 +162,16 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         _authentication(source="LDAP+LOCAL"),
     ),
     (
+        "SECW-08",
+        "the total session limit ignored",
+        _scratch_fault("secw08_total_limit_ignored"),
+    ),
+    (
+        "SECW-08",
+        "one session more per user than the limit",
+        _scratch_fault("secw08_per_user_limit_off_by_one"),
+    ),
+    (
         "CONF-01",
         "the scratch node's console reports its bootstrap complete before it is",
         _scratch_fault("conf01_bootstrap_reported_complete"),

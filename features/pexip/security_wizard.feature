@@ -36,6 +36,15 @@ Feature: Management Node bootstrap: the security wizard
   Scenario: SIP listens on the site's UDP, TCP and TLS listen ports
     Then every Conferencing Node answers SIP OPTIONS over UDP, TCP and TLS on the site's SIP listen ports
 
+  @SECW-08
+  Scenario: Active management web sessions are limited in total and per user
+    Given a scratch Management Node
+    And the deployer brought it to the site's baseline with local login kept
+    When the local administrator logs in as many times as the per-user session limit allows
+    Then one more login of the local administrator is refused
+    When the site's session users log in until the total session limit is reached
+    Then one more login of a session user with sessions to spare is refused
+
   @SECW-09
   Scenario: Management web validation of host headers is enabled
     Then every Management Node refuses a request to the Administrator interface with a foreign Host header

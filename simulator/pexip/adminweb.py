@@ -219,6 +219,10 @@ class AdminWeb:
         answers = self.answers()
         total = int(answers.get("web_sessions_total", 0) or 0)
         per_user = int(answers.get("web_sessions_per_user", 0) or 0)
+        if self.model.fault(faults.SECW08_TOTAL_LIMIT_IGNORED):
+            total = 0
+        if self.model.fault(faults.SECW08_PER_USER_LIMIT_OFF_BY_ONE) and per_user:
+            per_user += 1
         with self._lock:
             self._expire()
             mine = sum(1 for s in self._sessions.values() if s.username == username)

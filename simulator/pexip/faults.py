@@ -67,6 +67,8 @@ TLS08_NODE_SERVES_SHIPPED = "tls08_node_serves_shipped_certificate"
 TLS16_NO_HSTS_ON_NODES = "tls16_no_hsts_on_conferencing_nodes"
 SNMP04_ANSWERS_V2C = "snmp04_answers_v2c"
 CONF01_BOOTSTRAP_REPORTED_COMPLETE = "conf01_bootstrap_reported_complete"
+SECW08_TOTAL_LIMIT_IGNORED = "secw08_total_limit_ignored"
+SECW08_PER_USER_LIMIT_OFF_BY_ONE = "secw08_per_user_limit_off_by_one"
 AUTH05_IDENTITY_NOT_CHECKED = "auth05_identity_not_checked"
 AUTH05_LOGIN_PAGE_OFFERED = "auth05_login_page_offered"
 AUTH06_LOCAL_PASSWORD_ACCEPTED = "auth06_local_password_accepted"
@@ -205,6 +207,14 @@ FAULTS: dict[str, str] = {
     ),
     MGMT03_START_PAGE_REFUSED: (
         "MGMT-03: the Administrator interface's start page answers 403 to every session."
+    ),
+    SECW08_TOTAL_LIMIT_IGNORED: (
+        "SECW-08: the Administrator interface ignores the security wizard's total limit of "
+        "active management web sessions (the per-user limit still holds)."
+    ),
+    SECW08_PER_USER_LIMIT_OFF_BY_ONE: (
+        "SECW-08: the Administrator interface allows one session more per user than the "
+        "security wizard's per-user limit."
     ),
     CONF01_BOOTSTRAP_REPORTED_COMPLETE: (
         "CONF-01: the console stand-in reports the security wizard completed although it was "

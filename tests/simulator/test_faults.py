@@ -62,6 +62,7 @@ def test_the_catalogue_names_each_requirement():
         "auth06",
         "mgmt03",
         "conf01",
+        "secw08",
     }
     for name, description in FAULTS.items():
         prefix = name.split("_", 1)[0].upper()

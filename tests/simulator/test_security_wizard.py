@@ -158,3 +158,29 @@ def test_web_session_limits_per_user(net, api):
     assert [log_in(), log_in(), log_in()] == [302, 302, 403]
     wrong = api.request("POST", "/admin/login/", data={"username": USERNAME, "password": "x"})
     assert "Please enter a correct username and password" in wrong.text
+
+
+@pytest.mark.parametrize(
+    ("fault", "answers", "expected"),
+    [
+        ("secw08_per_user_limit_off_by_one", {"web_sessions_per_user": 2}, [302, 302, 302, 403]),
+        (  # without the fault: [302, 403, 403, 403]
+            "secw08_total_limit_ignored",
+            {"web_sessions_total": 1, "web_sessions_per_user": 3},
+            [302, 302, 302, 403],
+        ),
+    ],
+)
+def test_session_limit_faults(net, api, fault, answers, expected):
+    api.request("PUT", WIZARD, json={"answers": answers})
+    login = {"username": USERNAME, "password": PASSWORD}
+
+    def log_in() -> int:
+        response = api.request("POST", "/admin/login/", data=login, allow_redirects=False)
+        return response.status_code
+
+    api.request("PUT", "/_sim/faults", json={"active": [fault]})
+    try:
+        assert [log_in() for _ in expected] == expected
+    finally:
+        api.request("PUT", "/_sim/faults", json={"active": []})

@@ -1,0 +1,154 @@
+"""Steps for the management web session limits (SECW-08), acted on the site's scratch node.
+
+Opening a hundred sessions on a verified Management Node would lock its administrators out, so
+the limits are shown on the scratch Management Node: the deployer first brings it to the site's
+baseline as it does a contingency deployment (the security wizard with the site's answers, LDAP
+and the local account), then administrators log in through the login form until the limits
+refuse them. Every session opened is logged out at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from pytest_bdd import given, then, when
+
+from accord.deployer import pexip, pki, security_wizard
+from accord.pexip.console import Console
+from accord.pexip.deployment import Deployment
+from accord.pexip.workbench import Workbench
+from accord.probes import http
+from accord.site import Site
+from accord.systems import Systems
+from steps.common import Observe
+from steps.pexip_access import LOGOUT, ManagementNodeWeb
+
+TOO_MANY = 403  # the interface's answer to a login over a limit
+
+
+def _opened(exchange: http.HttpExchange) -> str | None:
+    """The session cookie a login opened, if it did."""
+    if exchange.status in (301, 302, 303):
+        return exchange.cookies.get("sessionid")
+    return None
+
+
+@dataclass
+class Sessions:
+    """Logins to the scratch node's Administrator interface, each logged out at the end."""
+
+    web: ManagementNodeWeb
+    opened: dict[str, list[str]] = field(default_factory=dict)  # user -> session cookies
+    refused: list[tuple[str, http.HttpExchange]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(map(len, self.opened.values()))
+
+    def login(self, username: str, password: str) -> bool:
+        """One login; whether it opened a session (a refusal is kept with its exchange)."""
+        exchange = self.web.login_form(username, password)
+        cookie = _opened(exchange)
+        if cookie is None:
+            self.refused.append((username, exchange))
+            return False
+        self.opened.setdefault(username, []).append(cookie)
+        return True
+
+    def close(self) -> None:
+        for cookies in self.opened.values():
+            for cookie in cookies:
+                self.web.request(LOGOUT, method="POST", headers={"Cookie": f"sessionid={cookie}"})
+        self.opened.clear()
+
+
+@pytest.fixture
+def sessions(workbench: Workbench, systems: Systems, site: Site) -> Iterator[Sessions]:
+    scratch = Deployment(workbench.client, "pexip-scratch")
+    opened = Sessions(ManagementNodeWeb(scratch, systems, site, "scratch"))
+    yield opened
+    opened.close()
+
+
+@given("the deployer brought it to the site's baseline with local login kept")
+def scratch_baseline(workbench: Workbench, scratch_console: Console, site: Site) -> None:
+    """As for a contingency deployment: the security wizard with the site's answers (the
+    session limits among them), LDAP authentication with the local account kept, no client
+    certificate required."""
+    security_wizard(scratch_console, site, dry_run=False)
+    client = workbench.client
+    plan = pexip.plan(client, site, "pexip-scratch", contingency=True)
+    plan.certificates = pki.plan(client, site)
+    pexip.apply(client, plan)
+    pki.apply(client, site, plan.certificates)
+    pexip.apply_authentication(client, plan)
+
+
+@when("the local administrator logs in as many times as the per-user session limit allows")
+def local_sessions(sessions: Sessions, site: Site) -> None:
+    web = sessions.web
+    for _ in range(site.pexip.security_wizard.web_sessions_per_user):
+        assert sessions.login(web.username, web.local_password()), _last_refusal(sessions)
+
+
+@then("one more login of the local administrator is refused")
+def local_refused(sessions: Sessions, site: Site, observe: Observe) -> None:
+    web = sessions.web
+    opened = sessions.login(web.username, web.local_password())
+    _observe(sessions, observe, "one more login of the local administrator")
+    limit = site.pexip.security_wizard.web_sessions_per_user
+    assert not opened, f"session {limit + 1} was opened past the per-user limit of {limit}"
+    assert sessions.refused[-1][1].status == TOO_MANY, _last_refusal(sessions)
+
+
+@when("the site's session users log in until the total session limit is reached")
+def fill_total(sessions: Sessions, site: Site) -> None:
+    wizard = site.pexip.security_wizard
+    for user in sessions.web.system.session_users:
+        password = site.resolve(user.password).reveal()
+        while sessions.total < wizard.web_sessions_total and (
+            len(sessions.opened.get(user.username, [])) < wizard.web_sessions_per_user
+        ):
+            assert sessions.login(user.username, password), _last_refusal(sessions)
+    if sessions.total < wizard.web_sessions_total:
+        pytest.fail(
+            f"the site names too few session users for [systems.pexip.scratch] to reach "
+            f"{wizard.web_sessions_total} sessions at {wizard.web_sessions_per_user} each"
+        )
+
+
+@then("one more login of a session user with sessions to spare is refused")
+def total_refused(sessions: Sessions, site: Site, observe: Observe) -> None:
+    wizard = site.pexip.security_wizard
+    spare = [
+        u
+        for u in sessions.web.system.session_users
+        if len(sessions.opened.get(u.username, [])) < wizard.web_sessions_per_user
+    ]
+    if not spare:
+        pytest.fail("the site names no session user with sessions to spare")
+    opened = sessions.login(spare[0].username, site.resolve(spare[0].password).reveal())
+    _observe(sessions, observe, "one more login past the total")
+    assert not opened, f"a session was opened past the total limit of {wizard.web_sessions_total}"
+    assert sessions.refused[-1][1].status == TOO_MANY, _last_refusal(sessions)
+
+
+def _last_refusal(sessions: Sessions) -> str:
+    if not sessions.refused:
+        return "no login was refused"
+    username, exchange = sessions.refused[-1]
+    return f"{username}: {exchange.status or exchange.error}: {exchange.body_excerpt or ''}"
+
+
+def _observe(sessions: Sessions, observe: Observe, what: str) -> None:
+    username, exchange = sessions.refused[-1] if sessions.refused else ("", None)
+    observe(
+        what,
+        {
+            "sessions open": {user: len(c) for user, c in sessions.opened.items()},
+            "total": sessions.total,
+            "refused login": {"user": username, **(exchange.observation() if exchange else {})},
+        },
+    )
