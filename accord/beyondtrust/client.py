@@ -1,0 +1,398 @@
+"""A client for the BeyondTrust appliance SIMULATOR's certificate API (``simulator.beyondtrust``).
+
+A real BeyondTrust Privileged Remote Access appliance has NO certificate API: certificates are
+managed only in its /appliance web interface (Security > Certificates). The JSON API this client
+speaks is Accord's own, named after that page's actions and fields, and served only by the
+simulator. So this client drives the simulator only: on ``live`` the guide's steps that act are
+reported "not run on live" (never passed), and what a live appliance does is verified through
+its TLS behaviour with ``accord.beyondtrust.probes``.
+
+House rules (as ``accord.pexip.client``): ``verify=`` on every request (REQUESTS_CA_BUNDLE would
+override ``Session.verify``); a refused request is a ``BeyondTrustApiError`` carrying the
+method, path, status, the field at fault and the server's message; secrets (the API password,
+import passwords, export passphrases) are ``Secret`` values revealed only when sent and never
+part of a message or ``repr``; a client made with ``read_only=True`` (the default) refuses every
+request but GET before it reaches the wire (``ReadOnlyError``). Export is a POST and therefore
+refused too: it hands out key material. Transport failures are ``requests.RequestException``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+from cryptography import x509
+from requests import Response
+
+from accord.http import session
+from accord.site import Secret
+
+__all__ = [
+    "Appliance",
+    "BeyondTrustApiError",
+    "BeyondTrustClient",
+    "Certificate",
+    "CertificateForm",
+    "CertificateRequest",
+    "ImportResult",
+    "ReadOnlyError",
+]
+
+API = "api/appliances"
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class BeyondTrustApiError(Exception):
+    """The simulator refused a request: ``method``, ``path`` (no query), ``status``, ``field``
+    (the request field at fault, or ``None``) and ``message`` (the server's). Request bodies are
+    never part of it, so a secret being sent cannot leak through an error."""
+
+    def __init__(
+        self, method: str, path: str, status: int, field: str | None, message: str
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.field = field
+        self.message = message
+        reason = f"{field}: {message}" if field else message
+        super().__init__(f"{method} {path} -> {status}: {reason}")
+
+
+class ReadOnlyError(RuntimeError):
+    """A write was attempted through a read-only (verification) client; nothing was sent."""
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, _TIME).replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Appliance:
+    """An appliance of the simulated site; ``listener`` is its TLS listener ``(host, port)``."""
+
+    name: str
+    hostname: str
+    role: str
+    cloud: bool
+    listener: tuple[str, int] | None
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Appliance:
+        listener = body.get("listener")
+        address = (str(listener["host"]), int(listener["port"])) if listener else None
+        return cls(body["name"], body["hostname"], body["role"], bool(body["cloud"]), address)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A row of Security :: Certificates. ``fingerprint``: SHA-256, upper-case hex pairs joined
+    by colons; ``kind``: ``server``, ``intermediate`` or ``root``; ``warnings``: the texts shown
+    under the name (factory certificate, incomplete chain, expired); ``certificate``: the parsed
+    certificate (public). Never a private key: ``private_key`` only says whether one is held."""
+
+    id: int
+    friendly_name: str
+    issued_to: str
+    issued_by: str
+    subject: str
+    issuer: str
+    alternative_names: tuple[str, ...]
+    serial: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    fingerprint: str
+    private_key: bool
+    kind: str
+    warnings: tuple[str, ...]
+    default: bool
+    factory: bool
+    certificate: x509.Certificate = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Certificate:
+        return cls(
+            id=int(body["id"]),
+            friendly_name=body["friendly_name"],
+            issued_to=body["issued_to"],
+            issued_by=body["issued_by"],
+            subject=body["subject"],
+            issuer=body["issuer"],
+            alternative_names=tuple(body["alternative_names"]),
+            serial=body["serial"],
+            not_before=_time(body["not_before"]),
+            not_after=_time(body["not_after"]),
+            fingerprint=body["fingerprint_sha256"],
+            private_key=bool(body["private_key"]),
+            kind=body["kind"],
+            warnings=tuple(body["warnings"]),
+            default=bool(body["default"]),
+            factory=bool(body["factory"]),
+            certificate=x509.load_pem_x509_certificate(body["certificate_pem"].encode("ascii")),
+        )
+
+
+@dataclass(frozen=True)
+class CertificateRequest:
+    """A pending request (Security :: Certificate Requests): ``request_data`` is the PEM CSR;
+    the private key stays on the appliance."""
+
+    id: int
+    friendly_name: str
+    subject: str
+    alternative_names: tuple[str, ...]
+    fingerprint: str
+    public_key: str
+    request_data: str
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> CertificateRequest:
+        return cls(
+            id=int(body["id"]),
+            friendly_name=body["friendly_name"],
+            subject=body["subject"],
+            alternative_names=tuple(body["alternative_names"]),
+            fingerprint=body["fingerprint"],
+            public_key=body["public_key"],
+            request_data=body["request_data"],
+        )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: rows added, rows that gained the file's key, rows already there,
+    and the pending requests whose key a new certificate was linked to."""
+
+    added: tuple[Certificate, ...]
+    key_added: tuple[Certificate, ...]
+    unchanged: tuple[Certificate, ...]
+    linked_requests: tuple[int, ...]
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> ImportResult:
+        def rows(name: str) -> tuple[Certificate, ...]:
+            return tuple(Certificate.from_json(item) for item in body.get(name, ()))
+
+        linked = tuple(int(i) for i in body.get("linked_requests", ()))
+        return cls(rows("added"), rows("key_added"), rows("unchanged"), linked)
+
+    @property
+    def certificates(self) -> tuple[Certificate, ...]:
+        """Every row the file concerned, in that order (added, key added, unchanged)."""
+        return (*self.added, *self.key_added, *self.unchanged)
+
+
+@dataclass(frozen=True)
+class CertificateForm:
+    """The Create form (self-signed certificate or certificate request): Certificate Friendly
+    Name, Key (RSA bits), Subject Name and Subject Alternative Names. The appliance validates
+    it (a refused field is a ``BeyondTrustApiError`` naming it)."""
+
+    friendly_name: str
+    key_size: int
+    country: str
+    common_name: str
+    alternative_names: tuple[str, ...]
+    state: str = ""
+    city: str = ""
+    organization: str = ""
+    unit: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "friendly_name": self.friendly_name,
+            "key_size": self.key_size,
+            "country": self.country,
+            "state": self.state,
+            "city": self.city,
+            "organization": self.organization,
+            "unit": self.unit,
+            "common_name": self.common_name,
+            "alternative_names": list(self.alternative_names),
+        }
+
+
+Form = CertificateForm | Mapping[str, Any]
+
+
+def _form_json(form: Form) -> dict[str, Any]:
+    return form.as_json() if isinstance(form, CertificateForm) else dict(form)
+
+
+def _revealed(secret: Secret | None) -> str | None:
+    return secret.reveal() if secret is not None else None
+
+
+def _filename(response: Response) -> str:
+    message = EmailMessage()
+    message["Content-Disposition"] = response.headers.get("Content-Disposition", "")
+    return message.get_filename() or ""
+
+
+class BeyondTrustClient:
+    """The simulated appliances' certificate API (see module doc). Every method raises
+    ``BeyondTrustApiError`` when the simulator refuses (400 validation, 401 credentials, 404
+    unknown appliance or id, 409 refused by the store's state) and ``requests.RequestException``
+    when it cannot be reached; writes through a read-only client raise ``ReadOnlyError``."""
+
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: Secret,
+        *,
+        ca_bundle: Path | None = None,
+        read_only: bool = True,
+        timeout: float = 15,
+    ) -> None:
+        self.base = url.rstrip("/") + "/"
+        self.read_only = read_only
+        self.timeout = timeout
+        self._session = session()
+        self._session.auth = (username, password.reveal())
+        self._session.headers["Accept"] = "application/json"
+        # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
+        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
+
+    def __repr__(self) -> str:
+        return f"BeyondTrustClient(url={self.base!r}, read_only={self.read_only!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> BeyondTrustClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _path(appliance: str | None = None, *parts: str | int) -> str:
+        path = API if appliance is None else f"{API}/{quote(appliance, safe='')}"
+        return "/".join([path, *(str(p) for p in parts)])
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Response:
+        if self.read_only and method not in ("GET", "HEAD"):
+            raise ReadOnlyError(f"verification never writes: refused {method} /{path}")
+        response = self._session.request(
+            method, urljoin(self.base, path), timeout=self.timeout, verify=self._verify, **kwargs
+        )
+        if response.status_code >= 400:
+            field_name, message = None, response.text[:200] or response.reason
+            try:
+                error = response.json().get("error")
+            except (ValueError, AttributeError):
+                error = None
+            if isinstance(error, dict):
+                field_name, message = error.get("field"), str(error.get("message"))
+            where = urlsplit(response.url).path
+            raise BeyondTrustApiError(method, where, response.status_code, field_name, message)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def appliances(self) -> list[Appliance]:
+        """Every appliance of the site (primary, backup, traffic nodes), with its listener."""
+        return [Appliance.from_json(a) for a in self._json("GET", API)["appliances"]]
+
+    def certificates(self, appliance: str) -> list[Certificate]:
+        """The Security :: Certificates table, in id order (the default is flagged)."""
+        body = self._json("GET", self._path(appliance, "certificates"))
+        return [Certificate.from_json(row) for row in body["certificates"]]
+
+    def default(self, appliance: str) -> Certificate:
+        """The default certificate: served to clients sending no or an unknown SNI name."""
+        body = self._json("GET", self._path(appliance, "certificates", "default"))
+        return Certificate.from_json(body["certificate"])
+
+    def requests(self, appliance: str) -> list[CertificateRequest]:
+        """The pending certificate requests, in id order."""
+        body = self._json("GET", self._path(appliance, "requests"))
+        return [CertificateRequest.from_json(r) for r in body["requests"]]
+
+    def select(self, appliance: str, server_name: str | None) -> Certificate:
+        """The certificate the listener serves for ``server_name`` (``None``: no SNI)."""
+        params = {"server_name": server_name} if server_name else None
+        body = self._json("GET", self._path(appliance, "certificates", "select"), params=params)
+        return Certificate.from_json(body["certificate"])
+
+    def support_bundle(
+        self, appliance: str, certificate_id: int | None = None
+    ) -> tuple[str, bytes]:
+        """The .zip for Technical Support (``(filename, bytes)``): the certificate chain of
+        ``certificate_id`` (default: the default certificate), never a private key."""
+        params = {"id": certificate_id} if certificate_id is not None else None
+        path = self._path(appliance, "certificates", "support-bundle")
+        response = self._request("GET", path, params=params)
+        return _filename(response), response.content
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create_self_signed(self, appliance: str, form: Form) -> Certificate:
+        """Create Self-Signed Certificate (409 on a cloud appliance)."""
+        path = self._path(appliance, "certificates", "self-signed")
+        return Certificate.from_json(self._json("POST", path, json=_form_json(form))["certificate"])
+
+    def create_request(self, appliance: str, form: Form) -> CertificateRequest:
+        """Create Certificate Request: a new key stays on the appliance; the CSR is returned."""
+        body = self._json("POST", self._path(appliance, "requests"), json=_form_json(form))
+        return CertificateRequest.from_json(body["request"])
+
+    def import_file(
+        self,
+        appliance: str,
+        data: bytes,
+        password: Secret | None = None,
+        *,
+        filename: str = "certificate",
+    ) -> ImportResult:
+        """Import one certificate file (DER, PEM, PKCS#7 or PKCS#12 with ``password``)."""
+        body: dict[str, Any] = {"data": base64.b64encode(data).decode("ascii")}
+        body["filename"] = filename
+        if password is not None:
+            body["password"] = password.reveal()
+        path = self._path(appliance, "certificates", "import")
+        return ImportResult.from_json(self._json("POST", path, json=body))
+
+    def export(
+        self,
+        appliance: str,
+        ids: Sequence[int],
+        *,
+        include_private_key: bool,
+        include_chain: bool,
+        passphrase: Secret | None,
+        include_certificate: bool = True,
+    ) -> tuple[str, bytes]:
+        """Export the selected certificates (DER, PKCS#7, PKCS#8 key, or PKCS#12 with the key
+        and chain protected by ``passphrase``): ``(filename, bytes)``."""
+        body = {
+            "ids": list(ids),
+            "include_certificate": include_certificate,
+            "include_private_key": include_private_key,
+            "include_chain": include_chain,
+            "passphrase": _revealed(passphrase),
+        }
+        response = self._request("POST", self._path(appliance, "certificates", "export"), json=body)
+        return _filename(response), response.content
+
+    def set_default(self, appliance: str, certificate_id: int) -> Certificate:
+        """Make a certificate the default (409 for one without a private key)."""
+        path = self._path(appliance, "certificates", "default")
+        body = self._json("PUT", path, json={"id": certificate_id})
+        return Certificate.from_json(body["certificate"])
+
+    def delete(self, appliance: str, certificate_id: int) -> None:
+        """Delete a certificate (409 for the factory certificate and the current default)."""
+        self._request("DELETE", self._path(appliance, "certificates", certificate_id))
