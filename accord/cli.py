@@ -162,6 +162,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             vcenter[1] if vcenter else None,
             ldap.site_certificates(directory),
             ldap.session_users,
+            {"lab_directory_administrator_password": ldap.directory_administrator_password},
         )
         if vcenter is not None:
             host = vcenter[1].url.removeprefix("https://")

@@ -269,6 +269,7 @@ def write_site(
     vcenter: SimVcenter | None = None,
     client_certificates: dict[str, dict[str, str]] | None = None,
     session_users: dict[str, str] | None = None,
+    extra_secrets: dict[str, str] | None = None,
 ) -> Path:
     """Write ``site.toml`` and ``secrets.toml`` (0600) into the lab's folder, naming ``systems``.
 
@@ -277,6 +278,7 @@ def write_site(
     certificates the deployer assigns. ``client_certificates`` (``ClientCertificates`` field →
     {"certificate_file", "key_file"} paths relative to the folder) are named for every system;
     ``session_users`` (user name → password, LDAP users) for the scratch one.
+    ``extra_secrets`` go into the secrets file without the site file naming them.
     """
     directory, document, secret_values = lab.directory, lab.document, lab.secrets
     lab_root = lab.ca.root_pem
@@ -318,6 +320,7 @@ def write_site(
             "username": vcenter.username,
             "password": {"secret": "vsphere_password"},
         }
+    secret_values.update(extra_secrets or {})
     labca.write_private(directory / SECRETS_FILE, tomli_w.dumps(secret_values))
     site_path = directory / SITE_FILE
     with site_path.open("wb") as handle:

@@ -10,7 +10,10 @@ seeded from the site's LDAP values:
 - a group for each LDAP role mapping (``cn=<name>,ou=groups,<base DN>``);
 - the administrator ``accord-admin`` in every mapped group, with a password of its own (the
   secrets file's ``ldap_administrator_password``);
-- ``session_users`` more users in the mapped groups, for the session limits (SECW-08).
+- ``session_users`` more users in the mapped groups, for the session limits (SECW-08);
+- the directory's own ``Administrator`` (``cn=Administrator,ou=services,<base DN>``, which may
+  read the tree), whose password is the secrets file's ``lab_directory_administrator_password``:
+  the account the guide says the Management Node must not bind as (a mutation test binds as it).
 
 slapd serves a certificate for the site's LDAP server name from the lab CA, whose certificates
 the deployer puts into each Management Node's trusted CA list; `resolve` is the simulators'
@@ -26,12 +29,19 @@ import os
 import secrets as random_secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ldap3.utils.dn import parse_dn
 
 from accord.labca import LabCA, write_private
-from simulator.ldap import DirectoryGroup, DirectoryUser, ServiceAccount, Slapd, directory_entries
+from simulator.ldap import (
+    DirectoryGroup,
+    DirectoryUser,
+    ServiceAccount,
+    Slapd,
+    directory_entries,
+    ssha,
+)
 
 if TYPE_CHECKING:
     from accord.lab import LabSite
@@ -39,6 +49,7 @@ if TYPE_CHECKING:
 ADMINISTRATOR = "accord-admin"
 OUTSIDER = "accord-outsider"
 SESSION_USER = "accord-session-{:02d}"
+DIRECTORY_ADMINISTRATOR = "Administrator"
 CERTIFICATES = "client-certificates"
 
 
@@ -84,6 +95,7 @@ class LabDirectory:
     administrator_password: str = field(repr=False)
     certificates: dict[str, dict[str, str]]  # which -> {"certificate_file", "key_file"}: path
     session_users: dict[str, str] = field(repr=False)  # uid -> password
+    directory_administrator_password: str = field(repr=False, default="")
 
     @classmethod
     def start(cls, lab: LabSite, *, local_username: str, session_users: int = 0) -> LabDirectory:
@@ -121,6 +133,9 @@ class LabDirectory:
             for n in range(1, 1 + session_users)
         }
         users += [DirectoryUser(u, u, pw, f"{u}@{domain}", names) for u, pw in extra.items()]
+        directory_administrator = ServiceAccount(
+            DIRECTORY_ADMINISTRATOR, random_secrets.token_urlsafe(18)
+        )
         server = ca.issuer.issue_cert(ldap.server, eku=("serverAuth",))
         slapd = Slapd(
             directory / "ldap",
@@ -135,11 +150,19 @@ class LabDirectory:
             raise LabDirectoryError(str(exc)) from None
         try:
             slapd.add(directory_entries(base_dn, users, groups, service))
+            slapd.add([_account_entry(directory_administrator, base_dn)])
         except BaseException:
             slapd.stop()
             raise
         certificates = _client_certificates(ca, directory / CERTIFICATES, domain, local_username)
-        return cls(slapd, ldap.server, administrator_password, certificates, extra)
+        return cls(
+            slapd,
+            ldap.server,
+            administrator_password,
+            certificates,
+            extra,
+            directory_administrator.password,
+        )
 
     def site_certificates(self, site_directory: Path) -> dict[str, dict[str, str]]:
         """The client certificates as the site file names them (paths relative to its folder)."""
@@ -156,6 +179,16 @@ class LabDirectory:
 
     def stop(self) -> None:
         self.slapd.stop()
+
+
+def _account_entry(account: ServiceAccount, base_dn: str) -> tuple[str, dict[str, Any]]:
+    """A service account's entry, as ``directory_entries`` makes the bind account's."""
+    attributes = {
+        "objectClass": ["applicationProcess", "simpleSecurityObject"],
+        "cn": account.cn,
+        "userPassword": ssha(account.password),
+    }
+    return account.dn(base_dn), attributes
 
 
 def _client_certificates(

@@ -44,7 +44,14 @@ class LiveTarget(Target):
     def start(self, site_file: Path | None) -> Systems:
         if site_file is None:
             raise SiteError("--target live needs --site FILE naming the systems to verify")
-        return Systems(load_site(site_file), self.name)
+        site = load_site(site_file)
+        scratch = site.systems.pexip.scratch
+        # A scratch node whose console is the simulator's stand-in is a simulator (`accord sim`):
+        # it is made factory-fresh before each scenario of actions, as on `sim`.
+        reset = None
+        if scratch is not None and scratch.console == "simulator":
+            reset = SimControl.for_site(site, "scratch").reset
+        return Systems(site, self.name, reset_scratch=reset)
 
 
 class SimTarget(Target):

@@ -15,10 +15,24 @@ ACTION_RESOURCES = {
     "tls_certificate",
     "ca_certificate",
     "certificate_signing_request",
-    "worker_vm",  # assigning certificates
+    "worker_vm",  # assigning certificates; adding one (CONF-01)
     "platform",  # command/v1/platform/certificates_import/
+    # SECW-08: the deployer brings the scratch node to the site's baseline first.
+    "global",
+    "authentication",
+    "management_vm",
+    "system_location",
+    "dns_server",
+    "ntp_server",
+    "syslog_server",
+    "role",
+    "ldap_role",
+    "licence",
 }
 LISTS = re.compile(r"/api/admin/(configuration|status)/v1/\w+/$")
+# Logging in to the Administrator interface and out again (MGMT-03, AUTH-05, AUTH-06) opens and
+# ends a session; it changes no configuration.
+SESSIONS = re.compile(r"^/admin/(login|logout)/$")
 
 
 def test_verification_issues_zero_writes_and_only_list_or_singleton_reads(deployed, tmp_path):
@@ -26,11 +40,14 @@ def test_verification_issues_zero_writes_and_only_list_or_singleton_reads(deploy
     assert run.returncode == 0, run.output
     for name in ("primary", "contingency"):  # the scratch node is where actions are performed
         log = deployed.control[name].requests()
-        assert log["writes"] == 0, f"{name}: {log['writes']} writes"
         assert log["total"] > 0
         for request in log["requests"]:
-            assert request["method"] == "GET"
-            assert LISTS.search(request["path"]) or SINGLETONS.search(request["path"]), request
+            path = request["path"]
+            if path.startswith("/admin/"):
+                assert request["method"] == "GET" or SESSIONS.search(path), request
+                continue
+            assert request["method"] == "GET", request
+            assert LISTS.search(path) or SINGLETONS.search(path), request
     scratch = deployed.control["scratch"].requests()["requests"]
     written = {r["path"].split("/")[5] for r in scratch if r["method"] != "GET"}
     assert written <= ACTION_RESOURCES, written
@@ -159,7 +176,7 @@ by = "canary"
 date = 2026-01-01
 expires = 2099-01-01
 """
-    for requirement in ("SECW-02", "SECW-03", "SECW-05", "SECW-06", "SECW-11")
+    for requirement in ("SECW-02", "SECW-03", "SECW-05", "SECW-06", "SECW-11", "CONF-01")
 )
 
 
