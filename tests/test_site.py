@@ -248,3 +248,90 @@ def test_a_plain_key_in_a_client_certificate_entry_is_refused(tmp_path):
     )
     with pytest.raises(SiteError, match="client_certificates.administrator.key"):
         parse_site(text, tmp_path / "site.toml")
+
+
+BEYONDTRUST = """
+[systems.beyondtrust.appliances]
+pra1 = { hostname = "pra1.example.com", role = "primary" }
+pra2 = { hostname = "pra2.example.com", role = "backup", address = "10.0.0.2", port = 8443 }
+atlas1 = { hostname = "atlas1.example.com", role = "traffic_node" }
+
+[beyondtrust]
+site_hostname = "access.example.com"
+trusted_ca_bundle = "roots.pem"
+country = "US"
+state = "Mississippi"
+"""
+
+
+def _with_beyondtrust(text: str = BEYONDTRUST) -> str:
+    return MINIMAL.replace("[pexip.global]", text + "\n[pexip.global]")
+
+
+def test_beyondtrust_appliances_and_site_values_load_with_defaults(tmp_path):
+    site = parse_site(_with_beyondtrust(), tmp_path / "site.toml")
+    system = site.systems.beyondtrust
+    assert system is not None and system.primary == "pra1"
+    assert system.named("traffic_node") == ["atlas1"]
+    assert (system.appliances["pra1"].address, system.appliances["pra1"].port) == (None, 443)
+    assert (system.appliances["pra2"].address, system.appliances["pra2"].port) == ("10.0.0.2", 8443)
+    assert system.api_url is None and system.password is None  # a real site has no API
+    assert site.model.beyondtrust is not None
+    assert site.model.beyondtrust.site_hostname == "access.example.com"
+    assert site.model.beyondtrust.unit == ""
+    assert parse_site(MINIMAL, tmp_path / "site.toml").systems.beyondtrust is None
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (
+            'role = "backup"',
+            'role = "primary"',
+            'systems.beyondtrust: exactly one appliance must have role = "primary", not 2',
+        ),
+        ('role = "backup"', 'role = "failover"', "systems.beyondtrust.appliances.pra2.role:"),
+        (
+            '"atlas1.example.com"',
+            '"*.example.com"',
+            "systems.beyondtrust.appliances.atlas1.hostname: String should match pattern",
+        ),
+        ('"atlas1.example.com"', '"atlas1"', "systems.beyondtrust.appliances.atlas1.hostname:"),
+        ("port = 8443", "port = 70000", "systems.beyondtrust.appliances.pra2.port:"),
+        ('country = "US"', 'country = "USA"', "beyondtrust.country: String should match"),
+        ('site_hostname = "access.example.com"', "", "beyondtrust.site_hostname: missing"),
+        ('trusted_ca_bundle = "roots.pem"', "", "beyondtrust.trusted_ca_bundle: missing"),
+        ('state = "Mississippi"', "surprise = 1", "beyondtrust.surprise: unknown key"),
+        (
+            "[systems.beyondtrust.appliances]",
+            '[systems.beyondtrust]\napi_url = "https://127.0.0.1:1/"\n'
+            "[systems.beyondtrust.appliances]",
+            "systems.beyondtrust: api_url (the simulator's certificate API) needs a password",
+        ),
+    ],
+)
+def test_bad_beyondtrust_values_name_the_key(tmp_path, before, after, expected):
+    errors = _errors(_with_beyondtrust(BEYONDTRUST.replace(before, after, 1)), tmp_path)
+    assert any(expected in error for error in errors), errors
+    assert all(error.startswith(str(tmp_path / "site.toml")) for error in errors)
+
+
+def test_beyondtrust_appliances_and_site_values_go_together(tmp_path):
+    appliances, values = BEYONDTRUST.split("[beyondtrust]")
+    errors = _errors(_with_beyondtrust(appliances), tmp_path)
+    assert len(errors) == 1 and errors[0].startswith(
+        f"{tmp_path / 'site.toml'}: beyondtrust: missing"
+    )
+    errors = _errors(_with_beyondtrust("[beyondtrust]" + values), tmp_path)
+    assert any("systems.beyondtrust: missing" in e for e in errors), errors
+
+
+def test_a_plain_beyondtrust_api_password_is_refused_and_not_echoed(tmp_path):
+    text = BEYONDTRUST.replace(
+        "[systems.beyondtrust.appliances]",
+        '[systems.beyondtrust]\napi_url = "https://127.0.0.1:1/"\npassword = "bt-plain-Secret"\n'
+        "[systems.beyondtrust.appliances]",
+    )
+    errors = _errors(_with_beyondtrust(text), tmp_path)
+    assert any("systems.beyondtrust.password: plain secrets are not allowed" in e for e in errors)
+    assert not any("bt-plain-Secret" in e for e in errors)
