@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from accord.lab import LabSite, SimSystem, write_site
+from accord.lab import (
+    LabSite,
+    SimBeyondTrust,
+    SimSystem,
+    beyondtrust_appliances,
+    beyondtrust_login,
+    write_site,
+)
 from accord.site import Secret, SiteError, load_site, parse_site
 
 MINIMAL = """
@@ -335,3 +342,59 @@ def test_a_plain_beyondtrust_api_password_is_refused_and_not_echoed(tmp_path):
     errors = _errors(_with_beyondtrust(text), tmp_path)
     assert any("systems.beyondtrust.password: plain secrets are not allowed" in e for e in errors)
     assert not any("bt-plain-Secret" in e for e in errors)
+
+
+def test_simulating_a_site_keeps_its_beyondtrust_values_and_appliances(tmp_path, monkeypatch):
+    source = tmp_path / "src"
+    source.mkdir()
+    text = _with_beyondtrust(
+        BEYONDTRUST.replace(
+            "[systems.beyondtrust.appliances]",
+            '[systems.beyondtrust]\napi_url = "https://127.0.0.1:1/"\n'
+            'password = { env = "T_BT_PASSWORD" }\n[systems.beyondtrust.appliances]',
+        )
+    )
+    (source / "site.toml").write_text(text)
+    secrets = source / "secrets.toml"
+    secrets.write_text('ntp1 = "k1"\nntp2 = "k2"\na = "a"\nb = "b"\nc = "c"\n')
+    secrets.chmod(0o600)
+    monkeypatch.setenv("T_PEXIP_PASSWORD", "pw")
+    monkeypatch.setenv("T_BT_PASSWORD", "bt-site-Password")
+    original = load_site(source / "site.toml")
+    assert beyondtrust_login(original) == ("admin", "bt-site-Password")
+    wanted = beyondtrust_appliances(original)
+    assert wanted["pra2"] == ("pra2.example.com", "backup")
+    out = tmp_path / "out"
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    reached = {n: (h, r, "127.0.0.1", 40000 + i) for i, (n, (h, r)) in enumerate(wanted.items())}
+    path = write_site(
+        LabSite.prepare(out, original),
+        {"primary": SimSystem("https://127.0.0.1:2/", "admin", "pw", ca)},
+        beyondtrust=SimBeyondTrust(
+            "https://127.0.0.1:3/", "admin", "bt-site-Password", ca, reached
+        ),
+    )
+    written = load_site(path)
+    assert written.model.beyondtrust is not None and original.model.beyondtrust is not None
+    assert written.model.beyondtrust.site_hostname == "access.example.com"
+    assert written.model.beyondtrust.state == "Mississippi"
+    # The lab CA signs the simulated appliances' certificate: its root is what clients trust.
+    assert written.model.beyondtrust.trusted_ca_bundle == "lab-ca/root.pem"
+    system = written.systems.beyondtrust
+    assert system is not None and system.api_url == "https://127.0.0.1:3/"
+    assert written.resolve(system.password).reveal() == "bt-site-Password"
+    assert (system.appliances["pra2"].address, system.appliances["pra2"].port) == (
+        "127.0.0.1",
+        40001,
+    )
+    assert "bt-site-Password" not in path.read_text()
+
+
+def test_the_lab_site_without_appliances_has_no_beyondtrust_values(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    lab = LabSite.prepare(tmp_path, None)
+    assert lab.document["beyondtrust"]["site_hostname"] == "access.lab.example"
+    site = load_site(write_site(lab, {"primary": SimSystem("https://127.0.0.1:1/", "a", "p", ca)}))
+    assert site.model.beyondtrust is None and site.systems.beyondtrust is None
