@@ -11,10 +11,12 @@ the deployed appliances). Between mutations the appliances are reset and the dep
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from accord.beyondtrust.client import BeyondTrustClient, CertificateForm
 from accord.labca import LabCA
@@ -209,3 +211,18 @@ def test_a_violation_fails_exactly_its_scenarios(
     others = {s.name for s in run.scenarios} - tagged
     assert all(s.status == "passed" for s in run.scenarios if s.name in others), run.output[-3000:]
     assert run.returncode == 1
+
+
+def test_a_site_without_appliances_reports_them_not_run(lab, tmp_path):
+    """Skipped with the reason, never passed."""
+    document = tomllib.loads(lab.site_file.read_text())
+    del document["systems"]["beyondtrust"], document["beyondtrust"]
+    path = lab.site_file.parent / "no-beyondtrust.toml"
+    path.write_text(tomli_w.dumps(document))
+    run = run_features(
+        tmp_path, "-m", " or ".join(sorted(tags(FEATURE))), "--target", "live", "--site", str(path)
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    assert len(run.scenarios) == 4 and {s.status for s in run.scenarios} == {"skipped"}
+    junit = (run.reports / "junit.xml").read_text()
+    assert "not run: the site names no BeyondTrust appliances" in junit
