@@ -221,6 +221,9 @@ def test_the_readme_site_example_is_a_valid_site_file(tmp_path):
     assert site.pexip.certificates.sip_tls_fqdns == {"conf01": "sip1.example.com"}
     assert site.model.vsphere is not None and site.model.vsphere.disk_iops_limit == 1000
     assert [a.id for a in site.model.attestations] == ["BIOS-03"]
+    assert site.systems.beyondtrust is not None and site.systems.beyondtrust.primary == "pra1"
+    assert site.systems.beyondtrust.appliances["atlas1"].port == 8443
+    assert site.model.beyondtrust is not None
 
 
 CERTIFICATES = """
