@@ -22,7 +22,7 @@ from accord.beyondtrust.client import BeyondTrustClient, CertificateForm
 from accord.labca import LabCA
 from accord.pki import load_pem_certificates, to_pem
 from tests.conftest import Lab
-from tests.features_run import catalogue_ids, feature_tags, run_features, tags
+from tests.features_run import Run, catalogue_ids, feature_tags, run_features, tags
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURE = ROOT / "features" / "beyondtrust" / "certificates.feature"
@@ -166,7 +166,7 @@ def appliances_deployed(deployed: Lab) -> Iterator[Lab]:
     deployed.redeploy_beyondtrust()
 
 
-def _run(lab: Lab, reports: Path):  # noqa: ANN202 - features_run.Run
+def _run(lab: Lab, reports: Path) -> Run:
     return run_features(
         reports,
         "-m",
