@@ -32,6 +32,7 @@ pytest_plugins = [
     "steps.bootstrap",
     "steps.sessions",
     "steps.vsphere",
+    "steps.beyondtrust",
 ]
 
 _TARGET = pytest.StashKey[Target]()

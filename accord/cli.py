@@ -102,6 +102,30 @@ def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None
     return process, SimVcenter(process.url, username, password, process.ca_file)
 
 
+def _start_beyondtrust(site: Site | None, directory: Path) -> tuple[Any, Any] | None:
+    """The simulated BeyondTrust appliances of the site (the lab's without --site), each in its
+    factory state (only the "BeyondTrust Appliance" certificate) with a TLS listener on
+    loopback; ``None`` when the site names none."""
+    from accord.lab import SimBeyondTrust, beyondtrust_appliances, beyondtrust_login
+    from simulator.beyondtrust import ApplianceSpec, BeyondTrustSimulator
+
+    appliances = beyondtrust_appliances(site)
+    if not appliances:
+        return None
+    username, password = beyondtrust_login(site)
+    specs = [
+        ApplianceSpec(name, hostname, role)  # type: ignore[arg-type]
+        for name, (hostname, role) in appliances.items()
+    ]
+    sim = BeyondTrustSimulator(specs, username=username, password=password, workdir=directory)
+    sim.start()
+    listeners = sim.listeners
+    reached = {
+        name: (hostname, role, *listeners[name]) for name, (hostname, role) in appliances.items()
+    }
+    return sim, SimBeyondTrust(sim.url, username, password, sim.ca_file, reached)
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     """Start the simulated Management Nodes in the foreground and write a site file for them."""
     from accord.lab import LabSite, SimSystem, admin_password, write_site
@@ -156,6 +180,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         vcenter = _start_vcenter(site, directory)
         if vcenter is not None:
             stoppers.append(vcenter[0].stop)
+        beyondtrust = _start_beyondtrust(site, directory)
+        if beyondtrust is not None:
+            stoppers.append(beyondtrust[0].stop)
         site_path = write_site(
             lab,
             systems,
@@ -163,6 +190,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             ldap.site_certificates(directory),
             ldap.session_users,
             {"lab_directory_administrator_password": ldap.directory_administrator_password},
+            beyondtrust[1] if beyondtrust else None,
         )
         if vcenter is not None:
             host = vcenter[1].url.removeprefix("https://")
@@ -172,6 +200,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
             host = system.url.removeprefix("https://")
             user, secret = quote(system.username, safe=""), quote(system.password, safe="")
             print(f"pexip-{role} https://{user}:{secret}@{host}")
+        if beyondtrust is not None:
+            bt = beyondtrust[1]
+            host = bt.url.removeprefix("https://")
+            user, secret = quote(bt.username, safe=""), quote(bt.password, safe="")
+            print(f"beyondtrust https://{user}:{secret}@{host}")
         print(f"accord sim: ready; site file {site_path}; stop with Ctrl-C", flush=True)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -189,7 +222,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     """Plan and apply the site's secure baseline (only `--dry-run` writes nothing)."""
     import requests
 
+    from accord.beyondtrust.client import BeyondTrustApiError
     from accord.deployer import deploy
+    from accord.deployer.beyondtrust import BeyondTrustDeployError
     from accord.deployer.pexip import LockoutRefused
     from accord.deployer.vsphere import VspherePlanError
     from accord.pexip.client import PexipApiError
@@ -200,6 +235,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         deploy(site, dry_run=args.dry_run)
     except (
         PexipApiError,
+        BeyondTrustApiError,
+        BeyondTrustDeployError,
         VsphereError,
         VspherePlanError,
         LookupError,

@@ -95,6 +95,47 @@ def lab_values() -> dict[str, Any]:
     }
 
 
+# The lab's BeyondTrust site: name -> (hostname, role).
+LAB_APPLIANCES: dict[str, tuple[str, str]] = {
+    "pra1": ("pra1.lab.example", "primary"),
+    "pra2": ("pra2.lab.example", "backup"),
+    "atlas1": ("atlas1.lab.example", "traffic_node"),
+}
+
+
+def lab_beyondtrust() -> dict[str, Any]:
+    """The lab's BeyondTrust site values (``trusted_ca_bundle`` is set by ``LabSite.prepare``:
+    the lab CA's root)."""
+    return {
+        "site_hostname": "access.lab.example",
+        "country": "US",
+        "state": "Mississippi",
+        "city": "Jackson",
+        "organization": "Accord Lab",
+        "unit": "Remote Access",
+    }
+
+
+def beyondtrust_appliances(site: Site | None) -> dict[str, tuple[str, str]]:
+    """The BeyondTrust appliances to simulate, name -> (hostname, role): the site's (none when
+    it names none), or the lab's."""
+    if site is None:
+        return dict(LAB_APPLIANCES)
+    system = site.systems.beyondtrust
+    if system is None:
+        return {}
+    return {name: (a.hostname, a.role) for name, a in system.appliances.items()}
+
+
+def beyondtrust_login(site: Site | None) -> tuple[str, str]:
+    """(user name, password) the simulated appliances' API accepts: the site's, or new ones."""
+    system = site.systems.beyondtrust if site is not None else None
+    if system is not None and system.password is not None:
+        assert site is not None
+        return system.username, site.resolve(system.password).reveal()
+    return (system.username if system is not None else "admin"), _new_secret()
+
+
 def _inline_secrets(value: Any, site: Site | None, found: dict[str, str], path: str) -> Any:
     """Replace every credential reference by ``{secret = name}``, collecting the values."""
     if isinstance(value, dict):
@@ -123,17 +164,22 @@ def site_document(site: Site | None) -> tuple[dict[str, Any], dict[str, str]]:
         name = "lab"
         attestations = lab_attestations()
         layer: dict[str, Any] | None = lab_vsphere()
+        beyondtrust: dict[str, Any] | None = lab_beyondtrust()
     else:
         values = site.model.pexip.model_dump(by_alias=True, exclude_none=True)
         name = site.name
         attestations = [a.model_dump() for a in site.model.attestations]
         layer = site.model.vsphere.model_dump() if site.model.vsphere else None
+        bt = site.model.beyondtrust
+        beyondtrust = bt.model_dump() if bt is not None else None
     document: dict[str, Any] = {
         "site": {"name": name, "secrets_file": SECRETS_FILE},
         "pexip": _inline_secrets(values, site, found, "pexip"),
     }
     if layer is not None:
         document["vsphere"] = layer
+    if beyondtrust is not None:
+        document["beyondtrust"] = beyondtrust
     if attestations:
         document["attestations"] = attestations
     return document, found
@@ -234,6 +280,8 @@ class LabSite:
         section.pop("exchange_dir", None)
         section["lab_ca"] = LAB_CA
         section["trusted_ca_bundle"] = f"{LAB_CA}/{labca.TRUSTED}"
+        if "beyondtrust" in document:  # the lab CA signs the appliances' certificate
+            document["beyondtrust"]["trusted_ca_bundle"] = f"{LAB_CA}/{labca.ROOT}"
         return cls(directory, document, secret_values, ca)
 
     @property
@@ -263,6 +311,19 @@ class SimVcenter:
     ca_file: Path
 
 
+@dataclass(frozen=True)
+class SimBeyondTrust:
+    """How the site file reaches the simulated BeyondTrust appliances: the simulator's
+    certificate API (Accord's own; a real appliance has none) and each appliance's TLS
+    listener, ``name -> (hostname, role, listener host, listener port)``."""
+
+    url: str
+    username: str
+    password: str
+    ca_file: Path
+    appliances: dict[str, tuple[str, str, str, int]]
+
+
 def write_site(
     lab: LabSite,
     systems: dict[str, SimSystem],
@@ -270,6 +331,7 @@ def write_site(
     client_certificates: dict[str, dict[str, str]] | None = None,
     session_users: dict[str, str] | None = None,
     extra_secrets: dict[str, str] | None = None,
+    beyondtrust: SimBeyondTrust | None = None,
 ) -> Path:
     """Write ``site.toml`` and ``secrets.toml`` (0600) into the lab's folder, naming ``systems``.
 
@@ -279,6 +341,8 @@ def write_site(
     {"certificate_file", "key_file"} paths relative to the folder) are named for every system;
     ``session_users`` (user name → password, LDAP users) for the scratch one.
     ``extra_secrets`` go into the secrets file without the site file naming them.
+    ``beyondtrust``: the simulated appliances (``[systems.beyondtrust]``), reached on their
+    loopback listeners.
     """
     directory, document, secret_values = lab.directory, lab.document, lab.secrets
     lab_root = lab.ca.root_pem
@@ -321,6 +385,20 @@ def write_site(
             "password": {"secret": "vsphere_password"},
         }
     secret_values.update(extra_secrets or {})
+    if beyondtrust is None:
+        document.pop("beyondtrust", None)  # no appliances to go with the site's values
+    else:
+        secret_values["beyondtrust_password"] = beyondtrust.password
+        document["systems"]["beyondtrust"] = {
+            "api_url": beyondtrust.url,
+            "ca_bundle": os.path.relpath(beyondtrust.ca_file, directory),
+            "username": beyondtrust.username,
+            "password": {"secret": "beyondtrust_password"},
+            "appliances": {
+                name: {"hostname": hostname, "role": role, "address": host, "port": port}
+                for name, (hostname, role, host, port) in beyondtrust.appliances.items()
+            },
+        }
     labca.write_private(directory / SECRETS_FILE, tomli_w.dumps(secret_values))
     site_path = directory / SITE_FILE
     with site_path.open("wb") as handle:

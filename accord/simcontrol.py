@@ -90,3 +90,35 @@ class SimControl:
 
     def close(self) -> None:
         self._session.close()
+
+
+class BeyondTrustSimControl:
+    """The BeyondTrust appliance simulator's control plane (``/_sim/``): only ``reset``."""
+
+    def __init__(self, url: str, username: str, password: Secret, ca_bundle: Path | None) -> None:
+        self.base = url.rstrip("/") + "/_sim/"
+        self._session = session()
+        self._session.auth = (username, password.reveal())
+        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
+
+    @classmethod
+    def for_site(cls, site: Site) -> BeyondTrustSimControl:
+        """The control plane of the simulated appliances a site file names (`LookupError` when
+        it names no simulator: a real appliance has none)."""
+        system = site.systems.beyondtrust
+        if system is None or system.api_url is None or system.password is None:
+            raise LookupError(f"{site.path}: no simulated BeyondTrust appliances (api_url)")
+        return cls(
+            system.api_url,
+            system.username,
+            site.resolve(system.password),
+            site.file(system.ca_bundle),
+        )
+
+    def reset(self) -> None:
+        """Every appliance back to its factory state (only the factory certificate)."""
+        response = self._session.post(urljoin(self.base, "reset"), timeout=15, verify=self._verify)
+        response.raise_for_status()
+
+    def close(self) -> None:
+        self._session.close()

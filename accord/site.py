@@ -207,9 +207,70 @@ class VsphereSystem(_Model):
     password: CredentialRef
 
 
+BeyondTrustRole = Literal["primary", "backup", "traffic_node"]
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+# A fully qualified host name: at least two labels, no wildcard.
+Hostname = Annotated[str, Field(min_length=3, max_length=253, pattern=rf"^{_LABEL}(\.{_LABEL})+$")]
+ApplianceName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
+
+
+class BeyondTrustAppliance(_Model):
+    """A BeyondTrust Privileged Remote Access appliance: its own FQDN (``hostname``), its
+    role in the site (``primary``, ``backup`` for failover, ``traffic_node`` of Atlas), and where
+    its TLS listener is reached from here (``address``, default the hostname; ``port``, default
+    443): a tunnel, a NAT or the simulator's loopback listener."""
+
+    hostname: Hostname
+    role: BeyondTrustRole
+    address: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] = 443
+
+
+class BeyondTrustSystem(_Model):
+    """The appliances of one BeyondTrust site by name (exactly one primary).
+
+    ``api_url``/``ca_bundle``/``username``/``password``: the certificate API of Accord's
+    appliance SIMULATOR only. A real appliance has no certificate API (its /appliance web
+    interface only): leave them out for a real site; it is then verified on the wire and the
+    deployer prints the guide's steps for a person to perform.
+    """
+
+    appliances: Annotated[dict[ApplianceName, BeyondTrustAppliance], Field(min_length=1)]
+    api_url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")] | None = None
+    ca_bundle: str | None = None
+    username: Annotated[str, Field(min_length=1)] = "admin"
+    password: CredentialRef | None = None
+
+    @model_validator(mode="after")
+    def _one_primary(self) -> BeyondTrustSystem:
+        primaries = [n for n, a in self.appliances.items() if a.role == "primary"]
+        if len(primaries) != 1:
+            raise ValueError(
+                f'exactly one appliance must have role = "primary", not {len(primaries)}'
+                + (f" ({', '.join(primaries)})" if primaries else "")
+            )
+        hostnames = [a.hostname.lower() for a in self.appliances.values()]
+        twice = sorted({h for h in hostnames if hostnames.count(h) > 1})
+        if twice:
+            raise ValueError(f"each appliance needs its own hostname: {', '.join(twice)} twice")
+        if self.api_url is not None and self.password is None:
+            raise ValueError("api_url (the simulator's certificate API) needs a password")
+        return self
+
+    @property
+    def primary(self) -> str:
+        """The primary appliance's name."""
+        return next(n for n, a in self.appliances.items() if a.role == "primary")
+
+    def named(self, role: BeyondTrustRole) -> list[str]:
+        """The names of the appliances with ``role``, in the site file's order."""
+        return [n for n, a in self.appliances.items() if a.role == role]
+
+
 class Systems(_Model):
     pexip: PexipSystems
     vsphere: VsphereSystem | None = None
+    beyondtrust: BeyondTrustSystem | None = None
 
 
 Protocol = Literal["sip", "h323", "webrtc", "rtmp"]
@@ -444,6 +505,22 @@ class Vsphere(_Model):
     reserved_vlans: list[VlanId] = []
 
 
+class BeyondTrust(_Model):
+    """The BeyondTrust site ("BeyondTrust PRA SSL Certificates"): the hostname selected for the
+    site (``site_hostname``), the file of the root certificates its clients trust
+    (``trusted_ca_bundle``, PEM), and the Subject Name of the certificate request the deployer
+    creates (``country``: two-letter ISO 3166 code; ``state``: the full name, not an
+    abbreviation; ``city``, ``organization``, ``unit``)."""
+
+    site_hostname: Hostname
+    trusted_ca_bundle: Annotated[str, Field(min_length=1)]
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
+    state: Annotated[str, Field(max_length=128)] = ""
+    city: Annotated[str, Field(max_length=128)] = ""
+    organization: Annotated[str, Field(max_length=64)] = ""
+    unit: Annotated[str, Field(max_length=64)] = ""
+
+
 class SiteInfo(_Model):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")]
     secrets_file: str | None = None
@@ -454,7 +531,21 @@ class SiteModel(_Model):
     systems: Systems
     pexip: Pexip
     vsphere: Vsphere | None = None
+    beyondtrust: BeyondTrust | None = None
     attestations: list[Attestation] = []
+
+    @model_validator(mode="after")
+    def _beyondtrust_both(self) -> SiteModel:
+        if self.systems.beyondtrust is not None and self.beyondtrust is None:
+            raise ValueError(
+                "beyondtrust: missing ([systems.beyondtrust] names appliances: the site's "
+                "hostname, trusted roots and certificate subject go in [beyondtrust])"
+            )
+        if self.beyondtrust is not None and self.systems.beyondtrust is None:
+            raise ValueError(
+                "systems.beyondtrust: missing ([beyondtrust] needs the appliances to verify)"
+            )
+        return self
 
     @field_validator("attestations")
     @classmethod
@@ -560,7 +651,7 @@ def _format_errors(path: Path, error: ValidationError) -> str:
             message = "unknown key"
         elif item["type"] == "missing":
             message = "missing" + _missing_hint(loc)
-        line = f"{path}: {loc}: {message}"
+        line = f"{path}: {loc}: {message}" if loc else f"{path}: {message}"
         if line not in lines:
             lines.append(line)
     return "\n".join(lines)

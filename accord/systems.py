@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.network import AddressMap
+from accord.beyondtrust.client import BeyondTrustClient
+from accord.network import AddressMap, Endpoint
 from accord.pexip.client import PexipClient
 from accord.site import Site
 from accord.vsphere.client import connect, disconnect
@@ -38,6 +39,51 @@ def vsphere_connection(site: Site) -> Any:
     return connect(
         system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
     )
+
+
+def beyondtrust_client(site: Site, *, read_only: bool = True) -> BeyondTrustClient:
+    """A client for the certificate API of the site's simulated BeyondTrust appliances
+    (``[systems.beyondtrust] api_url``). A real appliance has no such API: `LookupError` when the
+    site names none."""
+    system = site.systems.beyondtrust
+    if system is None or system.api_url is None or system.password is None:
+        raise LookupError(
+            f"{site.path}: no [systems.beyondtrust] api_url (only the simulator has a certificate "
+            "API; a real appliance is verified on the wire)"
+        )
+    return BeyondTrustClient(
+        system.api_url,
+        system.username,
+        site.resolve(system.password),
+        ca_bundle=site.file(system.ca_bundle),
+        read_only=read_only,
+    )
+
+
+@dataclass(frozen=True)
+class BeyondTrustAppliance:
+    """An appliance the site names: its name, FQDN, role and where its TLS listener is reached."""
+
+    name: str
+    hostname: str
+    role: str
+    endpoint: Endpoint
+
+
+def beyondtrust_appliances(site: Site) -> list[BeyondTrustAppliance]:
+    """The site's BeyondTrust appliances in the site file's order (none when it names none)."""
+    system = site.systems.beyondtrust
+    if system is None:
+        return []
+    return [
+        BeyondTrustAppliance(
+            name,
+            a.hostname,
+            a.role,
+            Endpoint(a.hostname, 443, a.address or a.hostname, a.port),
+        )
+        for name, a in system.appliances.items()
+    ]
 
 
 @dataclass

@@ -19,8 +19,8 @@ from pathlib import Path
 from accord.deployer import deploy
 from accord.harness import SimProcess
 from accord.simcontrol import SimControl
-from accord.site import SiteError, load_site
-from accord.systems import DEPLOYMENTS, Systems
+from accord.site import Site, SiteError, load_site
+from accord.systems import DEPLOYMENTS, Systems, beyondtrust_client
 
 
 class Target(ABC):
@@ -62,6 +62,8 @@ class SimTarget(Target):
         self._process: SimProcess | None = None
         self._controls: list[SimControl] = []
         self._scratch: SimControl | None = None
+        self._site: Site | None = None
+        self._appliances: dict[str, list[tuple[str, bool]]] | None = None
 
     def start(self, site_file: Path | None) -> Systems:
         if site_file is not None:
@@ -70,6 +72,8 @@ class SimTarget(Target):
         self._process = SimProcess(self._dir, site_file).start()
         site = load_site(self._process.site_file)
         deploy(site, out=lambda _line: None)
+        self._site = site
+        self._appliances = _beyondtrust_state(site)
         self._controls = [
             SimControl.for_site(site, d)
             for d in DEPLOYMENTS
@@ -90,6 +94,8 @@ class SimTarget(Target):
                 problems.append(
                     f"verification wrote to {control.base}: {log['writes']} write request(s)"
                 )
+        if self._site is not None and _beyondtrust_state(self._site) != self._appliances:
+            problems.append("verification changed the BeyondTrust appliances' certificates")
         return problems
 
     def stop(self) -> None:
@@ -101,6 +107,20 @@ class SimTarget(Target):
             self._process.stop()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)  # holds the lab's secrets file
+
+
+def _beyondtrust_state(site: Site) -> dict[str, list[tuple[str, bool]]] | None:
+    """Every simulated BeyondTrust appliance's certificates (fingerprint, default), read
+    through the simulator's API (its control plane keeps no request log); ``None`` when the site
+    names no simulated appliances."""
+    system = site.systems.beyondtrust
+    if system is None or system.api_url is None:
+        return None
+    with beyondtrust_client(site) as client:
+        return {
+            name: [(c.fingerprint, c.default) for c in client.certificates(name)]
+            for name in system.appliances
+        }
 
 
 TARGETS: dict[str, type[Target]] = {"sim": SimTarget, "live": LiveTarget}

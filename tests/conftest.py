@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from accord.deployer import deploy
+from accord.beyondtrust.client import BeyondTrustClient
+from accord.deployer import deploy, deploy_beyondtrust
 from accord.harness import SimProcess
 from accord.pexip.client import PexipClient
-from accord.simcontrol import SimControl
+from accord.simcontrol import BeyondTrustSimControl, SimControl
 from accord.site import Site, load_site
-from accord.systems import pexip_client
+from accord.systems import beyondtrust_client, pexip_client
 
 
 @dataclass
@@ -25,6 +26,34 @@ class Lab:
     site: Site
     admin: dict[str, PexipClient]  # writable clients: "as an administrator would"
     control: dict[str, SimControl]
+    beyondtrust: BeyondTrustClient  # writable: the simulated appliances' certificate API
+    beyondtrust_control: BeyondTrustSimControl
+    beyondtrust_deployed: object = None  # what the appliances held after the last deploy
+
+    def beyondtrust_state(self) -> object:
+        """Every appliance's certificates (fingerprint, default) and pending requests."""
+        return {
+            appliance.name: (
+                [(c.fingerprint, c.default) for c in self.beyondtrust.certificates(appliance.name)],
+                len(self.beyondtrust.requests(appliance.name)),
+            )
+            for appliance in self.beyondtrust.appliances()
+        }
+
+    def redeploy_beyondtrust(self) -> None:
+        """The appliances back to their factory state, then the site's certificate deployed
+        (the simulator keeps no snapshot: each deploy makes a new key and certificate)."""
+        self.beyondtrust_control.reset()
+        deploy_beyondtrust(self.site, out=lambda _line: None)
+        self.beyondtrust_deployed = self.beyondtrust_state()
+
+    def ensure_beyondtrust_deployed(self) -> None:
+        """Redeploy the appliances unless they hold exactly what the last deploy left."""
+        if (
+            self.beyondtrust_deployed is None
+            or self.beyondtrust_state() != self.beyondtrust_deployed
+        ):
+            self.redeploy_beyondtrust()
 
     def snapshot(self) -> dict[str, Any]:
         return {name: control.state() for name, control in self.control.items()}
@@ -40,11 +69,13 @@ class Lab:
         for name, state in snapshot.items():
             self.control[name].restore(state)
             self.control[name].clear_requests()
+        self.ensure_beyondtrust_deployed()
 
     def factory_reset(self) -> None:
         self.assert_no_server_errors()
         for control in self.control.values():
             control.reset()
+        self.beyondtrust_control.reset()
 
 
 @pytest.fixture(scope="session")
@@ -58,11 +89,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             site,
             {d: pexip_client(site, d, read_only=False) for d in systems},
             {d: SimControl.for_site(site, d) for d in systems},
+            beyondtrust_client(site, read_only=False),
+            BeyondTrustSimControl.for_site(site),
         )
         yield found
         found.assert_no_server_errors()
         for client in found.admin.values():
             client.close()
+        found.beyondtrust.close()
+        found.beyondtrust_control.close()
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +105,7 @@ def deployed_snapshot(lab: Lab) -> dict[str, Any]:
     """The state of both simulators right after one deploy of the lab site's baseline."""
     lab.factory_reset()
     deploy(lab.site, out=lambda _line: None)
+    lab.beyondtrust_deployed = lab.beyondtrust_state()
     return lab.snapshot()
 
 

@@ -28,10 +28,38 @@ def test_accord_sim_prints_a_lab_url_per_system_that_logs_in(tmp_path):
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().rstrip("\n") for _ in range(5)]
-        assert lines[4].startswith("accord sim: ready")
+        lines = [proc.stdout.readline().rstrip("\n") for _ in range(6)]
+        assert lines[5].startswith("accord sim: ready")
         assert lines[0].startswith("vsphere https://")  # the simulated vCenter (vcsim)
         site = load_site(tmp_path / "site.toml")
+        # The simulated BeyondTrust appliances' certificate API (Accord's own: the simulator's).
+        name, url = lines[4].split(" ")
+        parts = urlsplit(url)
+        bt = site.systems.beyondtrust
+        assert (
+            name == "beyondtrust"
+            and bt is not None
+            and bt.api_url == url.replace(f"{parts.username}:{parts.password}@", "")
+        )
+        answer = session().get(
+            f"https://{parts.hostname}:{parts.port}/api/appliances",
+            auth=(unquote(parts.username), unquote(parts.password)),
+            verify=str(site.file(bt.ca_bundle)),
+            timeout=10,
+        )
+        listed = {a["name"]: a for a in answer.json()["appliances"]}
+        assert {n: (a["hostname"], a["role"]) for n, a in listed.items()} == {
+            "pra1": ("pra1.lab.example", "primary"),
+            "pra2": ("pra2.lab.example", "backup"),
+            "atlas1": ("atlas1.lab.example", "traffic_node"),
+        }
+        for n, appliance in bt.appliances.items():  # the site file names each TLS listener
+            assert (appliance.address, appliance.port) == (
+                listed[n]["listener"]["host"],
+                listed[n]["listener"]["port"],
+            )
+        assert site.model.beyondtrust is not None
+        assert site.model.beyondtrust.trusted_ca_bundle == "lab-ca/root.pem"
         for line in lines[1:4]:
             name, url = LINE.match(line).groups()
             parts = urlsplit(url)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import tomllib
 
 import pytest
 import tomli_w
 
+from accord.beyondtrust.probes import chain_complete, served
 from accord.cli import main
-from accord.deployer import deploy
+from accord.deployer import beyondtrust, deploy, deploy_beyondtrust
 from accord.deployer import pexip as planner
 from accord.labca import LabCA
 from accord.pexip.certificates import PlatformCertificates
 from accord.pexip.client import PexipApiError, PexipClient
 from accord.pki import to_pem
 from accord.site import load_site
-from accord.systems import pexip_client
+from accord.systems import beyondtrust_appliances, pexip_client
 
 
 def test_plan_apply_and_a_second_plan_is_empty(lab, deployed_snapshot, capsys):
@@ -79,6 +81,8 @@ def _exchange_site(lab, folder):
     certificates = document["pexip"]["certificates"]
     del certificates["lab_ca"]
     certificates["exchange_dir"] = str(folder)
+    # The simulated BeyondTrust appliances' certificate is signed by the lab CA only.
+    del document["systems"]["beyondtrust"], document["beyondtrust"]
     path = lab.site_file.with_name("exchange-site.toml")
     path.write_text(tomli_w.dumps(document))
     return load_site(path)
@@ -205,3 +209,81 @@ def test_without_a_client_certificate_the_deployer_will_not_lock_itself_out(
         assert (auth["source"], auth["client_certificate"]) == ("LDAP+LOCAL", "NO")
     finally:
         lab.restore(deployed_snapshot)
+
+
+def _beyondtrust_served(lab):
+    """What every appliance serves for the site hostname (probes, as the steps see it)."""
+    site_hostname = lab.site.model.beyondtrust.site_hostname
+    return {
+        a.name: served(a.endpoint, site_hostname, None) for a in beyondtrust_appliances(lab.site)
+    }
+
+
+def test_beyondtrust_appliances_get_the_ca_signed_certificate_once(
+    lab, deployed_snapshot, monkeypatch
+):
+    """From the factory state deploy() issues the certificate on the primary with the lab CA
+    and copies it to the backup and the traffic node; a second deploy plans nothing; each run
+    that copies it protects the PKCS#12 file with a new passphrase, never shown."""
+    made: list[str] = []
+    token = secrets.token_urlsafe
+
+    def passphrase(size: int) -> str:
+        made.append(token(size))
+        return made[-1]
+
+    monkeypatch.setattr("accord.deployer.secrets.token_urlsafe", passphrase)
+    ca = LabCA.load(lab.site.file(lab.site.pexip.certificates.lab_ca))
+    try:
+        for _ in range(2):
+            lab.beyondtrust_control.reset()
+            lines: list[str] = []
+            plans = deploy(lab.site, out=lines.append)
+            bt = [p for p in plans if isinstance(p, beyondtrust.Plan)]
+            assert len(bt) == 1 and len(bt[0].steps) == 3, [p.render() for p in bt]
+            assert "beyondtrust: issued and made default on pra1" in lines
+            found = _beyondtrust_served(lab)
+            assert len({s.fingerprint for s in found.values()}) == 1
+            for result in found.values():
+                assert result.leaf.issuer == ca.issuer.cert.subject
+                assert chain_complete(result, [ca.issuer.root])
+            assert not [line for line in lines if made[-1] in line]
+        assert len(made) == 2 and made[0] != made[1]
+        again = deploy(lab.site, out=lines.append)
+        assert all(p.empty for p in again), [p.render() for p in again]
+        assert lines[-1].startswith("beyondtrust access.lab.example: no changes")
+        assert len(made) == 2  # nothing to copy: no passphrase made
+    finally:
+        lab.restore(deployed_snapshot)
+
+
+def test_a_beyondtrust_dry_run_writes_nothing(lab, deployed_snapshot):
+    lab.beyondtrust_control.reset()
+    try:
+        before = lab.beyondtrust_state()
+        lines: list[str] = []
+        found = deploy_beyondtrust(lab.site, dry_run=True, out=lines.append)
+        assert found is not None and not found.empty and "3 change(s)" in lines[0]
+        assert lab.beyondtrust_state() == before
+    finally:
+        lab.restore(deployed_snapshot)
+
+
+def test_real_beyondtrust_appliances_get_the_guides_steps_and_nothing_is_written(deployed):
+    """A real appliance has no certificate API: the deployer prints the guide's steps with
+    the site's values, for a person to perform; it reaches no appliance."""
+    document = tomllib.loads(deployed.site_file.read_text())
+    for key in ("api_url", "ca_bundle", "username", "password"):
+        del document["systems"]["beyondtrust"][key]
+    path = deployed.site_file.with_name("real-beyondtrust.toml")
+    path.write_text(tomli_w.dumps(document))
+    before = deployed.beyondtrust_state()
+    lines: list[str] = []
+    assert deploy_beyondtrust(load_site(path), out=lines.append) is None
+    text = "\n".join(lines)
+    assert "a real appliance has no certificate API" in text
+    assert "on pra1 (pra1.lab.example): Create a certificate request: key RSA 2048" in text
+    assert "C=US, ST=Mississippi, L=Jackson, O=Accord Lab, OU=Remote Access" in text
+    assert "access.lab.example, pra1.lab.example, pra2.lab.example, atlas1.lab.example" in text
+    assert "Import it on pra2 (pra2.lab.example), atlas1 (atlas1.lab.example)" in text
+    assert deployed.beyondtrust_state() == before

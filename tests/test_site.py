@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from accord.lab import LabSite, SimSystem, write_site
+from accord.lab import (
+    LabSite,
+    SimBeyondTrust,
+    SimSystem,
+    beyondtrust_appliances,
+    beyondtrust_login,
+    write_site,
+)
 from accord.site import Secret, SiteError, load_site, parse_site
 
 MINIMAL = """
@@ -214,6 +221,9 @@ def test_the_readme_site_example_is_a_valid_site_file(tmp_path):
     assert site.pexip.certificates.sip_tls_fqdns == {"conf01": "sip1.example.com"}
     assert site.model.vsphere is not None and site.model.vsphere.disk_iops_limit == 1000
     assert [a.id for a in site.model.attestations] == ["BIOS-03"]
+    assert site.systems.beyondtrust is not None and site.systems.beyondtrust.primary == "pra1"
+    assert site.systems.beyondtrust.appliances["atlas1"].port == 8443
+    assert site.model.beyondtrust is not None
 
 
 CERTIFICATES = """
@@ -248,3 +258,146 @@ def test_a_plain_key_in_a_client_certificate_entry_is_refused(tmp_path):
     )
     with pytest.raises(SiteError, match="client_certificates.administrator.key"):
         parse_site(text, tmp_path / "site.toml")
+
+
+BEYONDTRUST = """
+[systems.beyondtrust.appliances]
+pra1 = { hostname = "pra1.example.com", role = "primary" }
+pra2 = { hostname = "pra2.example.com", role = "backup", address = "10.0.0.2", port = 8443 }
+atlas1 = { hostname = "atlas1.example.com", role = "traffic_node" }
+
+[beyondtrust]
+site_hostname = "access.example.com"
+trusted_ca_bundle = "roots.pem"
+country = "US"
+state = "Mississippi"
+"""
+
+
+def _with_beyondtrust(text: str = BEYONDTRUST) -> str:
+    return MINIMAL.replace("[pexip.global]", text + "\n[pexip.global]")
+
+
+def test_beyondtrust_appliances_and_site_values_load_with_defaults(tmp_path):
+    site = parse_site(_with_beyondtrust(), tmp_path / "site.toml")
+    system = site.systems.beyondtrust
+    assert system is not None and system.primary == "pra1"
+    assert system.named("traffic_node") == ["atlas1"]
+    assert (system.appliances["pra1"].address, system.appliances["pra1"].port) == (None, 443)
+    assert (system.appliances["pra2"].address, system.appliances["pra2"].port) == ("10.0.0.2", 8443)
+    assert system.api_url is None and system.password is None  # a real site has no API
+    assert site.model.beyondtrust is not None
+    assert site.model.beyondtrust.site_hostname == "access.example.com"
+    assert site.model.beyondtrust.unit == ""
+    assert parse_site(MINIMAL, tmp_path / "site.toml").systems.beyondtrust is None
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (
+            'role = "backup"',
+            'role = "primary"',
+            'systems.beyondtrust: exactly one appliance must have role = "primary", not 2',
+        ),
+        ('role = "backup"', 'role = "failover"', "systems.beyondtrust.appliances.pra2.role:"),
+        (
+            '"atlas1.example.com"',
+            '"*.example.com"',
+            "systems.beyondtrust.appliances.atlas1.hostname: String should match pattern",
+        ),
+        ('"atlas1.example.com"', '"atlas1"', "systems.beyondtrust.appliances.atlas1.hostname:"),
+        ("port = 8443", "port = 70000", "systems.beyondtrust.appliances.pra2.port:"),
+        ('country = "US"', 'country = "USA"', "beyondtrust.country: String should match"),
+        ('site_hostname = "access.example.com"', "", "beyondtrust.site_hostname: missing"),
+        ('trusted_ca_bundle = "roots.pem"', "", "beyondtrust.trusted_ca_bundle: missing"),
+        ('state = "Mississippi"', "surprise = 1", "beyondtrust.surprise: unknown key"),
+        (
+            "[systems.beyondtrust.appliances]",
+            '[systems.beyondtrust]\napi_url = "https://127.0.0.1:1/"\n'
+            "[systems.beyondtrust.appliances]",
+            "systems.beyondtrust: api_url (the simulator's certificate API) needs a password",
+        ),
+    ],
+)
+def test_bad_beyondtrust_values_name_the_key(tmp_path, before, after, expected):
+    errors = _errors(_with_beyondtrust(BEYONDTRUST.replace(before, after, 1)), tmp_path)
+    assert any(expected in error for error in errors), errors
+    assert all(error.startswith(str(tmp_path / "site.toml")) for error in errors)
+
+
+def test_beyondtrust_appliances_and_site_values_go_together(tmp_path):
+    appliances, values = BEYONDTRUST.split("[beyondtrust]")
+    errors = _errors(_with_beyondtrust(appliances), tmp_path)
+    assert len(errors) == 1 and errors[0].startswith(
+        f"{tmp_path / 'site.toml'}: beyondtrust: missing"
+    )
+    errors = _errors(_with_beyondtrust("[beyondtrust]" + values), tmp_path)
+    assert any("systems.beyondtrust: missing" in e for e in errors), errors
+
+
+def test_a_plain_beyondtrust_api_password_is_refused_and_not_echoed(tmp_path):
+    text = BEYONDTRUST.replace(
+        "[systems.beyondtrust.appliances]",
+        '[systems.beyondtrust]\napi_url = "https://127.0.0.1:1/"\npassword = "bt-plain-Secret"\n'
+        "[systems.beyondtrust.appliances]",
+    )
+    errors = _errors(_with_beyondtrust(text), tmp_path)
+    assert any("systems.beyondtrust.password: plain secrets are not allowed" in e for e in errors)
+    assert not any("bt-plain-Secret" in e for e in errors)
+
+
+def test_simulating_a_site_keeps_its_beyondtrust_values_and_appliances(tmp_path, monkeypatch):
+    source = tmp_path / "src"
+    source.mkdir()
+    text = _with_beyondtrust(
+        BEYONDTRUST.replace(
+            "[systems.beyondtrust.appliances]",
+            '[systems.beyondtrust]\napi_url = "https://127.0.0.1:1/"\n'
+            'password = { env = "T_BT_PASSWORD" }\n[systems.beyondtrust.appliances]',
+        )
+    )
+    (source / "site.toml").write_text(text)
+    secrets = source / "secrets.toml"
+    secrets.write_text('ntp1 = "k1"\nntp2 = "k2"\na = "a"\nb = "b"\nc = "c"\n')
+    secrets.chmod(0o600)
+    monkeypatch.setenv("T_PEXIP_PASSWORD", "pw")
+    monkeypatch.setenv("T_BT_PASSWORD", "bt-site-Password")
+    original = load_site(source / "site.toml")
+    assert beyondtrust_login(original) == ("admin", "bt-site-Password")
+    wanted = beyondtrust_appliances(original)
+    assert wanted["pra2"] == ("pra2.example.com", "backup")
+    out = tmp_path / "out"
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    reached = {n: (h, r, "127.0.0.1", 40000 + i) for i, (n, (h, r)) in enumerate(wanted.items())}
+    path = write_site(
+        LabSite.prepare(out, original),
+        {"primary": SimSystem("https://127.0.0.1:2/", "admin", "pw", ca)},
+        beyondtrust=SimBeyondTrust(
+            "https://127.0.0.1:3/", "admin", "bt-site-Password", ca, reached
+        ),
+    )
+    written = load_site(path)
+    assert written.model.beyondtrust is not None and original.model.beyondtrust is not None
+    assert written.model.beyondtrust.site_hostname == "access.example.com"
+    assert written.model.beyondtrust.state == "Mississippi"
+    # The lab CA signs the simulated appliances' certificate: its root is what clients trust.
+    assert written.model.beyondtrust.trusted_ca_bundle == "lab-ca/root.pem"
+    system = written.systems.beyondtrust
+    assert system is not None and system.api_url == "https://127.0.0.1:3/"
+    assert written.resolve(system.password).reveal() == "bt-site-Password"
+    assert (system.appliances["pra2"].address, system.appliances["pra2"].port) == (
+        "127.0.0.1",
+        40001,
+    )
+    assert "bt-site-Password" not in path.read_text()
+
+
+def test_the_lab_site_without_appliances_has_no_beyondtrust_values(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    lab = LabSite.prepare(tmp_path, None)
+    assert lab.document["beyondtrust"]["site_hostname"] == "access.lab.example"
+    site = load_site(write_site(lab, {"primary": SimSystem("https://127.0.0.1:1/", "a", "p", ca)}))
+    assert site.model.beyondtrust is None and site.systems.beyondtrust is None

@@ -90,6 +90,7 @@ CANARIES = {
     "ntp1": "CANARY-ntp-key-one-1a2b",
     "ntp2": "CANARY-ntp-key-two-3c4d",
     "vsphere": "CANARY-vcenter-6e9f",
+    "beyondtrust": "CANARY-beyondtrust-2d7b",
 }
 
 CANARY_SITE = """
@@ -110,6 +111,21 @@ password = { secret = "pexip_contingency" }
 url = "https://127.0.0.1:3/sdk"
 username = "canary@vsphere.local"
 password = { secret = "vsphere" }
+
+[systems.beyondtrust]
+api_url = "https://127.0.0.1:4/"
+password = { secret = "beyondtrust" }
+
+[systems.beyondtrust.appliances]
+canary1 = { hostname = "pra1.canary.example", role = "primary" }
+canary2 = { hostname = "pra2.canary.example", role = "backup" }
+canary3 = { hostname = "atlas1.canary.example", role = "traffic_node" }
+
+[beyondtrust]
+site_hostname = "access.canary.example"
+trusted_ca_bundle = "canary-roots.pem"
+country = "GB"
+organization = "Canary"
 
 [vsphere]
 vms = { primary = ["canary-mgr", "canary-conf"], contingency = ["canary-dr"] }

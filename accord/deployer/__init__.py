@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
-from accord.deployer import pexip, pki, vsphere
+from accord.deployer import beyondtrust, pexip, pki, vsphere
+from accord.deployer.beyondtrust import Plan as BeyondTrustPlan
 from accord.deployer.pexip import Plan
 from accord.deployer.vsphere import VspherePlan
+from accord.labca import LabCA
 from accord.pexip import baseline
 from accord.pexip.console import Console, console_for, instructions
-from accord.site import Site
-from accord.systems import DEPLOYMENTS, pexip_client, vsphere_connection
+from accord.site import Secret, Site, SiteError
+from accord.systems import DEPLOYMENTS, beyondtrust_client, pexip_client, vsphere_connection
 from accord.vsphere.client import disconnect
 
 
 def deploy(
     site: Site, *, dry_run: bool = False, out: Callable[[str], None] = print
-) -> list[Plan | VspherePlan]:
+) -> list[Plan | VspherePlan | BeyondTrustPlan]:
     """Plan (and unless ``dry_run`` apply) the baseline: the Pexip VMs in vCenter first (when the
-    site names one), then every Management Node."""
-    plans: list[Plan | VspherePlan] = []
+    site names one), then every Management Node, then the BeyondTrust appliances' certificate
+    (when the site names appliances)."""
+    plans: list[Plan | VspherePlan | BeyondTrustPlan] = []
     if site.systems.vsphere is not None and site.model.vsphere is not None:
         si = vsphere_connection(site)
         try:
@@ -59,7 +63,114 @@ def deploy(
         finally:
             client.close()
         plans.append(plan)
+    if site.systems.beyondtrust is not None:
+        found = deploy_beyondtrust(site, dry_run=dry_run, out=out)
+        if found is not None:
+            plans.append(found)
     return plans
+
+
+def _appliances(site: Site) -> tuple[beyondtrust.Appliances, dict[str, str]]:
+    system = site.systems.beyondtrust
+    assert system is not None
+    appliances = beyondtrust.Appliances(
+        system.primary, tuple(system.named("backup")), tuple(system.named("traffic_node"))
+    )
+    return appliances, {name: a.hostname for name, a in system.appliances.items()}
+
+
+def _form_defaults(site: Site) -> beyondtrust.FormDefaults:
+    values = site.model.beyondtrust
+    assert values is not None
+    return beyondtrust.FormDefaults(
+        country=values.country,
+        state=values.state,
+        city=values.city,
+        organization=values.organization,
+        unit=values.unit,
+    )
+
+
+def deploy_beyondtrust(
+    site: Site, *, dry_run: bool = False, out: Callable[[str], None] = print
+) -> BeyondTrustPlan | None:
+    """The guide's CA-signed certificate on the site's BeyondTrust appliances.
+
+    With a certificate API (``api_url``: the simulator only) it is planned and, unless
+    ``dry_run``, applied: the CSR is signed by the site's lab CA (``[pexip.certificates]
+    lab_ca``), whose root is imported with it, and the PKCS#12 copy to the other appliances is
+    protected by a fresh random passphrase each run. A real appliance has no API: the guide's
+    steps are printed for a person to perform in its /appliance web interface (nothing is
+    written) and ``None`` is returned.
+    """
+    system, values = site.systems.beyondtrust, site.model.beyondtrust
+    assert system is not None and values is not None
+    appliances, hostnames = _appliances(site)
+    defaults = _form_defaults(site)
+    if system.api_url is None:
+        for line in manual_steps(appliances, values.site_hostname, hostnames, defaults):
+            out(f"beyondtrust: {line}")
+        return None
+    client = beyondtrust_client(site, read_only=dry_run)
+    try:
+        plan = beyondtrust.plan(client, appliances, values.site_hostname, hostnames, defaults)
+        out(plan.render())
+        if not dry_run and not plan.empty:
+            lab_dir = site.file(site.pexip.certificates.lab_ca)
+            if lab_dir is None:
+                raise SiteError(
+                    f"{site.path}: pexip.certificates.lab_ca: the simulated BeyondTrust appliances"
+                    "' certificate is signed by the lab CA; the site names none"
+                )
+            ca = LabCA.load(lab_dir)
+            passphrase = Secret(secrets.token_urlsafe(24))
+            done = beyondtrust.apply(client, plan, ca.sign, passphrase, roots=ca.root_pem)
+            for line in done:
+                out(f"beyondtrust: {line}")
+    finally:
+        client.close()
+    return plan
+
+
+def manual_steps(
+    appliances: beyondtrust.Appliances,
+    site_hostname: str,
+    hostnames: dict[str, str],
+    defaults: beyondtrust.FormDefaults,
+) -> list[str]:
+    """The guide's steps for a real site (no certificate API), in order, with the site's values."""
+    names = [site_hostname, *dict.fromkeys(hostnames[n] for n in appliances.all)]
+    names = list(dict.fromkeys(n.lower() for n in names))
+    subject = ", ".join(
+        f"{label}={value}"
+        for label, value in (
+            ("C", defaults.country.upper()),
+            ("ST", defaults.state),
+            ("L", defaults.city),
+            ("O", defaults.organization),
+            ("OU", defaults.unit),
+            ("CN", site_hostname),
+        )
+        if value
+    )
+    primary = f"{appliances.primary} ({hostnames[appliances.primary]})"
+    steps = [
+        "a real appliance has no certificate API: perform these steps in its /appliance web "
+        "interface (Security > Certificates), then verify with pytest features/ --target live",
+        f"1. on {primary}: Create a certificate request: key RSA {defaults.key_size}, subject "
+        f"{subject}, subject alternative names {', '.join(names)} (the site hostname first)",
+        "2. submit its Request Data to your certificate authority",
+        "3. Import the signed certificate, then the intermediate and root certificates, until "
+        "no warning shows under it",
+        "4. select it in the Default column",
+    ]
+    others = [f"{n} ({hostnames[n]})" for n in appliances.others]
+    if others:
+        steps.append(
+            f"5. Export it from {appliances.primary} with its private key and chain (PKCS#12, "
+            f"a strong passphrase), Import it on {', '.join(others)} and make it their default"
+        )
+    return steps
 
 
 def security_wizard(console: Console, site: Site, *, dry_run: bool) -> list[str]:
