@@ -16,8 +16,8 @@ from accord.deployer import pexip as planner
 from accord.labca import LabCA
 from accord.pexip.certificates import PlatformCertificates
 from accord.pexip.client import PexipApiError, PexipClient
-from accord.pki import to_pem
-from accord.site import load_site
+from accord.pki import CA, fingerprint_sha256, load_csr, to_pem
+from accord.site import SiteError, load_site
 from accord.systems import beyondtrust_appliances, pexip_client
 
 
@@ -81,7 +81,7 @@ def _exchange_site(lab, folder):
     certificates = document["pexip"]["certificates"]
     del certificates["lab_ca"]
     certificates["exchange_dir"] = str(folder)
-    # The simulated BeyondTrust appliances' certificate is signed by the lab CA only.
+    # Pexip only here: the BeyondTrust exchange has its own test below.
     del document["systems"]["beyondtrust"], document["beyondtrust"]
     path = lab.site_file.with_name("exchange-site.toml")
     path.write_text(tomli_w.dumps(document))
@@ -287,3 +287,101 @@ def test_real_beyondtrust_appliances_get_the_guides_steps_and_nothing_is_written
     assert "access.lab.example, pra1.lab.example, pra2.lab.example, atlas1.lab.example" in text
     assert "Import it on pra2 (pra2.lab.example), atlas1 (atlas1.lab.example)" in text
     assert deployed.beyondtrust_state() == before
+
+
+def _beyondtrust_exchange_site(lab, folder, roots):
+    """The lab site with the BeyondTrust request signed through ``folder`` (no lab CA) and
+    ``roots`` as ``[beyondtrust] trusted_ca_bundle``; ``folder=None``: neither is named."""
+    document = tomllib.loads(lab.site_file.read_text())
+    certificates = document["pexip"]["certificates"]
+    del certificates["lab_ca"]
+    if folder is not None:
+        certificates["exchange_dir"] = str(folder)
+    document["beyondtrust"]["trusted_ca_bundle"] = str(roots)
+    path = lab.site_file.with_name("bt-exchange-site.toml")
+    path.write_text(tomli_w.dumps(document))
+    return load_site(path)
+
+
+def test_beyondtrust_certificate_through_an_exchange_folder(lab, deployed_snapshot, tmp_path):
+    """Without a lab CA the primary's request data goes to <site_hostname>.csr and the run
+    stops, the request pending and no default changed; once the CA's <site_hostname>.pem is
+    there the next run completes that request (the root from [beyondtrust] trusted_ca_bundle),
+    makes it the default and copies it; a third run does nothing."""
+    root = CA.new("Exchange Root CA", key_type="rsa")
+    issuing = root.issue_intermediate("Exchange Issuing CA", key_type="rsa")
+    unrelated = CA.new("Unrelated Root CA", key_type="rsa")
+    roots = tmp_path / "bt-roots.pem"
+    roots.write_text(unrelated.cert_pem + root.cert_pem)  # every root the clients trust
+    folder = tmp_path / "pki"
+    site = _beyondtrust_exchange_site(lab, folder, roots)
+    site_hostname = site.model.beyondtrust.site_hostname
+    bt = lab.beyondtrust
+    lab.beyondtrust_control.reset()
+    try:
+        factory = lab.beyondtrust_state()
+        lines: list[str] = []
+        first = deploy_beyondtrust(site, out=lines.append)
+        assert first is not None and [s.action for s in first.steps][0] == "issue"
+        request_file, answer_file = folder / f"{site_hostname}.csr", folder / f"{site_hostname}.pem"
+        waiting = [line for line in lines if line.startswith("beyondtrust: ")]
+        assert waiting == [
+            f"beyondtrust: request {site_hostname!r} pending on pra1: waiting for the CA to "
+            f"sign {request_file}: put its certificate and chain (PEM) in {answer_file}, then "
+            "run accord deploy again"
+        ]
+        (pending,) = bt.requests("pra1")
+        assert request_file.read_text() == pending.request_data
+        assert "PRIVATE KEY" not in request_file.read_text() and not answer_file.exists()
+        assert [p.name for p in folder.iterdir()] == [request_file.name]
+        after_first = lab.beyondtrust_state()
+        assert after_first == {
+            name: (certs, 1 if name == "pra1" else count)
+            for name, (certs, count) in factory.items()
+        }  # only the pending request: no certificate imported, no default changed
+
+        # The CA answers: the certificate and its intermediate, without the root.
+        signed = issuing.sign_csr(request_file.read_text(), days=365)
+        answer_file.write_text(to_pem(signed, issuing.cert))
+        lines.clear()
+        second = deploy_beyondtrust(site, out=lines.append)
+        assert second is not None and [s.action for s in second.steps] == [
+            "issue",
+            "replicate",
+            "replicate",
+        ]
+        assert "beyondtrust: issued and made default on pra1" in lines
+        assert not [line for line in lines if "waiting" in line], lines
+        assert bt.requests("pra1") == []
+        assert bt.default("pra1").fingerprint == fingerprint_sha256(signed)
+        assert load_csr(pending.request_data).public_key() == signed.public_key()
+        held = {c.fingerprint for c in bt.certificates("pra1")}
+        assert fingerprint_sha256(root.cert) in held  # the root came from the trusted bundle
+        assert fingerprint_sha256(unrelated.cert) not in held  # the other roots did not
+        for result in _beyondtrust_served(lab).values():
+            assert result.fingerprint == fingerprint_sha256(signed)
+            assert chain_complete(result, [root.cert])
+
+        lines.clear()
+        third = deploy_beyondtrust(site, out=lines.append)
+        assert third is not None and third.empty
+        assert lines == [third.render()] and "no changes" in lines[0]
+    finally:
+        lab.restore(deployed_snapshot)
+
+
+def test_beyondtrust_without_a_lab_ca_or_an_exchange_folder_is_refused(
+    lab, deployed_snapshot, tmp_path
+):
+    site = _beyondtrust_exchange_site(lab, None, tmp_path / "unused.pem")
+    lab.beyondtrust_control.reset()
+    try:
+        before = lab.beyondtrust_state()
+        with pytest.raises(SiteError) as refused:
+            deploy_beyondtrust(site, out=lambda _line: None)
+        message = str(refused.value)
+        assert "pexip.certificates.lab_ca" in message
+        assert "pexip.certificates.exchange_dir" in message
+        assert lab.beyondtrust_state() == before
+    finally:
+        lab.restore(deployed_snapshot)

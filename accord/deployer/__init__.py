@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 
+from accord.beyondtrust.client import BeyondTrustClient
 from accord.deployer import beyondtrust, pexip, pki, vsphere
 from accord.deployer.beyondtrust import Plan as BeyondTrustPlan
 from accord.deployer.pexip import Plan
 from accord.deployer.vsphere import VspherePlan
-from accord.labca import LabCA
 from accord.pexip import baseline
 from accord.pexip.console import Console, console_for, instructions
+from accord.pki import PkiError, load_pem_certificates
 from accord.site import Secret, Site, SiteError
 from accord.systems import DEPLOYMENTS, beyondtrust_client, pexip_client, vsphere_connection
 from accord.vsphere.client import disconnect
@@ -97,11 +99,21 @@ def deploy_beyondtrust(
     """The guide's CA-signed certificate on the site's BeyondTrust appliances.
 
     With a certificate API (``api_url``: the simulator only) it is planned and, unless
-    ``dry_run``, applied: the CSR is signed by the site's lab CA (``[pexip.certificates]
-    lab_ca``), whose root is imported with it, and the PKCS#12 copy to the other appliances is
-    protected by a fresh random passphrase each run. A real appliance has no API: the guide's
-    steps are printed for a person to perform in its /appliance web interface (nothing is
-    written) and ``None`` is returned.
+    ``dry_run``, applied, the request signed as the Pexip bootstrap signs (``pki.Signer``):
+
+    - ``[pexip.certificates] lab_ca`` (``accord sim``): the lab CA signs at once; its root is
+      imported with the certificate;
+    - otherwise ``exchange_dir``: the primary's request data is written to
+      ``<site_hostname>.csr`` there; while ``<site_hostname>.pem`` (the CA's certificate and
+      chain) is absent the run stops with the request pending on the primary, says in one line
+      what it waits for and where, and succeeds; a later run completes the pending request
+      with that file, and imports the root from ``[beyondtrust] trusted_ca_bundle`` when the
+      file lacks it;
+    - neither: ``SiteError`` naming both keys (before anything is written).
+
+    The PKCS#12 copy to the other appliances is protected by a fresh random passphrase each
+    run. A real appliance has no API: the guide's steps are printed for a person to perform in
+    its /appliance web interface (nothing is written) and ``None`` is returned.
     """
     system, values = site.systems.beyondtrust, site.model.beyondtrust
     assert system is not None and values is not None
@@ -116,20 +128,67 @@ def deploy_beyondtrust(
         plan = beyondtrust.plan(client, appliances, values.site_hostname, hostnames, defaults)
         out(plan.render())
         if not dry_run and not plan.empty:
-            lab_dir = site.file(site.pexip.certificates.lab_ca)
-            if lab_dir is None:
-                raise SiteError(
-                    f"{site.path}: pexip.certificates.lab_ca: the simulated BeyondTrust appliances"
-                    "' certificate is signed by the lab CA; the site names none"
-                )
-            ca = LabCA.load(lab_dir)
-            passphrase = Secret(secrets.token_urlsafe(24))
-            done = beyondtrust.apply(client, plan, ca.sign, passphrase, roots=ca.root_pem)
-            for line in done:
+            for line in _apply_beyondtrust(site, client, plan):
                 out(f"beyondtrust: {line}")
     finally:
         client.close()
     return plan
+
+
+def _beyondtrust_roots(site: Site) -> tuple[Path, str]:
+    """The site's ``[beyondtrust] trusted_ca_bundle``: its path and PEM, or ``SiteError``."""
+    values = site.model.beyondtrust
+    assert values is not None
+    path = Path(str(site.file(values.trusted_ca_bundle)))
+    where = f"{site.path}: beyondtrust.trusted_ca_bundle"
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise SiteError(f"{where}: cannot read {path} ({reason})") from None
+    try:
+        load_pem_certificates(text)
+    except (PkiError, ValueError):
+        raise SiteError(f"{where}: {path} holds no PEM certificates") from None
+    return path, text
+
+
+def _apply_beyondtrust(site: Site, client: BeyondTrustClient, plan: BeyondTrustPlan) -> list[str]:
+    """Apply a non-empty plan with the site's signer (see ``deploy_beyondtrust``)."""
+    signer = pki.Signer.for_site(site)
+    if not signer.configured:
+        raise SiteError(
+            f"{site.path}: pexip.certificates.lab_ca or pexip.certificates.exchange_dir: the "
+            "BeyondTrust appliances' certificate request is signed by the lab CA or through "
+            "the exchange folder; the site names neither"
+        )
+    name = plan.site_hostname
+    passphrase = Secret(secrets.token_urlsafe(24))
+    if signer.lab is not None:
+        return beyondtrust.apply(
+            client,
+            plan,
+            lambda csr: signer.sign(name, csr),
+            passphrase,
+            roots=signer.lab.root_pem,
+        )
+    bundle, roots = _beyondtrust_roots(site)
+    try:
+        return beyondtrust.apply(
+            client,
+            plan,
+            lambda csr: signer.sign(name, csr),
+            passphrase,
+            roots=roots,
+            awaiting=signer.awaiting(name),
+        )
+    except beyondtrust.SigningError as error:
+        raise beyondtrust.SigningError(f"{signer.answer_file(name)}: {error}") from None
+    except beyondtrust.ChainIncompleteError as error:
+        raise beyondtrust.ChainIncompleteError(
+            f"{error}; the roots come from beyondtrust.trusted_ca_bundle ({bundle}) or the "
+            f"CA's answer ({signer.answer_file(name)})"
+        ) from None
 
 
 def manual_steps(

@@ -6,10 +6,14 @@ the SSL Certificate to Privileged Remote Access Failover and Atlas Appliances":
 1. Create a certificate request on the primary: Common Name and first SAN the site hostname
    (the guide: an FQDN common name "must" also be the first SAN), then each appliance's own
    hostname (backups, traffic nodes), RSA 2048 by default. The key stays on the appliance.
-2. Have it signed (``sign(csr_pem)`` returns the certificate and chain; on ``sim`` the lab CA).
+2. Have it signed: ``sign(csr_pem)`` returns the certificate and chain (on ``sim`` the lab CA
+   at once), or ``None`` while the CA has not answered (an exchange folder on live: the CSR
+   was handed over, the answer comes later). Then ``apply`` stops there: the request stays
+   pending on the primary, nothing else changes, and a later plan and apply reuse it.
 3. Import the certificate, then the intermediate and root certificates ("upload the
    intermediate certificate files and root certificate file used by the CA"), so no chain
-   warning remains: many CAs do not send the root, so ``apply`` takes it as ``roots``.
+   warning remains: many CAs do not send the root, so ``apply`` takes the roots as ``roots``
+   and imports the one(s) that issued the chain when the CA's answer lacks them.
 4. Make it the default (served for no or unknown SNI).
 5. Export it from the primary as PKCS#12 (certificate, private key and chain) protected by the
    passphrase, import it on every backup and traffic node, and make it their default.
@@ -51,6 +55,7 @@ from accord.pki import (
     is_self_signed,
     load_csr,
     load_pem_certificates,
+    signed_by,
     to_pem,
 )
 from accord.site import Secret
@@ -375,16 +380,36 @@ def _row(client: BeyondTrustClient, appliance: str, fingerprint: str) -> Certifi
     raise ReplicationError(f"{appliance} does not list the certificate {fingerprint}")
 
 
+def _missing_roots(certs: Sequence[x509.Certificate], roots: str) -> list[x509.Certificate]:
+    """The roots in ``roots`` that issued a certificate of ``certs`` and are not among them
+    (none when the CA's answer ends with its root; unrelated roots of a bundle are left out)."""
+    try:
+        candidates = load_pem_certificates(roots)
+    except (PkiError, ValueError):
+        raise SigningError("the roots given are not PEM certificates") from None
+    if any(is_self_signed(c) for c in certs):
+        return []
+    return [
+        root
+        for root in dict.fromkeys(candidates)
+        if root not in certs and any(c.issuer == root.subject and signed_by(c, root) for c in certs)
+    ]
+
+
 def _issue(
-    client: BeyondTrustClient, plan: Plan, sign: Callable[[str], str], roots: str | None
-) -> Certificate:
+    client: BeyondTrustClient,
+    plan: Plan,
+    sign: Callable[[str], str | None],
+    roots: str | None,
+) -> Certificate | CertificateRequest:
+    """The new default of the primary, or the request still waiting for the CA's answer."""
     request = _pending(client, plan) or client.create_request(plan.primary, plan.form)
-    certs = _signed(sign(request.request_data), request, plan.names)
+    answer = sign(request.request_data)
+    if answer is None:
+        return request
+    certs = _signed(answer, request, plan.names)
     if roots:
-        try:
-            certs += [c for c in load_pem_certificates(roots) if c not in certs]
-        except (PkiError, ValueError):
-            raise SigningError("the roots given are not PEM certificates") from None
+        certs += _missing_roots(certs, roots)
     for index, cert in enumerate(certs):
         filename = "server.crt" if index == 0 else f"ca-{index}.crt"
         client.import_file(plan.primary, to_pem(cert).encode("ascii"), None, filename=filename)
@@ -404,16 +429,22 @@ def _issue(
 def apply(
     client: BeyondTrustClient,
     plan: Plan,
-    sign: Callable[[str], str],
+    sign: Callable[[str], str | None],
     passphrase: Secret,
     *,
     roots: str | None = None,
+    awaiting: str = "the CA's answer",
 ) -> list[str]:
     """Perform ``plan`` in order (primary first) and return one line per step done.
 
-    ``sign(csr_pem)`` returns the signed certificate and its chain (PEM) and may raise what it
-    likes; ``roots``: PEM root certificate(s) of the CA to import as well when ``sign`` leaves
-    the root out. ``passphrase`` protects the PKCS#12 export (never shown).
+    ``sign(csr_pem)`` returns the signed certificate and its chain (PEM), or ``None`` while
+    the CA has not answered, and may raise what it likes. On ``None`` apply stops: the request
+    stays pending on the primary, no default changes, nothing is replicated, and the last line
+    returned says the request waits for ``awaiting`` (what and where: the caller knows); the
+    next ``plan`` still has the issue step and the next ``apply`` reuses the request. ``roots``:
+    PEM root certificate(s), e.g. the site's trusted bundle; the one(s) that issued the chain
+    are imported as well when ``sign``'s answer leaves the root out. ``passphrase`` protects
+    the PKCS#12 export (never shown).
 
     Raises ``ReadOnlyError`` (a read-only client; nothing sent), ``PlanInputError`` (an empty
     passphrase where a private key must travel), ``SigningError``, ``ChainIncompleteError``,
@@ -431,7 +462,14 @@ def apply(
     source = plan.source
     for step in plan.steps:
         if step.action == "issue":
-            source = _issue(client, plan, sign, roots).fingerprint
+            issued = _issue(client, plan, sign, roots)
+            if isinstance(issued, CertificateRequest):
+                return [
+                    *done,
+                    f"request {issued.friendly_name!r} pending on {step.appliance}: "
+                    f"waiting for {awaiting}",
+                ]
+            source = issued.fingerprint
             done.append(f"issued and made default on {step.appliance}")
         elif step.action == "set_default":
             assert step.certificate_id is not None

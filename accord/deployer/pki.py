@@ -13,11 +13,13 @@ Signing: with ``[pexip.certificates] lab_ca`` (the `sim` target's lab CA) at onc
 ``exchange_dir`` (live: real CAs are offline) the deployer writes ``<fqdn>.csr`` there and, on a
 later run, completes the pending CSR with ``<fqdn>.pem`` (certificate and chain) once the CA has
 put it there. Without either, the plan has no certificate steps: certificates are left alone.
+``Signer`` does both; the BeyondTrust deployer signs its appliances' request through it too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
@@ -132,23 +134,56 @@ def plan(client: PexipClient, site: Site) -> list[CertificateChange]:
     return changes
 
 
-class _Signer:
-    """Gets CSRs signed: the lab CA at once, or through the exchange folder."""
+class Signer:
+    """Gets CSRs signed: a lab CA at once, or through an exchange folder.
 
-    def __init__(self, site: Site) -> None:
+    ``lab_ca``: the lab CA's folder (the `sim` target), which signs at once and wins when both
+    are given; ``exchange_dir``: a folder where ``sign(name, csr)`` writes ``<name>.csr`` and
+    reads the CA's answer from ``<name>.pem`` (the certificate and its chain) once it is there.
+    The Pexip bootstrap and the BeyondTrust deployer both sign through it.
+    """
+
+    def __init__(self, lab_ca: Path | None, exchange_dir: Path | None) -> None:
+        self.lab = LabCA.load(lab_ca) if lab_ca else None
+        self.folder = exchange_dir
+
+    @classmethod
+    def for_site(cls, site: Site) -> Signer:
+        """The signer ``[pexip.certificates] lab_ca`` / ``exchange_dir`` describe (either may
+        be missing: see ``configured``)."""
         config = site.pexip.certificates
-        lab = site.file(config.lab_ca)
-        self.lab = LabCA.load(lab) if lab else None
-        self.folder = site.file(config.exchange_dir)
+        return cls(site.file(config.lab_ca), site.file(config.exchange_dir))
 
-    def sign(self, fqdn: str, csr_pem: str) -> str | None:
+    @property
+    def configured(self) -> bool:
+        """Whether CSRs can be signed at all (a lab CA or an exchange folder)."""
+        return self.lab is not None or self.folder is not None
+
+    def request_file(self, name: str) -> Path:
+        """Where the exchange folder holds the CSR for ``name``."""
+        assert self.folder is not None
+        return self.folder / f"{name}.csr"
+
+    def answer_file(self, name: str) -> Path:
+        """Where the CA puts the certificate and chain for ``name``."""
+        assert self.folder is not None
+        return self.folder / f"{name}.pem"
+
+    def awaiting(self, name: str) -> str:
+        """What an exchange-folder run waits for, and where (one line)."""
+        return (
+            f"the CA to sign {self.request_file(name)}: put its certificate and chain (PEM) in "
+            f"{self.answer_file(name)}, then run accord deploy again"
+        )
+
+    def sign(self, name: str, csr_pem: str) -> str | None:
         """The signed certificate and chain, or ``None`` while the CA has not answered."""
         if self.lab is not None:
             return self.lab.sign(csr_pem)
         assert self.folder is not None
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / f"{fqdn}.csr").write_text(csr_pem)
-        signed = self.folder / f"{fqdn}.pem"
+        self.request_file(name).write_text(csr_pem)
+        signed = self.answer_file(name)
         return signed.read_text() if signed.exists() else None
 
 
@@ -172,7 +207,7 @@ def _find(client: PexipClient, cert_pem: str) -> str:
 def apply(client: PexipClient, site: Site, changes: list[CertificateChange]) -> list[str]:
     """Perform the steps in order (CA certificates first); returns what is still waiting for
     the CA (exchange folder), one line per node."""
-    signer = _Signer(site)
+    signer = Signer.for_site(site)
     waiting = []
     key_type = site.pexip.certificates.key_type
     for change in changes:

@@ -9,12 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from accord.beyondtrust.client import BeyondTrustApiError, BeyondTrustClient, ReadOnlyError
+from accord.beyondtrust.client import (
+    BeyondTrustApiError,
+    BeyondTrustClient,
+    ImportResult,
+    ReadOnlyError,
+)
 from accord.beyondtrust.probes import ca_signed, chain_complete, covers, served
 from accord.deployer.beyondtrust import (
     Appliances,
@@ -29,7 +35,7 @@ from accord.deployer.beyondtrust import (
 )
 from accord.labca import LabCA
 from accord.network import Endpoint
-from accord.pki import load_csr, to_pem, to_pkcs12
+from accord.pki import fingerprint_sha256, load_csr, to_pem, to_pkcs12
 from accord.site import Secret
 from simulator.beyondtrust import ApplianceSpec, BeyondTrustSimulator
 
@@ -237,3 +243,70 @@ def test_unusable_input_is_refused_before_any_request(client: BeyondTrustClient)
     with pytest.raises(BeyondTrustApiError) as unknown:
         plan(client, ghost, SITE, {**HOSTNAMES, "ghost": "ghost.example.com"}, DEFAULTS)
     assert (unknown.value.status, unknown.value.field) == (404, "appliance")
+
+
+def test_while_the_ca_has_not_answered_apply_leaves_only_a_pending_request(
+    client: BeyondTrustClient, sim: BeyondTrustSimulator, lab: LabCA
+) -> None:
+    """An exchange folder: ``sign`` returns None until the CA answers. apply stops after the
+    request, says what it waits for, and a later plan and apply complete that request."""
+    handed: list[str] = []
+
+    def not_yet(csr_pem: str) -> None:
+        handed.append(csr_pem)
+        return None
+
+    before = {name: client.default(name).fingerprint for name in APPLIANCES.all}
+    first = site_plan(client)
+    lines = apply(
+        client, first, not_yet, Secret(PASSPHRASE), roots=lab.root_pem, awaiting="the CA (x)"
+    )
+    assert lines == [f"request {SITE!r} pending on primary: waiting for the CA (x)"]
+    (pending,) = client.requests("primary")
+    assert handed == [pending.request_data]
+    assert {name: client.default(name).fingerprint for name in APPLIANCES.all} == before
+    assert len(client.certificates("primary")) == 1  # nothing imported
+    again = site_plan(client)
+    assert [s.action for s in again.steps] == ["issue", "replicate", "replicate", "replicate"]
+    apply(client, again, not_yet, Secret(PASSPHRASE), roots=lab.root_pem)
+    assert handed[-1] == pending.request_data and len(client.requests("primary")) == 1
+    done = apply(client, site_plan(client), lab.sign, Secret(PASSPHRASE), roots=lab.root_pem)
+    assert done[0] == "issued and made default on primary" and len(done) == 4
+    assert client.requests("primary") == [] and site_plan(client).empty
+    assert client.default("primary").friendly_name == pending.friendly_name
+
+
+def test_only_the_roots_that_issued_the_chain_are_imported(
+    client: BeyondTrustClient,
+    sim: BeyondTrustSimulator,
+    lab: LabCA,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``roots`` may be a bundle of every root the clients trust: only the CA's own root is
+    imported, and none when the CA's answer already ends with its root."""
+    unrelated = LabCA.create(tmp_path / "unrelated", name="Unrelated")
+    bundle = unrelated.root_pem + lab.root_pem
+    imported: list[bytes] = []
+    original = client.import_file
+
+    def recording(appliance: str, data: bytes, *args: Any, **kwargs: Any) -> ImportResult:
+        if appliance == "primary":
+            imported.append(data)
+        return original(appliance, data, *args, **kwargs)
+
+    monkeypatch.setattr(client, "import_file", recording)
+    apply(client, site_plan(client), lab.sign, Secret(PASSPHRASE), roots=bundle)
+    assert imported[2:] == [lab.root_pem.encode("ascii")]  # leaf, intermediate, the CA's root
+    held = {r.fingerprint for r in client.certificates("primary")}
+    assert fingerprint_sha256(unrelated.issuer.root) not in held
+    assert site_plan(client).empty
+    sim.site.reset()
+    imported.clear()
+
+    def with_root(csr_pem: str) -> str:
+        return lab.sign(csr_pem) + lab.root_pem
+
+    apply(client, site_plan(client), with_root, Secret(PASSPHRASE), roots=bundle)
+    assert len(imported) == 3 and imported[2] == lab.root_pem.encode("ascii")
+    assert site_plan(client).empty
