@@ -1,4 +1,4 @@
-"""The simulators' private control plane (``/_sim/``): reset, state, request log.
+"""The simulators' private control plane (``/_sim/``): reset, state, request log, faults.
 
 Never part of the real API; only the `sim` target, the harness and our own tests use it.
 """
@@ -93,7 +93,8 @@ class SimControl:
 
 
 class BeyondTrustSimControl:
-    """The BeyondTrust appliance simulator's control plane (``/_sim/``): only ``reset``."""
+    """The BeyondTrust appliance simulator's control plane (``/_sim/``): reset (every
+    appliance, or one, optionally as part of a cloud site) and fault injection."""
 
     def __init__(self, url: str, username: str, password: Secret, ca_bundle: Path | None) -> None:
         self.base = url.rstrip("/") + "/_sim/"
@@ -115,10 +116,37 @@ class BeyondTrustSimControl:
             site.file(system.ca_bundle),
         )
 
-    def reset(self) -> None:
-        """Every appliance back to its factory state (only the factory certificate)."""
-        response = self._session.post(urljoin(self.base, "reset"), timeout=15, verify=self._verify)
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self._session.request(
+            method, urljoin(self.base, path), timeout=15, verify=self._verify, **kwargs
+        )
         response.raise_for_status()
+        return response
+
+    def reset(self, appliance: str | None = None, *, cloud: bool = False) -> None:
+        """Back to the factory state (only the factory certificate, no pending request).
+
+        Without ``appliance``: every appliance, each part of a cloud site or not as the
+        simulator created it. With ``appliance``: only that one (the others are untouched),
+        part of a cloud site when ``cloud`` (its self-signed Create is then refused).
+        ``ValueError`` for ``cloud`` without an appliance; ``requests.HTTPError`` (404) for an
+        unknown appliance. The active faults stay."""
+        if appliance is None:
+            if cloud:
+                raise ValueError("cloud applies to one appliance: name it")
+            self._call("POST", "reset")
+            return
+        self._call("POST", "reset", json={"appliance": appliance, "cloud": cloud})
+
+    def faults(self) -> dict[str, Any]:
+        """``{"active": [...], "available": {name: "BT-NN: what it breaks"}}``."""
+        return self._call("GET", "faults").json()
+
+    def set_faults(self, names: list[str]) -> None:
+        """Make every simulated appliance break these guide behaviours on purpose (mutation
+        tests; ``[]``: none). ``requests.HTTPError`` (400) for an unknown name, nothing
+        changed. A reset keeps them."""
+        self._call("PUT", "faults", json={"active": names})
 
     def close(self) -> None:
         self._session.close()

@@ -14,19 +14,23 @@ Module layout: ``errors`` (typed errors, each naming its field); ``fields`` (the
 ``material`` (making, reading and classifying certificates, on ``accord.pki``); ``exports``
 (Export and the support bundle); ``store`` (the immutable store snapshot, table rows and
 warnings, SNI selection); ``models`` (``Appliance`` and ``Site``: the operations); ``listener``
-(each appliance's TLS listener); ``routes`` (the JSON API); ``server`` (the WSGI app and
-``BeyondTrustSimulator``).
+(each appliance's TLS listener); ``routes`` (the JSON API); ``faults`` (fault injection: one
+guide behaviour broken on purpose, for tests); ``server`` (the WSGI app, the ``/_sim/``
+control plane and ``BeyondTrustSimulator``).
 """
 
+from simulator.beyondtrust.faults import FAULTS, Faults
 from simulator.beyondtrust.listener import ApplianceListener
 from simulator.beyondtrust.models import Appliance, ApplianceSpec, ImportResult, Site
 from simulator.beyondtrust.server import BeyondTrustSimulator
 
 __all__ = [
+    "FAULTS",
     "Appliance",
     "ApplianceListener",
     "ApplianceSpec",
     "BeyondTrustSimulator",
+    "Faults",
     "ImportResult",
     "Site",
 ]

@@ -19,6 +19,10 @@ The support bundle is the .zip the guide has you send to BeyondTrust Technical S
 the SSL certificates files for your certificate chain" as PEM files, and a ``status-basics.txt``
 standing in for the screenshot of Status > Basics; "Do NOT include any private key files (e.g.,
 .p12, .pfx, or .key files)": it never holds one, nor any private key material.
+
+Two faults (``faults``) break this on purpose: with the BT-06 fault a PKCS#12 export is written
+without encryption whatever the passphrase; with the BT-07 fault ``models.Appliance`` hands the
+support bundle the certificate's key, which it then writes as a ``.key`` file.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from accord.pki import certificate_to_der, private_key_to_pkcs8, to_pem, to_pkcs7, to_pkcs12
+from simulator.beyondtrust import faults
 from simulator.beyondtrust.errors import ValidationError
 from simulator.beyondtrust.material import PrivateKey
 
@@ -71,7 +76,11 @@ class Selected:
 
 
 def _key_export(
-    item: Selected, include_certificate: bool, include_chain: bool, passphrase: str | None
+    item: Selected,
+    include_certificate: bool,
+    include_chain: bool,
+    passphrase: str | None,
+    active: frozenset[str],
 ) -> ExportFile:
     if item.key is None:
         raise ValidationError(
@@ -83,11 +92,14 @@ def _key_export(
     stem = file_stem(item.friendly_name)
     if include_certificate:
         chain = item.chain if include_chain else ()
+        protection: str | None = passphrase
+        if faults.BT06_PKCS12_PASSPHRASE_IGNORED in active:
+            protection = None  # written without encryption
         data = to_pkcs12(
             item.key,
             item.certificate,
             chain,
-            passphrase=passphrase,
+            passphrase=protection,
             friendly_name=item.friendly_name,
         )
         return ExportFile(f"{stem}.p12", PKCS12_TYPE, data)
@@ -108,8 +120,10 @@ def export_file(
     include_private_key: bool = False,
     include_chain: bool = False,
     passphrase: str | None = None,
+    active: frozenset[str] = frozenset(),
 ) -> ExportFile:
-    """The export of ``selected`` certificates with the Export page's options (see module doc).
+    """The export of ``selected`` certificates with the Export page's options (see module doc);
+    ``active``: the simulator's active faults.
 
     ``ValidationError``: nothing included (field ``include_certificate``); a private key asked
     for several certificates (``ids``), for a certificate without one
@@ -127,7 +141,7 @@ def export_file(
             raise ValidationError(
                 "a private key can be exported for one certificate at a time", "ids"
             )
-        return _key_export(selected[0], include_certificate, include_chain, passphrase)
+        return _key_export(selected[0], include_certificate, include_chain, passphrase, active)
     certs: list[x509.Certificate] = []
     for item in selected:
         if include_certificate:
@@ -148,16 +162,22 @@ def export_file(
 def support_bundle(
     appliance_lines: Sequence[str],
     files: Sequence[tuple[str, str, x509.Certificate]],
+    key_file: tuple[str, PrivateKey] | None = None,
 ) -> ExportFile:
     """A zip of the certificate chain as PEM files and ``status-basics.txt``.
 
     ``files``: ``(kind, friendly name, certificate)`` from the server certificate up to the
     root; ``appliance_lines``: the text standing in for the Status > Basics screenshot.
-    Named ``support-certificates.zip``; entries ``NN-<kind>-<name>.pem``.
+    Named ``support-certificates.zip``; entries ``NN-<kind>-<name>.pem``. ``key_file``:
+    ``(friendly name, private key)`` written as ``<name>.key`` (unencrypted PKCS#8 PEM): only
+    the BT-07 fault passes one.
     """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, (kind, name, cert) in enumerate(files, start=1):
             archive.writestr(f"{index:02d}-{kind}-{file_stem(name)}.pem", to_pem(cert))
+        if key_file is not None:
+            name, key = key_file
+            archive.writestr(f"{file_stem(name)}.key", private_key_to_pkcs8(key))
         archive.writestr("status-basics.txt", "\n".join(appliance_lines) + "\n")
     return ExportFile("support-certificates.zip", ZIP_TYPE, buffer.getvalue())

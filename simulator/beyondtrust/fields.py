@@ -201,9 +201,12 @@ def _alternative_names(value: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def parse_form(body: Any) -> CertificateForm:
+def parse_form(body: Any, *, fqdn_common_name_first_san: bool = True) -> CertificateForm:
     """Validate a Create form given as a JSON object (keys ``FIELDS``); raises
-    ``ValidationError`` naming the first field at fault (unknown keys included)."""
+    ``ValidationError`` naming the first field at fault (unknown keys included).
+
+    ``fqdn_common_name_first_san=False`` skips the rule that a common name which is an FQDN
+    must be the first subject alternative name: only the ``bt02`` fault (``faults``) does."""
     if not isinstance(body, Mapping):
         raise ValidationError("the request body must be a JSON object")
     unknown = sorted(str(k) for k in body if k not in FIELDS)
@@ -225,7 +228,7 @@ def parse_form(body: Any) -> CertificateForm:
     subject = SubjectName(country=country.upper(), **values)
     names = _alternative_names(body.get("alternative_names"))
     cn = subject.common_name
-    if is_fqdn(cn) and cn.lower() != names[0].lower():
+    if fqdn_common_name_first_san and is_fqdn(cn) and cn.lower() != names[0].lower():
         raise ValidationError(
             f"the common name {cn} is a fully qualified domain name, so it must also be the "
             f"first subject alternative name (the first is {names[0]})",

@@ -9,7 +9,17 @@ each naming its field; none ever carries a private key or a passphrase. Thread-s
 
 At construction (and ``reset()``) an appliance holds only the factory "BeyondTrust Appliance"
 certificate, which is the default. The factory key is made once per appliance: a reset gives
-back the same factory certificate, as a real appliance keeps the one it shipped with.
+back the same factory certificate, as a real appliance keeps the one it shipped with. A reset
+may also make the appliance part of a cloud site or not (``reset(cloud=...)``); without it, the
+appliance is as it was created.
+
+Every operation reads the simulator's active faults (``faults``; one ``Faults`` for the whole
+``Site``) once, and a fault changes the one behaviour it names, where that behaviour lives: the
+factory certificate's protection (``delete``), the FQDN common name rule of the self-signed
+Create (``create_self_signed``), the key kept out of the Request Data (``_request_row``), the
+import's request linking, same-subject handling and root acceptance (``import_file`` and
+``store.Store.merge``), the chain warning (``store.Store.render``), the PKCS#12 encryption
+(``exports``) and the support bundle's contents (``support_bundle``).
 """
 
 from __future__ import annotations
@@ -22,12 +32,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from accord.pki import is_self_signed
+from cryptography import x509
+
+from accord.pki import is_self_signed, private_key_to_pkcs8, signed_by
+from simulator.beyondtrust import faults
 from simulator.beyondtrust.errors import Conflict, NotFound, ValidationError
 from simulator.beyondtrust.exports import ExportFile, Selected, export_file, support_bundle
+from simulator.beyondtrust.faults import Faults
 from simulator.beyondtrust.fields import CertificateForm, is_fqdn, parse_form
 from simulator.beyondtrust.material import (
     FACTORY_NAME,
+    ImportedFile,
     certificate_request,
     classify,
     factory_certificate,
@@ -39,6 +54,7 @@ from simulator.beyondtrust.material import (
 from simulator.beyondtrust.store import (
     Certificate,
     CertificateRequest,
+    Merged,
     Store,
     StoredCertificate,
     StoredRequest,
@@ -47,8 +63,8 @@ from simulator.beyondtrust.store import (
 
 __all__ = ["ROLES", "Appliance", "ApplianceSpec", "Clock", "ImportResult", "Role", "Site"]
 
-Role = Literal["primary", "backup", "traffic_node"]
-ROLES: tuple[Role, ...] = ("primary", "backup", "traffic_node")
+Role = Literal["primary", "backup", "traffic_node", "scratch"]
+ROLES: tuple[Role, ...] = ("primary", "backup", "traffic_node", "scratch")
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
 CLOUD_REFUSED = "Customers with a cloud site environment cannot create a self-signed certificate."
@@ -60,8 +76,30 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _form(form: CertificateForm | Mapping[str, Any]) -> CertificateForm:
-    return form if isinstance(form, CertificateForm) else parse_form(form)
+def _form(
+    form: CertificateForm | Mapping[str, Any], *, fqdn_common_name_first_san: bool = True
+) -> CertificateForm:
+    if isinstance(form, CertificateForm):
+        return form
+    return parse_form(form, fqdn_common_name_first_san=fqdn_common_name_first_san)
+
+
+def _unrelated_root(store: Store, parsed: ImportedFile) -> x509.Certificate | None:
+    """The first root (self-signed CA) certificate of an imported file that issued none of the
+    store's certificates nor any other certificate of the file (a stored copy of the root
+    counts: it issued itself); ``None`` if there is none."""
+    pool = [c.certificate for c in store.certificates] + list(parsed.certificates)
+    for root in parsed.certificates:
+        if classify(root, False) != "root":
+            continue
+        issued = any(
+            c == root or (c.issuer == root.subject and signed_by(c, root))
+            for c in pool
+            if c is not root
+        )
+        if not issued:
+            return root
+    return None
 
 
 def _id(value: Any, field: str) -> int:
@@ -95,9 +133,11 @@ class Appliance:
     """One appliance's certificate store and operations (see module doc).
 
     ``name``: the appliance's name in its site (used in API paths); ``hostname``: its own FQDN;
-    ``role``: ``primary``, ``backup`` or ``traffic_node``; ``cloud``: part of a cloud site
-    (then it cannot create self-signed certificates). ``clock`` gives the current UTC time
-    (expiry warnings, creation dates).
+    ``role``: ``primary``, ``backup``, ``traffic_node`` or ``scratch`` (an appliance of no
+    site, where the guide's actions are performed); ``cloud``: part of a cloud site (then it
+    cannot create self-signed certificates). ``clock`` gives the current UTC time (expiry
+    warnings, creation dates). ``faults``: the simulator's active faults (default: its own,
+    none active).
     """
 
     def __init__(
@@ -108,6 +148,7 @@ class Appliance:
         role: Role = "primary",
         cloud: bool = False,
         clock: Clock | None = None,
+        faults: Faults | None = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ValueError(f"appliance name must match {_NAME.pattern}, not {name!r}")
@@ -119,7 +160,9 @@ class Appliance:
         self.hostname = hostname
         self.role: Role = role
         self.cloud = bool(cloud)
+        self._created_cloud = self.cloud
         self.clock: Clock = clock or _utcnow
+        self.faults = faults if faults is not None else Faults()
         self._lock = threading.Lock()
         key = new_key(2048)
         self._factory = StoredCertificate(
@@ -151,16 +194,24 @@ class Appliance:
         """The current store (an immutable snapshot)."""
         return self._store
 
-    def reset(self) -> None:
-        """Back to the factory state: only the factory certificate, as the default."""
-        self._commit(lambda _store: (self._fresh(), None))
+    def reset(self, *, cloud: bool | None = None) -> None:
+        """Back to the factory state: only the factory certificate, as the default, no pending
+        request. ``cloud``: whether it is now part of a cloud site (``None``: as created).
+        The active faults are not state: they stay."""
+        as_cloud = self._created_cloud if cloud is None else bool(cloud)
+
+        def build(_store: Store) -> tuple[Store, None]:
+            self.cloud = as_cloud
+            return self._fresh(), None
+
+        self._commit(build)
 
     # --- reads ----------------------------------------------------------------------------
 
     def certificates(self) -> list[Certificate]:
         """The Security :: Certificates table, in id order."""
-        store, now = self._store, self.clock()
-        return [store.render(c, now) for c in store.certificates]
+        store, now, active = self._store, self.clock(), self.faults.current()
+        return [store.render(c, now, active) for c in store.certificates]
 
     def certificate(self, certificate_id: int) -> Certificate:
         """One row; ``NotFound`` (field ``id``) for an unknown id."""
@@ -168,7 +219,7 @@ class Appliance:
         entry = store.find(certificate_id)
         if entry is None:
             raise NotFound(f"no certificate with id {certificate_id}", "id")
-        return store.render(entry, self.clock())
+        return store.render(entry, self.clock(), self.faults.current())
 
     def default(self) -> Certificate:
         """The default certificate (served for no or unknown SNI)."""
@@ -176,21 +227,31 @@ class Appliance:
 
     def requests(self) -> list[CertificateRequest]:
         """The Security :: Certificate Requests table (pending requests), in id order."""
-        return [CertificateRequest.of(r) for r in self._store.requests]
+        active = self.faults.current()
+        return [self._request_row(r, active) for r in self._store.requests]
 
     def request(self, request_id: int) -> CertificateRequest:
         """One pending request with its Request Data; ``NotFound`` (field ``id``)."""
         found = self._store.find_request(request_id)
         if found is None:
             raise NotFound(f"no pending certificate request with id {request_id}", "id")
-        return CertificateRequest.of(found)
+        return self._request_row(found, self.faults.current())
+
+    @staticmethod
+    def _request_row(stored: StoredRequest, active: frozenset[str]) -> CertificateRequest:
+        """The request's row and detail: the CSR as Request Data, its key left out."""
+        row = CertificateRequest.of(stored)
+        if faults.BT03_REQUEST_DATA_HOLDS_KEY in active:
+            leaked = private_key_to_pkcs8(stored.key).decode("ascii")
+            row = dataclasses.replace(row, request_data=row.request_data + leaked)
+        return row
 
     def select_certificate(self, server_name: str | None) -> Certificate:
         """The entry served to a client sending ``server_name`` (``None``: no SNI): a
         certificate with a private key whose subject alternative names match (a wildcard
         covers exactly one leftmost label; the latest expiry wins), else the default."""
         store = self._store
-        return store.render(store.select(server_name), self.clock())
+        return store.render(store.select(server_name), self.clock(), self.faults.current())
 
     def tls_material(self, server_name: str | None) -> TlsMaterial:
         """``select_certificate``'s entry with its intermediates (issuers in the store, the
@@ -200,7 +261,8 @@ class Appliance:
         chain, _complete = store.chain(entry)
         assert entry.key is not None  # only keyed entries are selected or default
         intermediates = tuple(c for c in chain if not is_self_signed(c))
-        return TlsMaterial(store.render(entry, self.clock()), intermediates, entry.key)
+        row = store.render(entry, self.clock(), self.faults.current())
+        return TlsMaterial(row, intermediates, entry.key)
 
     # --- Create ---------------------------------------------------------------------------
 
@@ -212,7 +274,12 @@ class Appliance:
         """
         if self.cloud:
             raise Conflict(CLOUD_REFUSED, "cloud")
-        checked = _form(form)
+        active = self.faults.current()
+        checked = _form(
+            form,
+            fqdn_common_name_first_san=faults.BT02_FQDN_COMMON_NAME_NOT_FIRST_SAN_ACCEPTED
+            not in active,
+        )
         key = new_key(checked.key_size)
         cert = self_signed(checked, key, self.clock())
 
@@ -223,7 +290,7 @@ class Appliance:
             ), entry
 
         store, entry = self._commit(build)
-        return store.render(entry, self.clock())
+        return store.render(entry, self.clock(), active)
 
     def create_request(self, form: CertificateForm | Mapping[str, Any]) -> CertificateRequest:
         """Create Certificate Request from the Create form: a new key stays on the appliance
@@ -239,7 +306,7 @@ class Appliance:
                 store, requests=(*store.requests, entry), next_id=store.next_id + 1
             ), entry
 
-        return CertificateRequest.of(self._commit(build)[1])
+        return self._request_row(self._commit(build)[1], self.faults.current())
 
     def delete_request(self, request_id: int) -> None:
         """Delete a pending request and its key; ``NotFound`` (field ``id``)."""
@@ -271,12 +338,25 @@ class Appliance:
         a key without its certificate, a wrong or missing password. Nothing changes then.
         """
         parsed = read_import(data, password)
+        active = self.faults.current()
 
-        store, merged = self._commit(lambda current: current.merge(parsed))
+        def build(current: Store) -> tuple[Store, Merged]:
+            if faults.BT13_UNRELATED_ROOT_REFUSED in active:
+                root = _unrelated_root(current, parsed)
+                if root is not None:
+                    raise Conflict(
+                        f"the root certificate {name_label(root.subject)!r} issued none of this "
+                        "appliance's certificates: it was not imported",
+                        "file",
+                    )
+            return current.merge(parsed, active)
+
+        store, merged = self._commit(build)
         now = self.clock()
 
         def rows(ids: tuple[int, ...]) -> tuple[Certificate, ...]:
-            return tuple(store.render(e, now) for i in ids if (e := store.find(i)) is not None)
+            found = (store.find(i) for i in ids)
+            return tuple(store.render(e, now, active) for e in found if e is not None)
 
         return ImportResult(
             rows(merged.added), rows(merged.key_added), rows(merged.unchanged), merged.linked
@@ -312,17 +392,19 @@ class Appliance:
             include_private_key=include_private_key,
             include_chain=include_chain,
             passphrase=passphrase,
+            active=self.faults.current(),
         )
 
     def support_bundle(self, certificate_id: int | None = None) -> ExportFile:
         """The .zip for BeyondTrust Technical Support (``exports.support_bundle``) for one
         certificate (default: the default certificate): its chain as PEM files and a Status >
-        Basics stand-in; never a private key. ``NotFound`` (field ``id``)."""
-        store = self._store
+        Basics stand-in; never a private key (but see the BT-07 fault). ``NotFound`` (field
+        ``id``)."""
+        store, active = self._store, self.faults.current()
         entry = store.find(store.default_id if certificate_id is None else certificate_id)
         if entry is None:
             raise NotFound(f"no certificate with id {certificate_id}", "id")
-        row = store.render(entry, self.clock())
+        row = store.render(entry, self.clock(), active)
         files = [(row.kind, entry.friendly_name, entry.certificate)]
         for cert in store.chain(entry)[0]:
             stored = next((c for c in store.certificates if c.certificate == cert), None)
@@ -336,7 +418,10 @@ class Appliance:
             f"Certificate: {row.friendly_name} ({row.fingerprint})",
             *(f"Warning: {w}" for w in row.warnings),
         ]
-        return support_bundle(lines, files)
+        key_file = None
+        if faults.BT07_SUPPORT_BUNDLE_HOLDS_KEY in active and entry.key is not None:
+            key_file = (entry.friendly_name, entry.key)
+        return support_bundle(lines, files, key_file)
 
     # --- Default and Delete -----------------------------------------------------------------
 
@@ -361,19 +446,20 @@ class Appliance:
             return dataclasses.replace(store, default_id=certificate_id), entry
 
         store, entry = self._commit(build)
-        return store.render(entry, self.clock())
+        return store.render(entry, self.clock(), self.faults.current())
 
     def delete(self, certificate_id: int) -> None:
         """Delete a certificate (and its key). ``NotFound`` (field ``id``); ``Conflict``
         (field ``id``) for the factory certificate ("The factory default configuration may not
         be removed.") and for the current default (choose another default first)."""
         _id(certificate_id, "id")
+        active = self.faults.current()
 
         def build(store: Store) -> tuple[Store, None]:
             entry = store.find(certificate_id)
             if entry is None:
                 raise NotFound(f"no certificate with id {certificate_id}", "id")
-            if entry.factory:
+            if entry.factory and faults.BT01_FACTORY_CERTIFICATE_DELETABLE not in active:
                 raise Conflict(FACTORY_UNDELETABLE, "id")
             if entry.id == store.default_id:
                 raise Conflict(
@@ -399,12 +485,14 @@ class ApplianceSpec:
 
 class Site:
     """The appliances of one BeyondTrust site, by name (primary, backup, Atlas traffic
-    nodes). ``get`` raises ``NotFound`` (field ``appliance``) for an unknown name."""
+    nodes, scratch appliances). ``get`` raises ``NotFound`` (field ``appliance``) for an
+    unknown name. ``faults``: the active faults, shared by every appliance of the site."""
 
     def __init__(
         self, appliances: Iterable[ApplianceSpec] = (), *, clock: Clock | None = None
     ) -> None:
         self.clock = clock
+        self.faults = Faults()
         self._appliances: dict[str, Appliance] = {}
         for spec in appliances:
             self.add(spec)
@@ -415,7 +503,12 @@ class Site:
         if spec.name in self._appliances:
             raise ValueError(f"an appliance named {spec.name!r} is already in the site")
         appliance = Appliance(
-            spec.name, spec.hostname, role=spec.role, cloud=spec.cloud, clock=self.clock
+            spec.name,
+            spec.hostname,
+            role=spec.role,
+            cloud=spec.cloud,
+            clock=self.clock,
+            faults=self.faults,
         )
         self._appliances[spec.name] = appliance
         return appliance
@@ -443,6 +536,7 @@ class Site:
         return list(self._appliances)
 
     def reset(self) -> None:
-        """Every appliance back to its factory state."""
+        """Every appliance back to its factory state, part of a cloud site or not as it was
+        created (the faults stay)."""
         for appliance in self:
             appliance.reset()

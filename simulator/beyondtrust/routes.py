@@ -55,7 +55,14 @@ from simulator.beyondtrust.errors import (
 from simulator.beyondtrust.exports import ExportFile
 from simulator.beyondtrust.models import Appliance, Site
 
-__all__ = ["MAX_BODY", "ApiRoutes", "error_response", "json_response"]
+__all__ = [
+    "MAX_BODY",
+    "ApiRoutes",
+    "error_response",
+    "json_response",
+    "parse_json_object",
+    "raw_body",
+]
 
 MAX_BODY = 4 * 1024 * 1024
 ListenerOf = Callable[[str], tuple[str, int] | None]
@@ -120,7 +127,8 @@ def file_response(export: ExportFile) -> Response:
     return Response(export.data, content_type=export.content_type, headers=headers)
 
 
-def _raw_body(request: Request) -> bytes:
+def raw_body(request: Request) -> bytes:
+    """The request body (at most ``MAX_BODY`` bytes: ``PayloadTooLarge`` beyond)."""
     request.max_content_length = MAX_BODY
     try:
         return request.get_data(cache=True)
@@ -134,7 +142,7 @@ def _reject_constant(name: str) -> Any:
 
 def parse_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object; ``ValidationError`` if it is not one (never echoing it)."""
-    raw = _raw_body(request)
+    raw = raw_body(request)
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:

@@ -6,8 +6,21 @@ with werkzeug's threaded server on ``host:port`` and starts one ``ApplianceListe
 appliance of the site (port 0 by default: free ports). Every request needs HTTP Basic
 credentials (``/_sim/`` included); missing or wrong → 401 with ``WWW-Authenticate``.
 
-The private control plane (never on ``/api/``): ``POST /_sim/reset`` → 204, every appliance back
-to its factory state (``Site.reset``).
+The private control plane (never on ``/api/``; errors in the API's ``{"error": {"field",
+"message"}}`` shape):
+
+- ``POST /_sim/reset`` → 204. Without a body (or with ``{}``): every appliance back to its
+  factory state, each part of a cloud site or not as it was created (``Site.reset``). With
+  ``{"appliance": "<name>", "cloud": true|false}``: only that appliance is reset, the others
+  are left untouched; ``cloud`` (default false) makes it part of a cloud site (its self-signed
+  Create is then refused) or not. 404 (field ``appliance``) for an unknown appliance, 400
+  naming the field for a bad body.
+- ``GET /_sim/faults`` → ``{"active": [names], "available": {name: "BT-NN: description"}}``
+  of the fault injections (``faults``), each breaking one guide behaviour on purpose so that
+  tests can show an "act" scenario fails when the appliance misbehaves; ``PUT /_sim/faults``
+  with ``{"active": [names]}`` sets them (``[]`` clears them) and answers like GET (400, field
+  ``active``, naming an unknown fault; nothing changed). Faults are not state: a reset keeps
+  them; only PUT changes them. They apply to every appliance.
 
 Remember: this is a test double of an appliance that has no certificate API at all (see the
 package docstring); the API is Accord's own.
@@ -27,16 +40,32 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from simulator.beyondtrust.errors import BtError, MethodNotAllowed, NotFound, Unauthorized
+from simulator.beyondtrust.errors import (
+    BtError,
+    MethodNotAllowed,
+    NotFound,
+    Unauthorized,
+    ValidationError,
+)
+from simulator.beyondtrust.faults import Faults
 from simulator.beyondtrust.listener import ApplianceListener, require_loopback
 from simulator.beyondtrust.models import Appliance, ApplianceSpec, Clock, Site
-from simulator.beyondtrust.routes import ApiRoutes, error_response
+from simulator.beyondtrust.routes import (
+    ApiRoutes,
+    error_response,
+    json_response,
+    parse_json_object,
+    raw_body,
+)
 from simulator.pexip.tls import make_credentials, server_context
 from simulator.pexip.web import Serving, bind_socket, close_all, https_server
 
 __all__ = ["DEFAULT_APPLIANCES", "BeyondTrustSimulator", "SimulatorApp"]
 
 DEFAULT_APPLIANCES = (ApplianceSpec("primary", "access.example.com"),)
+RESET = "/_sim/reset"
+FAULTS = "/_sim/faults"
+RESET_FIELDS = ("appliance", "cloud")
 
 
 def _credentials(header: str) -> tuple[str, str] | None:
@@ -52,7 +81,8 @@ def _credentials(header: str) -> tuple[str, str] | None:
 
 
 class SimulatorApp:
-    """The WSGI application: HTTP Basic authentication, ``/_sim/reset`` and ``/api/``."""
+    """The WSGI application: HTTP Basic authentication, ``/_sim/reset``, ``/_sim/faults`` and
+    ``/api/``."""
 
     def __init__(
         self,
@@ -89,14 +119,50 @@ class SimulatorApp:
         if not self._authorised(request):
             raise Unauthorized()
         path = request.path.rstrip("/")
-        if path == "/_sim/reset":
+        if path == RESET:
             if request.method != "POST":
                 raise MethodNotAllowed(request.method, ["POST"], request.path)
-            self.site.reset()
+            self._reset(request)
             return Response(status=204)
+        if path == FAULTS:
+            if request.method not in ("GET", "PUT"):
+                raise MethodNotAllowed(request.method, ["GET", "PUT"], request.path)
+            if request.method == "GET":
+                return json_response(self.faults.describe())
+            return json_response(self.faults.set(parse_json_object(request)))
         if path.startswith("/api/"):
             return self.routes.handle(request)
         raise NotFound(f"not found: {request.path}")
+
+    @property
+    def faults(self) -> Faults:
+        """The active faults of every appliance (``Site.faults``)."""
+        return self.site.faults
+
+    def _reset(self, request: Request) -> None:
+        """``POST /_sim/reset``: every appliance, or the one the body names (see module doc).
+        The body is checked whole before anything is reset."""
+        if not raw_body(request).strip():
+            self.site.reset()
+            return
+        body = parse_json_object(request)
+        unknown = sorted(str(k) for k in body if k not in RESET_FIELDS)
+        if unknown:
+            raise ValidationError(f"unknown field (known: {', '.join(RESET_FIELDS)})", unknown[0])
+        cloud = body.get("cloud", False)
+        if not isinstance(cloud, bool):
+            raise ValidationError("must be true or false", "cloud")
+        if "appliance" not in body:
+            if "cloud" in body:
+                raise ValidationError(
+                    "is required with cloud: name the appliance to reset", "appliance"
+                )
+            self.site.reset()
+            return
+        name = body["appliance"]
+        if not isinstance(name, str) or not name:
+            raise ValidationError("must be the name of an appliance of the simulator", "appliance")
+        self.site.get(name).reset(cloud=cloud)
 
 
 class BeyondTrustSimulator:
@@ -111,6 +177,8 @@ class BeyondTrustSimulator:
     - ``site``: the appliances (``Site``); ``appliance(name)`` one of them, for in-process
       steps; changes made in-process are served at the next handshake.
     - ``listeners``: ``{name: (host, port)}`` of every appliance's TLS listener.
+    - ``faults``: the active fault injections of every appliance (``faults.Faults``), as
+      ``/_sim/faults`` sets them.
 
     ``workdir``: where ``ca_file`` is written (default: a temporary folder removed by
     ``stop()``). ``host`` and ``listener_host``: the loopback addresses the API and the TLS
@@ -157,6 +225,11 @@ class BeyondTrustSimulator:
     def listeners(self) -> dict[str, tuple[str, int]]:
         """``{appliance name: (host, port)}`` of the running TLS listeners."""
         return {name: listener.address for name, listener in self._listeners.items()}
+
+    @property
+    def faults(self) -> Faults:
+        """The active faults of every appliance (``/_sim/faults``)."""
+        return self.site.faults
 
     def appliance(self, name: str) -> Appliance:
         """One appliance (``NotFound`` for an unknown name)."""

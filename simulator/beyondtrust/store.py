@@ -21,6 +21,10 @@ Reads:
 - ``chain``: an entry's issuers found in the store.
 
 Writes: ``merge`` (an imported file into a new store); ``models.Appliance`` makes the rest.
+
+``render`` and ``merge`` take the simulator's active faults (``faults``): the BT-05 fault drops
+the chain warning, the BT-04 fault leaves a signed certificate unlinked from its request's key,
+the BT-12 fault makes a same-subject import replace the stored certificate.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from accord.pki import (
     san_names,
     to_pem,
 )
+from simulator.beyondtrust import faults
 from simulator.beyondtrust.material import (
     ImportedFile,
     Kind,
@@ -133,15 +138,19 @@ class Store:
         pool = [c.certificate for c in self.certificates if c.id != entry.id]
         return issuer_path(entry.certificate, pool)
 
-    def render(self, entry: StoredCertificate, now: dt.datetime) -> Certificate:
-        """The table row of ``entry`` (see module doc for its warnings)."""
+    def render(
+        self, entry: StoredCertificate, now: dt.datetime, active: frozenset[str] = frozenset()
+    ) -> Certificate:
+        """The table row of ``entry`` (see module doc for its warnings); ``active``: the
+        simulator's active faults."""
         cert = entry.certificate
         kind = classify(cert, entry.key is not None)
         warnings: list[str] = []
         if entry.factory:
             warnings.append(FACTORY_WARNING)
         if kind == "server" and not self.chain(entry)[1]:
-            warnings.append(CHAIN_WARNING)
+            if faults.BT05_MISSING_CHAIN_NOT_WARNED not in active:
+                warnings.append(CHAIN_WARNING)
         if now > cert.not_valid_after_utc:
             warnings.append(EXPIRED_WARNING)
         return Certificate(
@@ -164,9 +173,11 @@ class Store:
             certificate=cert,
         )
 
-    def merge(self, parsed: ImportedFile) -> tuple[Store, Merged]:
+    def merge(
+        self, parsed: ImportedFile, active: frozenset[str] = frozenset()
+    ) -> tuple[Store, Merged]:
         """This store with an imported file's certificates merged in (``Appliance.import_file``
-        says how), and the ids concerned."""
+        says how), and the ids concerned; ``active``: the simulator's active faults."""
         certs = list(self.certificates)
         requests = list(self.requests)
         next_id = self.next_id
@@ -185,12 +196,30 @@ class Store:
                 continue
             if key is None:
                 request = next((r for r in requests if key_matches(cert, r.key)), None)
+                if faults.BT04_SIGNED_CERTIFICATE_NOT_LINKED in active:
+                    request = None
                 if request is not None:
                     key, name = request.key, request.friendly_name
                     requests.remove(request)
                     merged.linked += (request.id,)
                 else:  # a renewal on a stored certificate's key (INFERRED)
                     key = next((c.key for c in certs if c.key and key_matches(cert, c.key)), None)
+            if faults.BT12_SAME_SUBJECT_IMPORT_REPLACES in active:
+                index = next(
+                    (
+                        i
+                        for i, c in enumerate(certs)
+                        if c.certificate.subject == cert.subject
+                        and not c.factory
+                        # never leave a default that cannot be served (no key)
+                        and (key is not None or c.id != self.default_id)
+                    ),
+                    None,
+                )
+                if index is not None:
+                    certs[index] = StoredCertificate(certs[index].id, name, cert, key)
+                    merged.added += (certs[index].id,)
+                    continue
             certs.append(StoredCertificate(next_id, name, cert, key))
             merged.added += (next_id,)
             next_id += 1
