@@ -33,6 +33,7 @@ pytest_plugins = [
     "steps.sessions",
     "steps.vsphere",
     "steps.beyondtrust",
+    "steps.beyondtrust_actions",
 ]
 
 _TARGET = pytest.StashKey[Target]()

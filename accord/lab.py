@@ -116,15 +116,23 @@ def lab_beyondtrust() -> dict[str, Any]:
     }
 
 
+# The scratch appliance's name and hostname when the site names none (role "scratch").
+SCRATCH_APPLIANCE = ("accord-scratch", "accord-scratch.lab.example")
+
+
 def beyondtrust_appliances(site: Site | None) -> dict[str, tuple[str, str]]:
     """The BeyondTrust appliances to simulate, name -> (hostname, role): the site's (none when
-    it names none), or the lab's."""
+    it names none), or the lab's; plus a scratch appliance (role ``scratch``) for the guide's
+    actions, the site's or ``SCRATCH_APPLIANCE``."""
     if site is None:
-        return dict(LAB_APPLIANCES)
+        return {**LAB_APPLIANCES, SCRATCH_APPLIANCE[0]: (SCRATCH_APPLIANCE[1], "scratch")}
     system = site.systems.beyondtrust
     if system is None:
         return {}
-    return {name: (a.hostname, a.role) for name, a in system.appliances.items()}
+    found = {name: (a.hostname, str(a.role)) for name, a in system.appliances.items()}
+    scratch = system.scratch
+    name, hostname = (scratch.name, scratch.hostname) if scratch else SCRATCH_APPLIANCE
+    return {**found, name: (hostname, "scratch")}
 
 
 def beyondtrust_login(site: Site | None) -> tuple[str, str]:
@@ -215,6 +223,10 @@ def lab_attestations() -> list[dict[str, Any]]:
         "NO.",
         "CONF-01": "The security wizard was completed on the Management Node's console before "
         "any Conferencing Node was deployed.",
+        "BT-13": "Before the BeyondTrust appliances' certificate from another certificate "
+        "authority became the default, the new root certificate and the new certificate were "
+        "sent to BeyondTrust Technical Support, and the software update built with them was "
+        "received and installed.",
     }
     return [
         {
@@ -315,7 +327,8 @@ class SimVcenter:
 class SimBeyondTrust:
     """How the site file reaches the simulated BeyondTrust appliances: the simulator's
     certificate API (Accord's own; a real appliance has none) and each appliance's TLS
-    listener, ``name -> (hostname, role, listener host, listener port)``."""
+    listener, ``name -> (hostname, role, listener host, listener port)`` (role ``scratch``: the
+    appliance for the guide's actions)."""
 
     url: str
     username: str
@@ -397,8 +410,17 @@ def write_site(
             "appliances": {
                 name: {"hostname": hostname, "role": role, "address": host, "port": port}
                 for name, (hostname, role, host, port) in beyondtrust.appliances.items()
+                if role != "scratch"
             },
         }
+        for name, (hostname, role, host, port) in beyondtrust.appliances.items():
+            if role == "scratch":
+                document["systems"]["beyondtrust"]["scratch"] = {
+                    "name": name,
+                    "hostname": hostname,
+                    "address": host,
+                    "port": port,
+                }
     labca.write_private(directory / SECRETS_FILE, tomli_w.dumps(secret_values))
     site_path = directory / SITE_FILE
     with site_path.open("wb") as handle:

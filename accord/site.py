@@ -226,13 +226,26 @@ class BeyondTrustAppliance(_Model):
     port: Annotated[int, Field(ge=1, le=65535)] = 443
 
 
+class BeyondTrustScratch(_Model):
+    """A simulated appliance of no site (``name`` in the simulator, its ``hostname``, where its
+    TLS listener is reached) on which the guide's certificate actions are performed (create,
+    import, export, renew, replace): never one of the verified appliances."""
+
+    name: ApplianceName
+    hostname: Hostname
+    address: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] = 443
+
+
 class BeyondTrustSystem(_Model):
     """The appliances of one BeyondTrust site by name (exactly one primary).
 
     ``api_url``/``ca_bundle``/``username``/``password``: the certificate API of Accord's
     appliance SIMULATOR only. A real appliance has no certificate API (its /appliance web
     interface only): leave them out for a real site; it is then verified on the wire and the
-    deployer prints the guide's steps for a person to perform.
+    deployer prints the guide's steps for a person to perform. ``scratch``: a simulated
+    appliance for the guide's actions (needs ``api_url``); without one those scenarios are
+    reported not run.
     """
 
     appliances: Annotated[dict[ApplianceName, BeyondTrustAppliance], Field(min_length=1)]
@@ -240,6 +253,7 @@ class BeyondTrustSystem(_Model):
     ca_bundle: str | None = None
     username: Annotated[str, Field(min_length=1)] = "admin"
     password: CredentialRef | None = None
+    scratch: BeyondTrustScratch | None = None
 
     @model_validator(mode="after")
     def _one_primary(self) -> BeyondTrustSystem:
@@ -255,6 +269,15 @@ class BeyondTrustSystem(_Model):
             raise ValueError(f"each appliance needs its own hostname: {', '.join(twice)} twice")
         if self.api_url is not None and self.password is None:
             raise ValueError("api_url (the simulator's certificate API) needs a password")
+        if self.scratch is not None:
+            if self.api_url is None:
+                raise ValueError(
+                    "scratch: only a simulated appliance can be acted on (it needs api_url)"
+                )
+            if self.scratch.name in self.appliances:
+                raise ValueError(f"scratch: {self.scratch.name} is a verified appliance")
+            if self.scratch.hostname.lower() in hostnames:
+                raise ValueError(f"scratch: {self.scratch.hostname} is a verified appliance's")
         return self
 
     @property

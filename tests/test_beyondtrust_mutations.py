@@ -1,16 +1,23 @@
-"""Mutation tests of the BeyondTrust appliances' certificates on the wire (BT-08..BT-11).
+"""Mutation tests of the BeyondTrust guide's requirements (BT-01..BT-13).
 
-Each mutation is made through the simulator's certificate API as an administrator would in an
-appliance's /appliance > Security > Certificates page (Default, Delete, Create, Import), on the
-deployed lab; then `pytest features/` verifies the lab as a live site and exactly the scenarios
-tagged with the declared requirements must fail while every other BeyondTrust scenario passes.
-Only the BeyondTrust scenarios run: the Pexip and vSphere simulators are other systems, which
-these mutations cannot touch (their own mutation tests run the BeyondTrust scenarios too, on
-the deployed appliances). Between mutations the appliances are reset and the deployer run again.
+Wire requirements (BT-08..BT-11): each mutation is made through the simulator's certificate API
+as an administrator would in an appliance's /appliance > Security > Certificates page (Default,
+Delete, Create, Import), on the deployed lab. Action requirements (BT-01..BT-07, BT-12, BT-13):
+the simulated appliances misbehave on purpose (`/_sim/faults`), and the scenario performing the
+action on the scratch appliance must notice. BT-13's client software update is attested: its
+attestation is removed or expired.
+
+Then `pytest features/` verifies the lab as a live site: the scenarios tagged with the declared
+requirements must fail (every one for a wire mutation, at least one for a fault) while every
+other BeyondTrust scenario passes (or is attested). Only the BeyondTrust scenarios run: the Pexip
+and vSphere simulators are other systems, which these mutations cannot touch (their own mutation
+tests run the BeyondTrust scenarios too, on the deployed appliances). Between mutations the
+appliances are reset and the deployer run again, and the faults cleared.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,13 +27,24 @@ import tomli_w
 
 from accord.beyondtrust.client import BeyondTrustClient, CertificateForm
 from accord.labca import LabCA
-from accord.pki import load_pem_certificates, to_pem
+from accord.pki import load_pem_certificates, to_pem, to_pkcs12
+from accord.site import Secret
 from tests.conftest import Lab
-from tests.features_run import Run, catalogue_ids, feature_tags, run_features, tags
+from tests.features_run import (
+    Run,
+    attested_scenarios,
+    catalogue_ids,
+    feature_tags,
+    run_features,
+    site_document_with_attestation,
+    tags,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURE = ROOT / "features" / "beyondtrust" / "certificates.feature"
+ACT_FEATURE = ROOT / "features" / "beyondtrust" / "certificate_actions.feature"
 WIRE = ("BT-08", "BT-09", "BT-10", "BT-11")
+ALL = {f"BT-{n:02d}" for n in range(1, 14)}
 Mutation = Callable[[Lab], None]
 
 
@@ -127,6 +145,26 @@ def _traffic_node_without_its_hostname(lab: Lab) -> None:
     _install_signed(lab, node, [site_hostname])
 
 
+def _expired_everywhere(lab: Lab) -> None:
+    """A lab-CA certificate for every name, expired yesterday, imported with its key and chain
+    on every appliance and made the default: identical and covering everything, but expired."""
+    site_hostname, primary, backup, node = _names(lab)
+    names = [site_hostname, *(_hostname(lab, n) for n in (primary, backup, node))]
+    now = dt.datetime.now(dt.UTC)
+    issuer = _lab_ca(lab).issuer
+    leaf = issuer.issue_cert(
+        *names, not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=1)
+    )
+    passphrase = Secret("Accord-mutation-passphrase-3")
+    data = to_pkcs12(
+        leaf.key, leaf.cert, [*leaf.chain[1:], leaf.root], passphrase=passphrase.reveal()
+    )
+    for name in (primary, backup, node):
+        result = lab.beyondtrust.import_file(name, data, passphrase, filename="expired.p12")
+        held = next(c for c in result.certificates if c.certificate == leaf.cert)
+        lab.beyondtrust.set_default(name, held.id)
+
+
 MUTATIONS: list[tuple[str, str, Mutation]] = [
     (
         "BT-08",
@@ -155,42 +193,72 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "a traffic node's default not covering its own hostname",
         _traffic_node_without_its_hostname,
     ),
+    ("BT-09", "an expired certificate the default on every appliance", _expired_everywhere),
 ]
+
+# Faults of the simulated appliances (`simulator.beyondtrust.faults`): the appliance misbehaves
+# and the scenario of the requirement performing the action must notice.
+FAULTS: list[tuple[str, str]] = [
+    ("BT-01", "bt01_factory_certificate_deletable"),
+    ("BT-02", "bt02_fqdn_common_name_not_first_san_accepted"),
+    ("BT-03", "bt03_request_data_holds_key"),
+    # The replacement (BT-13) installs its new certificate through a request too.
+    ("BT-04 BT-13", "bt04_signed_certificate_not_linked"),
+    ("BT-05", "bt05_missing_chain_not_warned"),
+    ("BT-06", "bt06_pkcs12_passphrase_ignored"),
+    ("BT-07", "bt07_support_bundle_holds_key"),
+    ("BT-12", "bt12_same_subject_import_replaces"),
+    ("BT-13", "bt13_unrelated_root_refused"),
+]
+ATTESTED = ("BT-13",)
 
 
 @pytest.fixture
 def appliances_deployed(deployed: Lab) -> Iterator[Lab]:
     """The deployed lab; the appliances are deployed afresh after the test (a mutation is
-    state the Pexip snapshot does not hold)."""
+    state the Pexip snapshot does not hold) and their faults cleared."""
     yield deployed
+    deployed.beyondtrust_control.set_faults([])
     deployed.redeploy_beyondtrust()
 
 
-def _run(lab: Lab, reports: Path) -> Run:
+def _run(lab: Lab, reports: Path, site_file: Path | None = None) -> Run:
     return run_features(
         reports,
         "-m",
-        " or ".join(sorted(tags(FEATURE))),
+        " or ".join(sorted(tags(FEATURE) | tags(ACT_FEATURE))),
         "--target",
         "live",
         "--site",
-        str(lab.site_file),
+        str(site_file or lab.site_file),
     )
 
 
-def test_every_wire_requirement_of_the_guide_has_a_scenario_and_a_mutation():
-    assert set(WIRE) == tags(FEATURE)
-    assert set(WIRE) <= feature_tags() and set(WIRE) <= catalogue_ids()
+def _only_attested_skipped(run: Run, failed: set[str] | frozenset[str] = frozenset()) -> None:
+    """Every scenario not in ``failed`` passed, except the attested ones (skipped)."""
+    for scenario in run.scenarios:
+        if scenario.name in failed:
+            continue
+        wanted = "skipped" if scenario.name in attested_scenarios() else "passed"
+        assert scenario.status == wanted, (scenario.name, scenario.status, run.output[-3000:])
+
+
+def test_every_requirement_of_the_guide_has_a_scenario_and_a_mutation():
+    assert set(WIRE) == tags(FEATURE) - set(ATTESTED)
+    assert ALL == tags(FEATURE) | tags(ACT_FEATURE)
+    assert ALL <= feature_tags() and ALL <= catalogue_ids()
     mutated = {r for requirements, _, _ in MUTATIONS for r in requirements.split()}
     assert mutated == set(WIRE)
+    assert {r for requirements, _ in FAULTS for r in requirements.split()} | set(WIRE) == ALL
 
 
 def test_the_deployed_appliances_pass_every_scenario(appliances_deployed, tmp_path):
-    """The canary: without a mutation, every BeyondTrust scenario passes on the wire."""
+    """The canary: without a mutation, every BeyondTrust scenario passes (BT-13's client
+    software update is attested: skipped, never passed)."""
     run = _run(appliances_deployed, tmp_path)
     assert run.returncode == 0, run.output[-3000:]
-    statuses = {s.name: s.status for s in run.scenarios}
-    assert len(statuses) == 4 and set(statuses.values()) == {"passed"}, statuses
+    assert len(run.scenarios) > 20, run.output[-3000:]
+    _only_attested_skipped(run)
 
 
 @pytest.mark.parametrize(
@@ -208,9 +276,38 @@ def test_a_violation_fails_exactly_its_scenarios(
         assert run.tagged(requirement) & run.failed(), f"@{requirement} not caught"
     tagged = set().union(*(run.tagged(r) for r in requirements.split()))
     assert run.failed() <= tagged, run.output[-3000:]
-    others = {s.name for s in run.scenarios} - tagged
-    assert all(s.status == "passed" for s in run.scenarios if s.name in others), run.output[-3000:]
+    _only_attested_skipped(run, tagged)
     assert run.returncode == 1
+
+
+@pytest.mark.parametrize(("requirements", "fault"), FAULTS, ids=[f"{r}: {f}" for r, f in FAULTS])
+def test_a_misbehaving_appliance_fails_its_action_scenario(
+    appliances_deployed, tmp_path, requirements, fault
+):
+    """The fault breaks one behaviour of the guide on every simulated appliance; only the
+    scratch appliance is acted on, so only scenarios of that requirement may fail."""
+    appliances_deployed.beyondtrust_control.set_faults([fault])
+    run = _run(appliances_deployed, tmp_path)
+    assert run.failed(), f"no scenario noticed {fault}: {run.output[-3000:]}"
+    tagged = set().union(*(run.tagged(r) for r in requirements.split()))
+    assert run.failed() <= tagged, run.output[-3000:]
+    _only_attested_skipped(run, run.failed())
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["missing", "expired"])
+@pytest.mark.parametrize("requirement", ATTESTED)
+def test_an_attestation_missing_or_expired_fails_its_scenario(
+    appliances_deployed, tmp_path, requirement, expired
+):
+    document = site_document_with_attestation(
+        appliances_deployed.site_file, requirement, expired=expired
+    )
+    path = appliances_deployed.site_file.parent / f"no-{requirement}.toml"
+    path.write_text(tomli_w.dumps(document))
+    run = _run(appliances_deployed, tmp_path, path)
+    attested = run.tagged(requirement) & attested_scenarios()
+    assert attested and run.failed() == attested, run.output[-3000:]
+    _only_attested_skipped(run, attested)
 
 
 def test_a_site_without_appliances_reports_them_not_run(lab, tmp_path):
@@ -219,10 +316,9 @@ def test_a_site_without_appliances_reports_them_not_run(lab, tmp_path):
     del document["systems"]["beyondtrust"], document["beyondtrust"]
     path = lab.site_file.parent / "no-beyondtrust.toml"
     path.write_text(tomli_w.dumps(document))
-    run = run_features(
-        tmp_path, "-m", " or ".join(sorted(tags(FEATURE))), "--target", "live", "--site", str(path)
-    )
+    run = _run(lab, tmp_path, path)
     assert run.returncode == 0, run.output[-3000:]
-    assert len(run.scenarios) == 4 and {s.status for s in run.scenarios} == {"skipped"}
+    assert len(run.scenarios) > 20 and {s.status for s in run.scenarios} == {"skipped"}
     junit = (run.reports / "junit.xml").read_text()
     assert "not run: the site names no BeyondTrust appliances" in junit
+    assert "no scratch appliance ([systems.beyondtrust.scratch]" in junit

@@ -52,12 +52,20 @@ def test_accord_sim_prints_a_lab_url_per_system_that_logs_in(tmp_path):
             "pra1": ("pra1.lab.example", "primary"),
             "pra2": ("pra2.lab.example", "backup"),
             "atlas1": ("atlas1.lab.example", "traffic_node"),
+            # of no site: where the guide's actions are performed
+            "accord-scratch": ("accord-scratch.lab.example", "scratch"),
         }
         for n, appliance in bt.appliances.items():  # the site file names each TLS listener
             assert (appliance.address, appliance.port) == (
                 listed[n]["listener"]["host"],
                 listed[n]["listener"]["port"],
             )
+        assert bt.scratch is not None and "accord-scratch" not in bt.appliances
+        assert (bt.scratch.name, bt.scratch.address, bt.scratch.port) == (
+            "accord-scratch",
+            listed["accord-scratch"]["listener"]["host"],
+            listed["accord-scratch"]["listener"]["port"],
+        )
         assert site.model.beyondtrust is not None
         assert site.model.beyondtrust.trusted_ca_bundle == "lab-ca/root.pem"
         for line in lines[1:4]:

@@ -293,6 +293,36 @@ def test_beyondtrust_appliances_and_site_values_load_with_defaults(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("scratch", "expected"),
+    [
+        (
+            'name = "scratch"\nhostname = "scratch.example.com"',
+            "systems.beyondtrust: scratch: only a simulated appliance can be acted on",
+        ),
+        (
+            'name = "pra1"\nhostname = "scratch.example.com"',
+            "systems.beyondtrust: scratch: pra1 is a verified appliance",
+        ),
+        (
+            'name = "scratch"\nhostname = "pra2.example.com"',
+            "systems.beyondtrust: scratch: pra2.example.com is a verified appliance's",
+        ),
+    ],
+)
+def test_a_scratch_appliance_must_be_simulated_and_apart(tmp_path, scratch, expected):
+    simulated = "only a simulated" not in expected
+    api = '[systems.beyondtrust]\napi_url = "https://127.0.0.1:1/"\npassword = { secret = "bt" }\n'
+    text = _with_beyondtrust(
+        (api if simulated else "")
+        + BEYONDTRUST.replace(
+            "[beyondtrust]", f"[systems.beyondtrust.scratch]\n{scratch}\n\n[beyondtrust]"
+        )
+    )
+    errors = _errors(text, tmp_path)
+    assert any(expected in error for error in errors), errors
+
+
+@pytest.mark.parametrize(
     ("before", "after", "expected"),
     [
         (

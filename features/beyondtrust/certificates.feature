@@ -33,3 +33,10 @@ Feature: BeyondTrust Privileged Remote Access SSL certificates on the wire
     Given the site has Atlas traffic nodes
     Then every traffic node serves one and the same certificate for the site hostname and for its own hostname
     And that certificate covers the site hostname and the hostname of every traffic node
+
+  @BT-13
+  Scenario: The client software update built with a new root certificate was installed before the switch
+    "Any time you import a new root certificate to your BeyondTrust Appliance, you must send to
+    BeyondTrust Technical Support a copy of the new SSL certificate ... Update your software
+    following the emailed instructions." No API can show the clients' software: it is attested.
+    Then the site file attests it
