@@ -147,7 +147,9 @@ def _traffic_node_without_its_hostname(lab: Lab) -> None:
 
 def _expired_everywhere(lab: Lab) -> None:
     """A lab-CA certificate for every name, expired yesterday, imported with its key and chain
-    on every appliance and made the default: identical and covering everything, but expired."""
+    on every appliance, made the default and the deployed one deleted (SNI auto-selection
+    prefers the latest expiry while both are held): identical and covering everything, but
+    expired."""
     site_hostname, primary, backup, node = _names(lab)
     names = [site_hostname, *(_hostname(lab, n) for n in (primary, backup, node))]
     now = dt.datetime.now(dt.UTC)
@@ -160,9 +162,11 @@ def _expired_everywhere(lab: Lab) -> None:
         leaf.key, leaf.cert, [*leaf.chain[1:], leaf.root], passphrase=passphrase.reveal()
     )
     for name in (primary, backup, node):
+        deployed = lab.beyondtrust.default(name)
         result = lab.beyondtrust.import_file(name, data, passphrase, filename="expired.p12")
         held = next(c for c in result.certificates if c.certificate == leaf.cert)
         lab.beyondtrust.set_default(name, held.id)
+        lab.beyondtrust.delete(name, deployed.id)
 
 
 MUTATIONS: list[tuple[str, str, Mutation]] = [

@@ -273,7 +273,7 @@ def test_the_deployed_baseline_passes_every_scenario(deployed, tmp_path):
     assert run.scenarios and not run.failed()
     # What no API can read is attested (reported skipped, never passed); all else passes.
     skipped = {s.name for s in run.scenarios if s.status == "skipped"}
-    assert skipped == attested_scenarios() and len(skipped) == 9
+    assert skipped == attested_scenarios() and len(skipped) == 10
 
 
 def test_the_factory_fresh_deployment_fails(lab, deployed_snapshot, tmp_path):

@@ -56,7 +56,8 @@ def openssl(tmp_path: Path) -> Openssl:
             [exe, *args], cwd=tmp_path, input=input, capture_output=True, timeout=60
         )
         if check and proc.returncode != 0:
-            pytest.fail(f"openssl {' '.join(args)} failed: {proc.stderr.decode(errors='replace')}")
+            shown = " ".join("pass:***" if a.startswith("pass:") else a for a in args)
+            pytest.fail(f"openssl {shown} failed: {proc.stderr.decode(errors='replace')}")
         return proc
 
     return run
