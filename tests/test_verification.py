@@ -183,6 +183,13 @@ statement = "Canary BIOS."
 by = "canary"
 date = 2026-01-01
 expires = 2099-01-01
+
+[[attestations]]
+id = "BT-13"
+statement = "Canary client software update."
+by = "canary"
+date = 2026-01-01
+expires = 2099-01-01
 """ + "".join(
     f"""
 [[attestations]]
