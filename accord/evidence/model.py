@@ -1,0 +1,151 @@
+"""The run's evidence, in one typed model every report format is written from.
+
+A `pytest features/` run yields ``ScenarioResult``s (each with the requirement IDs it is tagged
+with, its outcome and what its steps observed, already redacted). ``rollup`` turns them, with the
+site's waivers and attestations and the requirement catalogue, into one ``RequirementResult``
+per requirement ID, with a fixed precedence of statuses (``PRECEDENCE``): the worst status of its
+scenarios wins, so a requirement passes only when every scenario proving it passed.
+
+``RunResult`` is the whole run (who, what, when, against which site and target); it is written
+as ``results.json`` in the run's reports folder and read back by every writer
+(`accord.evidence.formats`) and by `accord evidence diff`. Times are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal[
+    "failed", "error", "not run", "not applicable", "waived", "attested", "passed"
+]
+# Worst first: a requirement takes the first of these that any of its scenarios has.
+PRECEDENCE: tuple[Status, ...] = (
+    "failed",
+    "error",
+    "not run",
+    "not applicable",
+    "waived",
+    "attested",
+    "passed",
+)
+Proof = Literal["config", "wire", "act", "attest"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one step observed (already redacted: never a secret), against its scenario."""
+
+    step: str  # the step's text, as in the feature file
+    what: str  # a short label ("primary (pra1.lab.example), access.lab.example")
+    value: Any  # JSON-able: the request and answer, the handshake and chain, the probe...
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StepResult:
+    keyword: str  # Given / When / Then / And
+    text: str
+    status: Literal["passed", "failed", "skipped"]
+    duration: float  # seconds
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One scenario (an Outline's example counts as one): its requirement tags, outcome and
+    the reason for anything but passed (the failure message, "not run: ...", "attested: ...")."""
+
+    feature: str  # path relative to the repository, e.g. "features/pexip/snmp.feature"
+    name: str
+    requirements: tuple[str, ...]
+    status: Status
+    reason: str | None
+    steps: tuple[StepResult, ...]
+    observations: tuple[Observation, ...]
+    started: dt.datetime
+    duration: float
+    site: str = ""  # the site's name (several sites in one run)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A site's accepted deviation: the requirement reports "waived" until ``expires`` (UTC
+    day), then "failed"."""
+
+    id: str
+    reason: str
+    approver: str
+    date: dt.date
+    expires: dt.date
+
+
+@dataclass(frozen=True)
+class AttestationRecord:
+    """A site's statement of what no API can read (`accord.site.Attestation`)."""
+
+    id: str
+    statement: str
+    by: str
+    date: dt.date
+    expires: dt.date
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A row of the requirement catalogue (../shared/requirements.md) with its controls
+    (../shared/control-mapping.md): ``mapping`` says whether the STIG items state the same
+    requirement ("STIG") or the NIST control is Accord's own mapping ("mapped")."""
+
+    id: str
+    text: str
+    proof: str  # as written: "config", "wire", "act", "config + attest"...
+    guide: str  # "Pexip Infinity Secure Mode Deployment Guide", ...
+    section: str  # the catalogue's section heading
+    stig: tuple[str, ...] = ()
+    nist: tuple[str, ...] = ()
+    mapping: Literal["STIG", "mapped"] = "mapped"
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    requirement: Requirement
+    status: Status
+    reason: str | None  # why, for anything but passed (the worst scenario's reason)
+    scenarios: tuple[str, ...]  # names of the scenarios that carry the ID
+    waiver: Waiver | None = None
+    attestation: AttestationRecord | None = None
+    site: str = ""
+
+
+@dataclass
+class RunResult:
+    accord_version: str
+    site_name: str
+    site_sha256: str  # of the site file as read (secrets file not included)
+    target: str  # "sim", "live", "replay"
+    started: dt.datetime
+    ended: dt.datetime
+    requirements: list[RequirementResult] = field(default_factory=list)
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (dates as ISO 8601 strings)."""
+        return _jsonable(asdict(self))
+
+
+def worst(statuses: list[Status]) -> Status:
+    """The status a requirement takes from its scenarios' statuses ("not run" for none)."""
+    if not statuses:
+        return "not run"
+    return min(statuses, key=PRECEDENCE.index)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
