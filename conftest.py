@@ -20,6 +20,7 @@ from accord.systems import Systems
 from accord.targets import TARGETS, Target
 
 pytest_plugins = [
+    "accord.evidence.plugin",  # first: the steps record observations through it
     "steps.common",
     "steps.pexip_settings",
     "steps.pexip_users",
@@ -94,6 +95,9 @@ def pytest_configure(config: pytest.Config) -> None:
     base = Path(config.getoption("--reports"))
     run = base / f"{stamp}-{config.getoption('--target')}-{site}"
     run.mkdir(parents=True, exist_ok=True)
+    from accord.evidence.plugin import RUN_FOLDER  # imported by pytest_plugins
+
+    config.stash[RUN_FOLDER] = run
     if not config.option.cucumber_json_path:
         config.option.cucumber_json_path = str(run / "cucumber.json")
     if not config.option.xmlpath:
@@ -116,6 +120,9 @@ def systems(request: pytest.FixtureRequest) -> Iterator[Systems]:
     except SiteError as exc:
         target.stop()
         pytest.exit(str(exc), returncode=4)
+    from accord.evidence.plugin import remember_site
+
+    remember_site(config, found.site)
     yield found
     found.close()
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-Status = Literal[
-    "failed", "error", "not run", "not applicable", "waived", "attested", "passed"
-]
+Status = Literal["failed", "error", "not run", "not applicable", "waived", "attested", "passed"]
 # Worst first: a requirement takes the first of these that any of its scenarios has.
 PRECEDENCE: tuple[Status, ...] = (
     "failed",
@@ -133,6 +131,21 @@ class RunResult:
         """A JSON-able dict (dates as ISO 8601 strings)."""
         return _jsonable(asdict(self))
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        """The run ``to_json`` wrote (``results.json``), read back; `KeyError`, `TypeError` or
+        `ValueError` when it is not one."""
+        return cls(
+            accord_version=data["accord_version"],
+            site_name=data["site_name"],
+            site_sha256=data["site_sha256"],
+            target=data["target"],
+            started=_datetime(data["started"]),
+            ended=_datetime(data["ended"]),
+            requirements=[_requirement_result(r) for r in data["requirements"]],
+            scenarios=[_scenario(s) for s in data["scenarios"]],
+        )
+
 
 def worst(statuses: list[Status]) -> Status:
     """The status a requirement takes from its scenarios' statuses ("not run" for none)."""
@@ -149,3 +162,80 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
+
+
+def _datetime(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def _date(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def _status(value: str) -> Status:
+    if value not in PRECEDENCE:
+        raise ValueError(f"not a status: {value!r}")
+    return cast(Status, value)
+
+
+def _scenario(data: dict[str, Any]) -> ScenarioResult:
+    return ScenarioResult(
+        feature=data["feature"],
+        name=data["name"],
+        requirements=tuple(data["requirements"]),
+        status=_status(data["status"]),
+        reason=data["reason"],
+        steps=tuple(
+            StepResult(
+                keyword=s["keyword"], text=s["text"], status=s["status"], duration=s["duration"]
+            )
+            for s in data["steps"]
+        ),
+        observations=tuple(
+            Observation(step=o["step"], what=o["what"], value=o["value"], at=_datetime(o["at"]))
+            for o in data["observations"]
+        ),
+        started=_datetime(data["started"]),
+        duration=data["duration"],
+        site=data.get("site", ""),
+    )
+
+
+def _requirement_result(data: dict[str, Any]) -> RequirementResult:
+    requirement = data["requirement"]
+    waiver = data.get("waiver")
+    attestation = data.get("attestation")
+    return RequirementResult(
+        requirement=Requirement(
+            id=requirement["id"],
+            text=requirement["text"],
+            proof=requirement["proof"],
+            guide=requirement["guide"],
+            section=requirement["section"],
+            stig=tuple(requirement.get("stig", ())),
+            nist=tuple(requirement.get("nist", ())),
+            mapping=requirement.get("mapping", "mapped"),
+        ),
+        status=_status(data["status"]),
+        reason=data["reason"],
+        scenarios=tuple(data["scenarios"]),
+        waiver=None
+        if waiver is None
+        else Waiver(
+            id=waiver["id"],
+            reason=waiver["reason"],
+            approver=waiver["approver"],
+            date=_date(waiver["date"]),
+            expires=_date(waiver["expires"]),
+        ),
+        attestation=None
+        if attestation is None
+        else AttestationRecord(
+            id=attestation["id"],
+            statement=attestation["statement"],
+            by=attestation["by"],
+            date=_date(attestation["date"]),
+            expires=_date(attestation["expires"]),
+        ),
+        site=data.get("site", ""),
+    )
