@@ -7,8 +7,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The simulated vCenter is built from govmomi's source with Debian's Go (simulator/vcsim/).
 # The lab directory is Debian's slapd; net-snmp's snmpget cross-checks the SNMP agents;
-# nftables drops packets to closed ports for the nodes when the run has root.
-DEBS := golang-go golang-github-vmware-govmomi-dev slapd ldap-utils snmp nftables
+# nftables drops packets to closed ports for the nodes when the run has root; headless
+# chromium renders the HTML evidence report in tests/evidence.
+DEBS := golang-go golang-github-vmware-govmomi-dev slapd ldap-utils snmp nftables chromium
 
 .PHONY: test evidence lint clean vcsim debs
 
