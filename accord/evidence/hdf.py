@@ -105,6 +105,7 @@ def hdf_results(run: RunResult) -> dict[str, Any]:
             "accord": {
                 "site": run.site_name,
                 "site_sha256": run.site_sha256,
+                **({"sites": run.sites} if len(run.sites) > 1 else {}),
                 "target": run.target,
                 "started": run.started.isoformat(),
                 "ended": run.ended.isoformat(),

@@ -3,7 +3,10 @@
 A summary by guide and section (counts per status), a row per requirement (its status, reason,
 scenarios and, folded in ``<details>``, what their steps observed), every served certificate
 chain drawn as a picture, an expiry timeline of every distinct certificate seen, and the
-attestation and waiver tables. Inline CSS and SVG only: no script, no external URL, nothing to
+attestation and waiver tables. A run of several sites has a column per site in the summary
+(each site's counts) and in the requirement table (each site's status and reason, and its
+scenarios' evidence under the site's name), and a site column in the attestation and waiver
+tables. Inline CSS and SVG only: no script, no external URL, nothing to
 fetch, so the file opens the same from a share, a mail or an archive.
 
 Everything is written from the ``RunResult`` (observations are redacted upstream) through Jinja2
@@ -27,6 +30,7 @@ from accord.evidence.model import (
     PRECEDENCE,
     AttestationRecord,
     Observation,
+    Requirement,
     RequirementResult,
     RunResult,
     ScenarioResult,
@@ -222,6 +226,33 @@ class SummaryRow:
     total: int
 
 
+@dataclass(frozen=True)
+class SiteCell:
+    """One requirement at one site (several sites): its result and its scenarios' evidence."""
+
+    site: str
+    result: RequirementResult | None  # None: the run has no result for it at this site
+    views: tuple[ScenarioView, ...]
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    """One requirement across the sites of the run (several sites): a cell per site."""
+
+    requirement: Requirement
+    cells: tuple[SiteCell, ...]
+
+
+@dataclass(frozen=True)
+class SiteSummaryRow:
+    """A guide or section across the sites (several sites): each site's counts per status."""
+
+    guide: str
+    section: str  # "" for the guide's own total
+    counts: dict[str, dict[Status, int]]  # site -> status -> requirements
+    total: int  # requirements in the guide or section
+
+
 def _datetime(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         when = value
@@ -392,6 +423,28 @@ def summary(requirements: list[RequirementResult]) -> list[SummaryRow]:
     return rows
 
 
+def sites_of(run: RunResult) -> list[str]:
+    """The run's sites in order: ``RunResult.sites``, else as its requirement results name
+    them."""
+    return list(run.sites) or _distinct([r.site for r in run.requirements])
+
+
+def site_summary(requirements: list[RequirementResult], sites: list[str]) -> list[SiteSummaryRow]:
+    """`summary` with a column per site: each guide's total, then its sections."""
+    rows: dict[tuple[str, str], dict[str, dict[Status, int]]] = {}
+    ids: dict[tuple[str, str], set[str]] = {}
+    for result in requirements:
+        key = (result.requirement.guide, result.requirement.section)
+        for where in ((key[0], ""), key):
+            counts = rows.setdefault(where, {s: dict.fromkeys(PRECEDENCE, 0) for s in sites})
+            if result.site in counts:
+                counts[result.site][result.status] += 1
+            ids.setdefault(where, set()).add(result.requirement.id)
+    guides = list(dict.fromkeys(guide for guide, _ in rows))
+    ordered = sorted(rows, key=lambda key: guides.index(key[0]))  # stable: sections in order
+    return [SiteSummaryRow(g, sec, rows[(g, sec)], len(ids[(g, sec)])) for g, sec in ordered]
+
+
 def _scenarios_of(run: RunResult, result: RequirementResult) -> list[ScenarioResult]:
     wanted = result.requirement.id
     return [
@@ -445,6 +498,7 @@ def _environment() -> Environment:
 def render(run: RunResult) -> str:
     """The report's HTML."""
     day = run.started if run.started.tzinfo else run.started.replace(tzinfo=dt.UTC)
+    sites = sites_of(run)
     sections: dict[tuple[str, str], list[tuple[RequirementResult, list[ScenarioView]]]] = {}
     for result in run.requirements:
         views = [
@@ -453,13 +507,42 @@ def render(run: RunResult) -> str:
         ]
         key = (result.requirement.guide, result.requirement.section)
         sections.setdefault(key, []).append((result, views))
+    site_sections: dict[tuple[str, str], list[RequirementRow]] = {}
+    if len(sites) > 1:
+        for key, results in sections.items():
+            by_id: dict[str, dict[str, tuple[RequirementResult, list[ScenarioView]]]] = {}
+            for result, views in results:
+                by_id.setdefault(result.requirement.id, {})[result.site] = (result, views)
+            site_sections[key] = [
+                RequirementRow(
+                    next(iter(cells.values()))[0].requirement,
+                    tuple(
+                        SiteCell(site, cells[site][0], tuple(cells[site][1]))
+                        if site in cells
+                        else SiteCell(site, None, ())
+                        for site in sites
+                    ),
+                )
+                for cells in by_id.values()
+            ]
     seen = sorted(
         certificates_seen(run),
         key=lambda s: (s.certificate.not_after or day, s.certificate.name),
     )
-    attestations: list[AttestationRecord] = _distinct([r.attestation for r in run.requirements])
-    waivers: list[Waiver] = _distinct([r.waiver for r in run.requirements])
+    attestations: list[tuple[str, AttestationRecord]] = _distinct(
+        [(r.site, r.attestation) if r.attestation else None for r in run.requirements]
+    )
+    waivers: list[tuple[str, Waiver]] = _distinct(
+        [(r.site, r.waiver) if r.waiver else None for r in run.requirements]
+    )
     totals = {s: sum(1 for r in run.requirements if r.status == s) for s in PRECEDENCE}
+    site_totals = {
+        site: {
+            s: sum(1 for r in run.requirements if r.site == site and r.status == s)
+            for s in PRECEDENCE
+        }
+        for site in sites
+    }
     return (
         _environment()
         .get_template("report.html.j2")
@@ -472,6 +555,11 @@ def render(run: RunResult) -> str:
             totals=totals,
             summary=summary(run.requirements),
             sections=sections,
+            several=len(sites) > 1,
+            sites=sites,
+            site_totals=site_totals,
+            site_summary=site_summary(run.requirements, sites),
+            site_sections=site_sections,
             seen=seen,
             timeline=timeline(seen, day),
             attestations=attestations,

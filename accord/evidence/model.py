@@ -118,6 +118,10 @@ class RequirementResult:
 
 @dataclass
 class RunResult:
+    """The run. With several sites (``--site`` given more than once) ``site_name`` names them
+    all ("hq, dr"), ``site_sha256`` is empty, ``sites`` has each site file's SHA-256, and every
+    requirement has one result per site (``RequirementResult.site``)."""
+
     accord_version: str
     site_name: str
     site_sha256: str  # of the site file as read (secrets file not included)
@@ -126,10 +130,11 @@ class RunResult:
     ended: dt.datetime
     requirements: list[RequirementResult] = field(default_factory=list)
     scenarios: list[ScenarioResult] = field(default_factory=list)
+    sites: dict[str, str] = field(default_factory=dict)  # each site's name -> its file's SHA-256
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (dates as ISO 8601 strings)."""
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
@@ -143,7 +148,8 @@ class RunResult:
             started=_datetime(data["started"]),
             ended=_datetime(data["ended"]),
             requirements=[_requirement_result(r) for r in data["requirements"]],
-            scenarios=[_scenario(s) for s in data["scenarios"]],
+            scenarios=[scenario_from_json(s) for s in data["scenarios"]],
+            sites=dict(data.get("sites", {})),
         )
 
 
@@ -154,11 +160,13 @@ def worst(statuses: list[Status]) -> Status:
     return min(statuses, key=PRECEDENCE.index)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A JSON-able copy of ``value`` (any of this module's records, as `dataclasses.asdict`
+    gives them): dates as ISO 8601 strings, tuples as lists."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
@@ -178,7 +186,8 @@ def _status(value: str) -> Status:
     return cast(Status, value)
 
 
-def _scenario(data: dict[str, Any]) -> ScenarioResult:
+def scenario_from_json(data: dict[str, Any]) -> ScenarioResult:
+    """A `ScenarioResult` from its `jsonable` form."""
     return ScenarioResult(
         feature=data["feature"],
         name=data["name"],
@@ -219,23 +228,29 @@ def _requirement_result(data: dict[str, Any]) -> RequirementResult:
         status=_status(data["status"]),
         reason=data["reason"],
         scenarios=tuple(data["scenarios"]),
-        waiver=None
-        if waiver is None
-        else Waiver(
-            id=waiver["id"],
-            reason=waiver["reason"],
-            approver=waiver["approver"],
-            date=_date(waiver["date"]),
-            expires=_date(waiver["expires"]),
-        ),
-        attestation=None
-        if attestation is None
-        else AttestationRecord(
-            id=attestation["id"],
-            statement=attestation["statement"],
-            by=attestation["by"],
-            date=_date(attestation["date"]),
-            expires=_date(attestation["expires"]),
-        ),
+        waiver=None if waiver is None else waiver_from_json(waiver),
+        attestation=None if attestation is None else attestation_from_json(attestation),
         site=data.get("site", ""),
+    )
+
+
+def waiver_from_json(data: dict[str, Any]) -> Waiver:
+    """A `Waiver` from its `jsonable` form."""
+    return Waiver(
+        id=data["id"],
+        reason=data["reason"],
+        approver=data["approver"],
+        date=_date(data["date"]),
+        expires=_date(data["expires"]),
+    )
+
+
+def attestation_from_json(data: dict[str, Any]) -> AttestationRecord:
+    """An `AttestationRecord` from its `jsonable` form."""
+    return AttestationRecord(
+        id=data["id"],
+        statement=data["statement"],
+        by=data["by"],
+        date=_date(data["date"]),
+        expires=_date(data["expires"]),
     )

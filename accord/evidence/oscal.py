@@ -7,7 +7,9 @@ compliance-trestle's OSCAL models so that it is valid by construction.
   at a back-matter resource whose ``rlinks`` name ``evidence/<scenario-slug>.json``, written next
   to the results: what the scenario's steps observed (already redacted), with the SHA-256 of the
   exact bytes written.
-- One finding per requirement: its target is the requirement (``objective-id`` = the requirement
+- One finding per requirement (per requirement and site when the run covers several sites: each
+  has a ``site`` property, as do its scenarios' observations; the result names every site and
+  its site file's SHA-256): its target is the requirement (``objective-id`` = the requirement
   ID), ``objective-status`` ``satisfied`` for passed and attested (and not applicable),
   ``not-satisfied`` for everything else; Accord's own status (waived, attested, not run...) is the
   ``accord-status`` property and leads the remarks.
@@ -129,11 +131,7 @@ class _Builder:
             ),
             start=_aware(run.started),
             end=_aware(run.ended),
-            props=[
-                _prop("site", run.site_name),
-                _prop("site-sha256", run.site_sha256),
-                _prop("target", run.target),
-            ],
+            props=[*self.site_props(), _prop("target", run.target)],
             local_definitions=ar.LocalDefinitions1(components=[self.tool_component()]),
             reviewed_controls=self.reviewed_controls(),
             observations=observations or None,
@@ -153,12 +151,28 @@ class _Builder:
                 remarks=(
                     "No OSCAL assessment plan is written: the plan is Accord's Gherkin feature "
                     f"files (Accord {run.accord_version}) and the site file "
-                    f"(SHA-256 {run.site_sha256})."
+                    + (
+                        f"(SHA-256 {run.site_sha256})."
+                        if len(run.sites) <= 1
+                        else "of each site ("
+                        + ", ".join(f"{n}: SHA-256 {h}" for n, h in run.sites.items())
+                        + ")."
+                    )
                 ),
             ),
             results=[result],
             back_matter=common.BackMatter(resources=resources) if resources else None,
         )
+
+    def site_props(self) -> list[common.Property]:
+        """The site and its file's SHA-256; with several sites, a pair per site (the SHA-256
+        property's value then starts with the site's name)."""
+        if len(self.run.sites) <= 1:
+            return [_prop("site", self.run.site_name), _prop("site-sha256", self.run.site_sha256)]
+        props = []
+        for name, sha256 in self.run.sites.items():
+            props += [_prop("site", name), _prop("site-sha256", f"{name}: {sha256}")]
+        return props
 
     def tool_component(self) -> common.SystemComponent:
         return common.SystemComponent(

@@ -17,6 +17,15 @@ folder (``reports/<UTC time>-<target>-<site>/``, made by the root conftest): ``r
 (`accord.evidence.manifest.write`). A writer that fails fails the run, with one line saying so.
 
 Only features runs (the root conftest gives them a reports folder) collect or write anything.
+
+Several sites (``--site`` given more than once, `accord.evidence.sites`): each scenario result
+carries its site, each site's waivers and attestations roll up its own requirements, and the one
+folder's `RunResult` has a result per requirement and site. Under pytest-xdist (``-n``) each
+worker collects its scenarios' results as above and hands them, with its sites' waivers,
+attestations and site file hashes, to the controller through xdist's ``workeroutput`` (read in
+``pytest_testnodedown``); the controller merges them in collection order and writes the folder.
+pytest-bdd's cucumber JSON needs each report's scenario, which xdist does not carry: it rides
+with the serialized report (``pytest_report_to_serializable``/``..._from_serializable``).
 """
 
 from __future__ import annotations
@@ -32,12 +41,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from pytest_bdd.parser import Feature, Scenario, Step
+from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from accord.evidence.catalogue import load_catalogue
@@ -53,10 +63,15 @@ from accord.evidence.model import (
     Status,
     StepResult,
     Waiver,
+    attestation_from_json,
+    jsonable,
+    scenario_from_json,
+    waiver_from_json,
 )
 from accord.evidence.redact import redact
 from accord.evidence.rollup import NO_SCENARIO, requirement_result, rollup
-from accord.site import Site, SiteError, load_site
+from accord.evidence.sites import SITES, RunSite
+from accord.site import Site
 
 REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
 RESULTS = "results.json"
@@ -66,6 +81,11 @@ STOPPED = "not run: the run stopped before this scenario"
 
 # The run's reports folder, set by the root conftest on features runs only.
 RUN_FOLDER = pytest.StashKey[Path]()
+# Set by the root conftest on an xdist worker of a features run: it collects its scenarios'
+# results and hands them to the controller, which writes the reports.
+WORKER = pytest.StashKey[bool]()
+OUTPUT = "accord"  # the key of xdist's workeroutput this plugin uses
+BDD_CONTEXT = "accord_pytest_bdd_context"  # pytest-bdd's report context, serialized
 
 
 @dataclass
@@ -90,22 +110,57 @@ class _Scenario:
 
 
 @dataclass
+class _SiteFacts:
+    """What the `systems` fixture learnt of one site: its file's SHA-256, its waivers and
+    attestations."""
+
+    sha256: str
+    waivers: list[Waiver]
+    attestations: list[AttestationRecord]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "waivers": [jsonable(asdict(w)) for w in self.waivers],
+            "attestations": [jsonable(asdict(a)) for a in self.attestations],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _SiteFacts:
+        return cls(
+            data["sha256"],
+            [waiver_from_json(w) for w in data["waivers"]],
+            [attestation_from_json(a) for a in data["attestations"]],
+        )
+
+
+@dataclass
 class _Run:
     started: dt.datetime
     catalogue: dict[str, Requirement]
-    site: Site | None = None
-    site_sha256: str = ""
-    site_name: str | None = None  # without a site from the `systems` fixture
+    sites: tuple[RunSite, ...]
+    worker: bool = False  # an xdist worker: collects, writes nothing
+    facts: dict[str, _SiteFacts] = field(default_factory=dict)  # by site name
     items: dict[str, pytest.Item] = field(default_factory=dict)
-    pending: Counter[str] = field(default_factory=Counter)
+    pending: Counter[tuple[str, str]] = field(default_factory=Counter)  # (site, requirement)
     scenarios: list[ScenarioResult] = field(default_factory=list)
-    finished: set[str] = field(default_factory=set)  # node IDs
+    finished: dict[str, ScenarioResult] = field(default_factory=dict)  # by node ID
+    # On the controller of an xdist run: every scenario the workers collected, in collection
+    # order, each with its result once a worker finished it (a "not run" one until then).
+    collected: dict[str, ScenarioResult] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)  # node IDs a worker finished
+    announced: set[tuple[str, str]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)  # reports not written
     failed_by_site: list[RequirementResult] = field(default_factory=list)
     result: RunResult | None = None
 
+    @property
+    def several(self) -> bool:
+        return len(self.sites) > 1
+
 
 _RUN = pytest.StashKey[_Run]()
+_PROBLEMS = pytest.StashKey[list[str]]()  # what the sites' targets found after verification
 _ITEM = pytest.StashKey[_Scenario]()
 
 
@@ -130,16 +185,39 @@ def observe(item: pytest.Item, what: str, value: Any) -> Any:
     return shown
 
 
-def remember_site(config: pytest.Config, site: Site) -> None:
-    """The site the run verifies (the `systems` fixture says so once it has it): its name, its
-    waivers and attestations, and the SHA-256 of the site file as read now: the ``--site``
-    file, or without one the lab site `accord sim` wrote (a simulated ``--site`` is written
-    anew with the same values)."""
+def remember_site(config: pytest.Config, verified: RunSite, site: Site) -> None:
+    """A site the run verifies (the `systems` fixture says so once it has it): its waivers and
+    attestations, and the SHA-256 of the site file as read now: the ``--site`` file, or
+    without one the lab site `accord sim` wrote (a simulated ``--site`` is written anew with
+    the same values)."""
     run = config.stash.get(_RUN, None)
     if run is None:
         return
-    run.site = site
-    run.site_sha256 = _sha256(Path(config.getoption("--site") or site.path))
+    run.facts[verified.name] = _SiteFacts(
+        _sha256(verified.file or site.path),
+        [
+            Waiver(id=w.id, reason=w.reason, approver=w.approver, date=w.date, expires=w.expires)
+            for w in site.model.waivers
+        ],
+        [
+            AttestationRecord(
+                id=a.id, statement=a.statement, by=a.by, date=a.date, expires=a.expires
+            )
+            for a in site.model.attestations
+        ],
+    )
+
+
+def target_problems(config: pytest.Config, site: RunSite, problems: list[str]) -> None:
+    """What a site's target found after verification (a write to a verified system): reported
+    at the end of the run (by the controller under xdist), and the run fails."""
+    prefix = f"{site.name}: " if len(config.stash[SITES]) > 1 else ""
+    config.stash.setdefault(_PROBLEMS, []).extend(prefix + p for p in problems)
+
+
+def found_problems(config: pytest.Config) -> list[str]:
+    """Every problem `target_problems` was told of (under xdist: on any worker)."""
+    return list(config.stash.get(_PROBLEMS, []))
 
 
 def _sha256(path: Path) -> str:
@@ -156,13 +234,16 @@ def requirements_of(item: pytest.Item) -> tuple[str, ...]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if RUN_FOLDER not in config.stash:
+    worker = config.stash.get(WORKER, False)
+    if RUN_FOLDER not in config.stash and not worker:
         return  # not a features run: nothing is collected or written
     try:
         catalogue = load_catalogue()
     except (OSError, ValueError) as exc:
         raise pytest.UsageError(f"accord: the requirement catalogue cannot be read: {exc}") from exc
-    config.stash[_RUN] = _Run(started=_now(), catalogue=catalogue)
+    config.stash[_RUN] = _Run(
+        started=_now(), catalogue=catalogue, sites=config.stash[SITES], worker=worker
+    )
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -173,7 +254,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         if _template(item) is None:
             continue
         run.items[item.nodeid] = item
-        run.pending.update(requirements_of(item))
+        site = site_of(item).name
+        run.pending.update((site, r) for r in requirements_of(item))
+
+
+def is_scenario(function: object) -> bool:
+    """Whether a test function is one of pytest-bdd's scenarios."""
+    try:
+        return scenario_wrapper_template_registry.get(function) is not None  # type: ignore[arg-type]
+    except TypeError:  # not weak-referenceable: not a scenario
+        return False
+
+
+def site_of(item: pytest.Item) -> RunSite:
+    """The site a scenario verifies: its ``accord_site`` parameter (several sites), or the
+    run's only site."""
+    callspec = getattr(item, "callspec", None)
+    site = callspec.params.get("accord_site") if callspec is not None else None
+    return site if isinstance(site, RunSite) else item.config.stash[SITES][0]
 
 
 def _template(item: pytest.Item) -> Any:
@@ -234,7 +332,7 @@ def pytest_runtest_makereport(
     if report.when == "teardown":
         result = _result(item, scenario, run)
         run.scenarios.append(result)
-        run.finished.add(item.nodeid)
+        run.finished[item.nodeid] = result
         _progress(item.config, run, result)
     return report
 
@@ -291,7 +389,7 @@ def _result(item: pytest.Item, scenario: _Scenario, run: _Run) -> ScenarioResult
         observations=tuple(scenario.observations),
         started=dt.datetime.fromtimestamp(started, dt.UTC),
         duration=scenario.duration,
-        site=_site_name(item.config, run),
+        site=site_of(item).name,
     )
 
 
@@ -327,46 +425,13 @@ def _relative(config: pytest.Config, feature: Feature) -> str:
         return path.as_posix()
 
 
-def _site_name(config: pytest.Config, run: _Run) -> str:
-    """The site's name; before (or without) the `systems` fixture, as the root conftest names
-    the reports folder: the site file's, its stem if it cannot be read, "lab" without one."""
-    if run.site is not None:
-        return run.site.name
-    if run.site_name is None:
-        site_file = config.getoption("--site", None)
-        if site_file is None:
-            run.site_name = "lab"
-        else:
-            try:
-                run.site_name = load_site(site_file).name
-            except SiteError:
-                run.site_name = Path(site_file).stem
-    return run.site_name
-
-
-def _site_sha256(config: pytest.Config, run: _Run) -> str:
-    if run.site_sha256:
-        return run.site_sha256
-    site_file = config.getoption("--site", None)
-    return "" if site_file is None else _sha256(Path(site_file))
-
-
-def _waivers(run: _Run) -> list[Waiver]:
-    if run.site is None:
-        return []
-    return [
-        Waiver(id=w.id, reason=w.reason, approver=w.approver, date=w.date, expires=w.expires)
-        for w in run.site.model.waivers
-    ]
-
-
-def _attestations(run: _Run) -> list[AttestationRecord]:
-    if run.site is None:
-        return []
-    return [
-        AttestationRecord(id=a.id, statement=a.statement, by=a.by, date=a.date, expires=a.expires)
-        for a in run.site.model.attestations
-    ]
+def _site_sha256(run: _Run, site: RunSite) -> str:
+    """The SHA-256 of a site's file as the `systems` fixture read it; without it (no scenario of
+    that site ran) of the ``--site`` file as read now, and "" for the lab site."""
+    facts = run.facts.get(site.name)
+    if facts is not None:
+        return facts.sha256
+    return "" if site.file is None else _sha256(site.file)
 
 
 def _today() -> dt.date:
@@ -374,28 +439,42 @@ def _today() -> dt.date:
 
 
 def _progress(config: pytest.Config, run: _Run, result: ScenarioResult) -> None:
-    """One line for each requirement whose every scenario has now finished."""
+    """One line for each requirement whose every scenario has now finished (on an xdist
+    worker none: the controller says it)."""
     for requirement in result.requirements:
-        run.pending[requirement] -= 1
-        if run.pending[requirement] > 0:
-            continue
-        scenarios = [s for s in run.scenarios if requirement in s.requirements]
-        known = run.catalogue.get(requirement)
-        if known is None:
-            known = Requirement(requirement, "", "", "", "")
-        waivers = {w.id: w for w in _waivers(run)}
-        attestations = {a.id: a for a in _attestations(run)}
-        rolled = requirement_result(
-            known,
-            scenarios,
-            waivers.get(requirement),
-            attestations.get(requirement),
-            _today(),
-        )
-        line = progress_line(rolled)
-        if requirement not in run.catalogue:
-            line += " (not in the requirement catalogue)"
-        _write_line(config, line, **_markup(rolled.status))
+        key = (result.site, requirement)
+        run.pending[key] -= 1
+        if run.pending[key] <= 0 and not run.worker:
+            scenarios = [s for s in run.scenarios if s.site == result.site]
+            _announce(config, run, result.site, requirement, scenarios)
+
+
+def _announce(
+    config: pytest.Config,
+    run: _Run,
+    site: str,
+    requirement: str,
+    scenarios: list[ScenarioResult],
+) -> None:
+    """The progress line of one requirement of one site, from the site's scenarios so far."""
+    run.announced.add((site, requirement))
+    known = run.catalogue.get(requirement)
+    if known is None:
+        known = Requirement(requirement, "", "", "", "")
+    facts = run.facts.get(site)
+    rolled = requirement_result(
+        known,
+        [s for s in scenarios if requirement in s.requirements],
+        next((w for w in facts.waivers if w.id == requirement), None) if facts else None,
+        next((a for a in facts.attestations if a.id == requirement), None) if facts else None,
+        _today(),
+    )
+    line = progress_line(rolled)
+    if requirement not in run.catalogue:
+        line += " (not in the requirement catalogue)"
+    if run.several:
+        line = f"{site}: {line}"
+    _write_line(config, line, **_markup(rolled.status))
 
 
 def progress_line(result: RequirementResult) -> str:
@@ -435,30 +514,104 @@ def _write_line(config: pytest.Config, line: str, **markup: bool) -> None:
         print(line, file=sys.stderr)
 
 
-def _not_reached(run: _Run, config: pytest.Config) -> list[ScenarioResult]:
-    """A "not run" result for each selected scenario the run stopped before (``-x``, ^C)."""
-    missing = []
+def _not_reached(run: _Run, config: pytest.Config) -> dict[str, ScenarioResult]:
+    """A "not run" result for each selected scenario the run stopped before (``-x``, ^C; on an
+    xdist worker also those other workers ran), by node ID."""
+    missing = {}
     for nodeid, item in run.items.items():
         if nodeid in run.finished:
             continue
         rendered = _render(item)
-        missing.append(
-            ScenarioResult(
-                feature=_relative(config, rendered.feature),
-                name=_name(item, rendered),
-                requirements=requirements_of(item),
-                status="not run",
-                reason=STOPPED,
-                steps=tuple(
-                    StepResult(s.keyword.strip(), s.name, "skipped", 0.0) for s in rendered.steps
-                ),
-                observations=(),
-                started=run.started,
-                duration=0.0,
-                site=_site_name(config, run),
-            )
+        missing[nodeid] = ScenarioResult(
+            feature=_relative(config, rendered.feature),
+            name=_name(item, rendered),
+            requirements=requirements_of(item),
+            status="not run",
+            reason=STOPPED,
+            steps=tuple(
+                StepResult(s.keyword.strip(), s.name, "skipped", 0.0) for s in rendered.steps
+            ),
+            observations=(),
+            started=run.started,
+            duration=0.0,
+            site=site_of(item).name,
         )
     return missing
+
+
+# --- pytest-xdist: the workers' results reach the controller ------------------------------
+
+
+def _worker_output(run: _Run, config: pytest.Config) -> dict[str, Any]:
+    """What a worker hands the controller: every scenario it collected in collection order,
+    with its result when this worker finished it; its sites' facts; its targets' problems.
+    JSON-able, as execnet carries it."""
+    results = run.finished | _not_reached(run, config)
+    return {
+        "scenarios": [
+            [nodeid, nodeid in run.finished, jsonable(asdict(results[nodeid]))]
+            for nodeid in run.items
+        ],
+        "sites": {name: facts.to_json() for name, facts in run.facts.items()},
+        "problems": found_problems(config),
+    }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller of an xdist run: merge what a worker that finished handed over, then say
+    how each requirement stands whose every scenario has now finished."""
+    config: pytest.Config = node.config
+    run = config.stash.get(_RUN, None)
+    output = getattr(node, "workeroutput", {}).get(OUTPUT)
+    if run is None or output is None:
+        return
+    for nodeid, finished, data in output["scenarios"]:
+        if finished:
+            run.collected[nodeid] = scenario_from_json(data)
+            run.done.add(nodeid)
+        elif nodeid not in run.collected:
+            run.collected[nodeid] = scenario_from_json(data)
+    for name, facts in output["sites"].items():
+        run.facts[name] = _SiteFacts.from_json(facts)
+    config.stash.setdefault(_PROBLEMS, []).extend(output["problems"])
+    totals: Counter[tuple[str, str]] = Counter()
+    finished: Counter[tuple[str, str]] = Counter()
+    for nodeid, scenario in run.collected.items():
+        for requirement in scenario.requirements:
+            totals[(scenario.site, requirement)] += 1
+            finished[(scenario.site, requirement)] += nodeid in run.done
+    done = [run.collected[n] for n in run.collected if n in run.done]
+    for key, total in totals.items():
+        if finished[key] == total and key not in run.announced:
+            site, requirement = key
+            _announce(config, run, site, requirement, [s for s in done if s.site == site])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(
+    config: pytest.Config, report: pytest.CollectReport | pytest.TestReport
+) -> Generator[None, dict[str, Any] | None, dict[str, Any] | None]:
+    """An xdist worker's report carries pytest-bdd's scenario context (cucumber JSON)."""
+    data = yield
+    context = test_report_context_registry.get(report)  # type: ignore[arg-type]
+    if data is not None and context is not None:
+        data[BDD_CONTEXT] = {"scenario": context.scenario, "name": context.name}
+    return data
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_from_serializable(
+    config: pytest.Config, data: dict[str, Any]
+) -> Generator[None, Any, Any]:
+    """The controller gives the report its pytest-bdd context back."""
+    context = data.pop(BDD_CONTEXT, None)
+    report = yield
+    if context is not None and isinstance(report, pytest.TestReport):
+        test_report_context_registry[report] = ReportContext(
+            scenario=context["scenario"], name=context["name"]
+        )
+    return report
 
 
 def _version() -> str:
@@ -476,20 +629,35 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run = config.stash.get(_RUN, None)
     if run is None or config.option.collectonly:
         return
+    if run.worker:
+        config.workeroutput[OUTPUT] = _worker_output(run, config)  # type: ignore[attr-defined]
+        return
     folder = config.stash[RUN_FOLDER]
-    scenarios = run.scenarios + _not_reached(run, config)
-    site = _site_name(config, run)
+    scenarios = run.scenarios + list(_not_reached(run, config).values())
+    scenarios += run.collected.values()  # from xdist's workers
+    today = _today()
+    requirements: list[RequirementResult] = []
+    for site in run.sites:
+        facts = run.facts.get(site.name)
+        requirements += rollup(
+            [s for s in scenarios if s.site == site.name],
+            run.catalogue,
+            facts.waivers if facts else [],
+            facts.attestations if facts else [],
+            today,
+            site.name,
+        )
+    hashes = {site.name: _site_sha256(run, site) for site in run.sites}
     result = RunResult(
         accord_version=_version(),
-        site_name=site,
-        site_sha256=_site_sha256(config, run),
+        site_name=", ".join(hashes),
+        site_sha256="" if run.several else hashes[run.sites[0].name],
         target=config.getoption("--target"),
         started=run.started,
         ended=_now(),
-        requirements=rollup(
-            scenarios, run.catalogue, _waivers(run), _attestations(run), _today(), site
-        ),
+        requirements=requirements,
         scenarios=scenarios,
+        sites=hashes,
     )
     run.result = result
     written = _attempt(
@@ -510,7 +678,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         for r in result.requirements
         if r.status in ("failed", "error")
         and not any(
-            s.status in ("failed", "error") for s in scenarios if r.requirement.id in s.requirements
+            s.status in ("failed", "error")
+            for s in scenarios
+            if r.requirement.id in s.requirements and s.site == r.site
         )
     ]
     if (run.problems or run.failed_by_site) and session.exitstatus in (
@@ -554,21 +724,25 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     run = config.stash.get(_RUN, None)
     if run is None or run.result is None:
         return
-    counts = Counter(r.status for r in run.result.requirements)
-    unselected = sum(1 for r in run.result.requirements if r.reason == NO_SCENARIO)
-    parts = []
-    for status in PRECEDENCE:
-        if counts[status]:
-            part = f"{counts[status]} {status}"
-            if status == "not run" and unselected:
-                part += f" ({unselected} with no scenario in this run)"
-            parts.append(part)
     terminalreporter.write_sep("-", "accord: requirements")
-    terminalreporter.write_line(
-        f"accord: {len(run.result.requirements)} requirements: {', '.join(parts)}"
-    )
+    for site in run.sites:
+        results = [r for r in run.result.requirements if r.site == site.name]
+        counts = Counter(r.status for r in results)
+        unselected = sum(1 for r in results if r.reason == NO_SCENARIO)
+        parts = []
+        for status in PRECEDENCE:
+            if counts[status]:
+                part = f"{counts[status]} {status}"
+                if status == "not run" and unselected:
+                    part += f" ({unselected} with no scenario in this run)"
+                parts.append(part)
+        named = f"{site.name}: " if run.several else ""
+        terminalreporter.write_line(
+            f"accord: {named}{len(results)} requirements: {', '.join(parts)}"
+        )
     for failed in run.failed_by_site:
-        terminalreporter.write_line(f"accord: {progress_line(failed)}", red=True)
+        named = f"{failed.site}: " if run.several else ""
+        terminalreporter.write_line(f"accord: {named}{progress_line(failed)}", red=True)
     for problem in run.problems:
         terminalreporter.write_line(problem, red=True, bold=True)
     if not run.problems:
