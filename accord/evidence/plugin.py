@@ -5,7 +5,8 @@ A pytest plugin (registered by the root ``conftest.py``). For each scenario it c
 steps observed (through the ``observe`` fixture of ``steps/common.py``, which calls `observe`:
 redacted once, by `accord.evidence.redact`, for every file written). Statuses:
 
-- a failure in the scenario's steps: "failed"; in its setup or teardown: "error";
+- a failure in the scenario's steps: "failed"; in its setup or teardown: "error"; steps that
+  passed while the site's waiver of one of the scenario's requirements has expired: "failed";
 - skipped with "not run: ..." (needs root, no scratch node...): "not run";
   "not applicable: ...": "not applicable"; "attested: ...": "attested"; any other skip:
   "not run" with its reason; a scenario the run stopped before: "not run".
@@ -322,6 +323,8 @@ def pytest_runtest_makereport(
     run = item.config.stash.get(_RUN, None)
     if run is None or item.nodeid not in run.items:
         return report
+    if report.when == "call" and report.passed:
+        _fail_if_waiver_expired(item, run, report)
     scenario = _scenario_of(item)
     if scenario.started is None:
         scenario.started = call.start
@@ -335,6 +338,33 @@ def pytest_runtest_makereport(
         run.finished[item.nodeid] = result
         _progress(item.config, run, result)
     return report
+
+
+def _fail_if_waiver_expired(item: pytest.Item, run: _Run, report: pytest.TestReport) -> None:
+    """A scenario whose steps passed fails when the site's waiver of one of its requirements
+    has expired, as a scenario ending in an expired attestation does: the requirement is failed
+    (`accord.evidence.rollup`), and JUnit and cucumber JSON, which know only scenarios, say so
+    too. Its steps keep their outcome in results.json; in cucumber JSON the last one carries
+    the failure (pytest-bdd reports a scenario's failure on a step)."""
+    facts = run.facts.get(site_of(item).name)
+    if facts is None:
+        return
+    today = _today()
+    requirements = requirements_of(item)
+    expired = [w for w in facts.waivers if w.id in requirements and w.expires < today]
+    if not expired:
+        return
+    report.outcome = "failed"
+    report.longrepr = (
+        "; ".join(
+            f"the waiver of {w.id} by {w.approver} expired on {w.expires.isoformat()}"
+            for w in expired
+        )
+        + " (the scenario's own steps passed)"
+    )
+    context = test_report_context_registry.get(report)
+    if context is not None and context.scenario["steps"]:
+        context.scenario["steps"][-1]["failed"] = True
 
 
 def _status(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Status, str] | None:
