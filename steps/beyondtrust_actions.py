@@ -167,7 +167,7 @@ def factory_fresh(scratch_appliance: ScratchAppliance, observe: Observe) -> BtAc
     return BtAct(scratch_appliance, CA.new("Accord Scenario Root"), observe)
 
 
-@given("a test certificate authority")
+@given("a throwaway test certificate authority")
 def test_ca(bt_act: BtAct) -> None:
     """A throwaway root and issuing CA, made for this scenario only."""
     bt_act.ca = CA.new("Accord Scenario Root").issue_intermediate("Accord Scenario Issuing CA")

@@ -6,7 +6,7 @@ Feature: BeyondTrust PRA certificate actions in /appliance > Security > Certific
 
   Background:
     Given a factory-fresh scratch appliance
-    And a test certificate authority
+    And a throwaway test certificate authority
 
   @BT-01
   Scenario: The factory "BeyondTrust Appliance" certificate is listed with its warning and may not be removed
