@@ -2,13 +2,15 @@
 # and install Accord with its dev extras the first time (and again when pyproject.toml changes).
 
 PYTHON ?= python3
+PYTEST_ARGS ?=
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The simulated vCenter is built from govmomi's source with Debian's Go (simulator/vcsim/).
 # The lab directory is Debian's slapd; net-snmp's snmpget cross-checks the SNMP agents;
-# nftables drops packets to closed ports for the nodes when the run has root.
-DEBS := golang-go golang-github-vmware-govmomi-dev slapd ldap-utils snmp nftables
+# nftables drops packets to closed ports for the nodes when the run has root; headless
+# chromium renders the HTML evidence report in tests/evidence.
+DEBS := golang-go golang-github-vmware-govmomi-dev slapd ldap-utils snmp nftables chromium
 
 .PHONY: test evidence lint clean vcsim debs
 
@@ -36,9 +38,21 @@ test: $(STAMP) vcsim
 	$(PY) -m pytest tests -q
 	$(PY) -m pytest features -q
 
-## evidence: verify the default target (the simulator) and leave the reports in reports/latest
+## evidence: verify the default target (the simulator) and leave every report format in
+## reports/latest (results.json, cucumber.json, junit.xml, hdf.json, OSCAL with evidence/,
+## report.html, manifest.json), then check the folder against its manifest and say where it is.
+## PYTEST_ARGS adds pytest options: make evidence PYTEST_ARGS='-m "SNMP-01" --site my.toml'
 evidence: $(STAMP) vcsim
-	$(PY) -m pytest features
+	@before=$$(readlink reports/latest 2>/dev/null); status=0; \
+	  $(PY) -m pytest features $(PYTEST_ARGS) || status=$$?; \
+	  if [ "$$(readlink reports/latest 2>/dev/null)" != "$$before" ] \
+	    && [ -f reports/latest/manifest.json ]; then \
+	    $(PY) -m accord evidence verify reports/latest || status=1; \
+	    echo "make evidence: the reports are in $$(readlink -f reports/latest)/ (reports/latest)"; \
+	  else \
+	    echo "make evidence: no complete reports folder was written (see above)"; status=1; \
+	  fi; \
+	  exit $$status
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

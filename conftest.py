@@ -3,6 +3,11 @@
 `pytest features/` verifies on the simulator by default; `--target live --site FILE` verifies
 the systems a site file names, read-only. Each run writes ``reports/<UTC time>-<site>/`` with
 cucumber JSON and JUnit XML, and points ``reports/latest`` at it.
+
+``--site`` may be repeated: each scenario then runs once per site (its ID ends with the site's
+name), each site with its own target, and the one reports folder
+(``reports/<UTC time>-<target>-<site>+<site>/``) covers them all. With pytest-xdist (``-n``)
+each site's scenarios go to one worker (`accord.evidence.sites`).
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from accord.site import SiteError, load_site
+from accord.evidence.sites import SITES, RunSite, make_scheduler, run_sites
+from accord.site import SiteError
 from accord.systems import Systems
-from accord.targets import TARGETS, Target
+from accord.targets import TARGETS
 
 pytest_plugins = [
+    "accord.evidence.plugin",  # first: the steps record observations through it
     "steps.common",
     "steps.pexip_settings",
     "steps.pexip_users",
@@ -36,8 +43,6 @@ pytest_plugins = [
     "steps.beyondtrust_actions",
 ]
 
-_TARGET = pytest.StashKey[Target]()
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("accord")
@@ -50,8 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--site",
         metavar="FILE",
+        action="append",
         default=None,
-        help="the site file (required for live; optional for sim)",
+        help="the site file (required for live; optional for sim); repeat it to verify several "
+        "sites, each scenario once per site",
     )
     group.addoption(
         "--reports",
@@ -73,27 +80,28 @@ def _requirement_tags() -> set[str]:
     return tags
 
 
-def _site_name(site_file: str | None) -> str:
-    if site_file is None:
-        return "lab"
-    try:
-        return load_site(site_file).name
-    except SiteError:
-        return Path(site_file).stem  # the `systems` fixture reports the problem
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Point cucumber JSON and JUnit XML at this run's reports folder (features runs only)."""
     for tag in _requirement_tags():
         config.addinivalue_line("markers", f"{tag}: requirement {tag} (../shared/requirements.md)")
-    if not _runs_features(config) or hasattr(config, "workerinput"):
+    try:
+        config.stash[SITES] = run_sites(config.getoption("--site"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"accord: {exc}") from exc
+    if not _runs_features(config):
         return
-    site = _site_name(config.getoption("--site"))
+    from accord.evidence.plugin import RUN_FOLDER, WORKER  # imported by pytest_plugins
+
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the reports
+        config.stash[WORKER] = True
+        return
+    site = "+".join(s.name for s in config.stash[SITES])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     base = Path(config.getoption("--reports"))
     run = base / f"{stamp}-{config.getoption('--target')}-{site}"
     run.mkdir(parents=True, exist_ok=True)
+    config.stash[RUN_FOLDER] = run
     if not config.option.cucumber_json_path:
         config.option.cucumber_json_path = str(run / "cucumber.json")
     if not config.option.xmlpath:
@@ -104,20 +112,58 @@ def pytest_configure(config: pytest.Config) -> None:
         os.symlink(run.name, latest)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With several sites, every scenario once per site (first in its ID: ``[hq-...]``)."""
+    from accord.evidence.plugin import is_scenario
+
+    sites = metafunc.config.stash[SITES]
+    if len(sites) > 1 and is_scenario(metafunc.function):
+        metafunc.parametrize(
+            "accord_site", sites, ids=[s.name for s in sites], indirect=True, scope="session"
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def accord_site(request: pytest.FixtureRequest) -> RunSite:
+    """The site a scenario verifies: its parameter with several sites, else the run's only one.
+    Autouse, so that every scenario can be parametrized with it."""
+    site: RunSite = getattr(request, "param", None) or request.config.stash[SITES][0]
+    return site
+
+
 @pytest.fixture(scope="session")
-def systems(request: pytest.FixtureRequest) -> Iterator[Systems]:
-    """The systems to verify, from the chosen target."""
+def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Systems]:
+    """The systems of the scenario's site, from the chosen target (one target per site: its
+    scenarios run together, then it stops and the run checks what it found)."""
+    from accord.evidence.plugin import remember_site, target_problems
+
     config = request.config
     target = TARGETS[config.getoption("--target")]()
-    config.stash[_TARGET] = target
-    site = config.getoption("--site")
     try:
-        found = target.start(Path(site) if site else None)
+        found = target.start(accord_site.file)
     except SiteError as exc:
         target.stop()
         pytest.exit(str(exc), returncode=4)
-    yield found
-    found.close()
+    remember_site(config, accord_site, found.site)
+    try:
+        yield found
+    finally:
+        found.close()
+        try:
+            problems = target.finish()
+        finally:
+            target.stop()
+        target_problems(config, accord_site, problems)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Several sites under ``-n`` (xdist's default ``load``): each site's scenarios on one
+    worker, so a site's simulators start once."""
+    if len(config.stash[SITES]) < 2 or config.getvalue("dist") != "load":
+        return None
+    return make_scheduler(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -137,14 +183,15 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             step["failed"] = True
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    target = session.config.stash.get(_TARGET, None)
-    if target is None:
+    """What the sites' targets found after verification fails the run (on the controller under
+    xdist, which has every worker's)."""
+    from accord.evidence.plugin import found_problems
+
+    if hasattr(session.config, "workerinput"):
         return
-    try:
-        problems = target.finish()
-    finally:
-        target.stop()
+    problems = found_problems(session.config)
     if problems:
         for problem in problems:
             print(f"\naccord: {problem}")

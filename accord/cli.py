@@ -1,4 +1,4 @@
-"""The `accord` command: `accord sim` and `accord deploy`."""
+"""The `accord` command: `accord sim`, `accord deploy` and `accord evidence verify|diff`."""
 
 from __future__ import annotations
 
@@ -249,6 +249,34 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evidence_verify(args: argparse.Namespace) -> int:
+    """Re-check a run's evidence folder against its manifest: one line per problem."""
+    from accord.evidence.manifest import verify
+
+    folder = Path(args.folder)
+    problems = verify(folder)
+    for problem in problems:
+        print(f"{folder}: {problem}")
+    if problems:
+        return 1
+    print(f"{folder}: every file matches its manifest")
+    return 0
+
+
+def cmd_evidence_diff(args: argparse.Namespace) -> int:
+    """The requirements whose status changed between two runs, one line each."""
+    from accord.evidence.diff import UnreadableRun, diff
+
+    try:
+        lines = diff(Path(args.old), Path(args.new))
+    except UnreadableRun as exc:
+        print(f"accord evidence diff: {exc}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="accord", description="Executable acceptance tests for vendor hardening guides."
@@ -270,6 +298,19 @@ def main(argv: list[str] | None = None) -> int:
     dep.add_argument("--site", metavar="FILE", required=True)
     dep.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     dep.set_defaults(func=cmd_deploy)
+    evidence = commands.add_parser("evidence", help="check and compare runs' evidence folders")
+    evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True)
+    verify = evidence_commands.add_parser(
+        "verify", help="re-check every file of a run's folder against its manifest.json"
+    )
+    verify.add_argument("folder", metavar="DIR", help="the run's reports folder")
+    verify.set_defaults(func=cmd_evidence_verify)
+    diff = evidence_commands.add_parser(
+        "diff", help="list the requirements whose status changed between two runs"
+    )
+    diff.add_argument("old", metavar="OLD", help="the earlier run's folder (or results.json)")
+    diff.add_argument("new", metavar="NEW", help="the later run's folder (or results.json)")
+    diff.set_defaults(func=cmd_evidence_diff)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -171,12 +171,14 @@ def site_document(site: Site | None) -> tuple[dict[str, Any], dict[str, str]]:
         values = lab_values()
         name = "lab"
         attestations = lab_attestations()
+        waivers: list[dict[str, Any]] = []
         layer: dict[str, Any] | None = lab_vsphere()
         beyondtrust: dict[str, Any] | None = lab_beyondtrust()
     else:
         values = site.model.pexip.model_dump(by_alias=True, exclude_none=True)
         name = site.name
         attestations = [a.model_dump() for a in site.model.attestations]
+        waivers = [w.model_dump() for w in site.model.waivers]
         layer = site.model.vsphere.model_dump() if site.model.vsphere else None
         bt = site.model.beyondtrust
         beyondtrust = bt.model_dump() if bt is not None else None
@@ -190,6 +192,8 @@ def site_document(site: Site | None) -> tuple[dict[str, Any], dict[str, str]]:
         document["beyondtrust"] = beyondtrust
     if attestations:
         document["attestations"] = attestations
+    if waivers:
+        document["waivers"] = waivers
     return document, found
 
 

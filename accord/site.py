@@ -43,9 +43,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from accord.evidence.catalogue import load_catalogue
 
 
 class SiteError(Exception):
@@ -502,6 +505,33 @@ class Attestation(_Model):
         return self
 
 
+class Waiver(_Model):
+    """A site's accepted deviation from one requirement: ``reason`` approved by ``approver`` on
+    ``date``; the requirement is reported "waived" (its scenarios still shown) until ``expires``,
+    then "failed". Dates are UTC calendar days; the ID must be in the requirement catalogue."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    approver: Annotated[str, Field(min_length=1, max_length=200)]
+    date: dt.date
+    expires: dt.date
+
+    @field_validator("id")
+    @classmethod
+    def _in_catalogue(cls, value: str) -> str:
+        if value not in load_catalogue():
+            raise ValueError(f"{value} is not a requirement of the catalogue")
+        return value
+
+    @field_validator("expires")
+    @classmethod
+    def _after_date(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        date = info.data.get("date")
+        if date is not None and value <= date:
+            raise ValueError(f"must be after date ({date.isoformat()})")
+        return value
+
+
 VlanId = Annotated[int, Field(ge=0, le=4095)]
 
 
@@ -556,6 +586,7 @@ class SiteModel(_Model):
     vsphere: Vsphere | None = None
     beyondtrust: BeyondTrust | None = None
     attestations: list[Attestation] = []
+    waivers: list[Waiver] = []
 
     @model_validator(mode="after")
     def _beyondtrust_both(self) -> SiteModel:
@@ -577,6 +608,15 @@ class SiteModel(_Model):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise ValueError(f"one attestation per requirement: {', '.join(twice)} given twice")
+        return value
+
+    @field_validator("waivers")
+    @classmethod
+    def _one_waiver_each(cls, value: list[Waiver]) -> list[Waiver]:
+        ids = [w.id for w in value]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"one waiver per requirement: {', '.join(twice)} given twice")
         return value
 
 

@@ -16,7 +16,7 @@ import pytest
 from pytest_bdd import given, then
 
 from accord import attestations
-from accord.evidence.redact import redact
+from accord.evidence import plugin as evidence
 from accord.pexip.deployment import Deployment
 from accord.site import Site
 from accord.systems import Systems
@@ -57,11 +57,15 @@ def primary(systems: Systems) -> Deployment:
 
 
 @pytest.fixture
-def observe(record_property: Callable[[str, object], None]) -> Observe:
-    """Record what a step observed (redacted) with the scenario's result."""
+def observe(
+    request: pytest.FixtureRequest, record_property: Callable[[str, object], None]
+) -> Observe:
+    """Record what a step observed, redacted (`accord.evidence.plugin.observe`: the run's
+    results.json, against the current step), and with the scenario's JUnit result."""
 
     def record(what: str, value: Any) -> None:
-        record_property("observed", json.dumps({what: redact(value)}, default=str))
+        shown = evidence.observe(request.node, what, value)
+        record_property("observed", json.dumps({what: shown}))
 
     return record
 

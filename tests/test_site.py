@@ -13,6 +13,7 @@ from accord.lab import (
     SimSystem,
     beyondtrust_appliances,
     beyondtrust_login,
+    site_document,
     write_site,
 )
 from accord.site import Secret, SiteError, load_site, parse_site
@@ -221,6 +222,7 @@ def test_the_readme_site_example_is_a_valid_site_file(tmp_path):
     assert site.pexip.certificates.sip_tls_fqdns == {"conf01": "sip1.example.com"}
     assert site.model.vsphere is not None and site.model.vsphere.disk_iops_limit == 1000
     assert [a.id for a in site.model.attestations] == ["BIOS-03"]
+    assert [w.id for w in site.model.waivers] == ["GLB-03"]
     assert site.systems.beyondtrust is not None and site.systems.beyondtrust.primary == "pra1"
     assert site.systems.beyondtrust.appliances["atlas1"].port == 8443
     assert site.model.beyondtrust is not None
@@ -431,3 +433,59 @@ def test_the_lab_site_without_appliances_has_no_beyondtrust_values(tmp_path):
     assert lab.document["beyondtrust"]["site_hostname"] == "access.lab.example"
     site = load_site(write_site(lab, {"primary": SimSystem("https://127.0.0.1:1/", "a", "p", ca)}))
     assert site.model.beyondtrust is None and site.systems.beyondtrust is None
+
+
+WAIVER = """
+[[waivers]]
+id = "GLB-02"
+reason = "Chat stays on until the helpdesk moves off it."
+approver = "CISO"
+date = 2026-01-01
+expires = 2026-12-31
+"""
+
+
+def test_waivers_load_with_utc_days(tmp_path):
+    site = parse_site(MINIMAL + WAIVER, tmp_path / "site.toml")
+    [waiver] = site.model.waivers
+    assert (waiver.id, waiver.approver) == ("GLB-02", "CISO")
+    assert (waiver.date.isoformat(), waiver.expires.isoformat()) == ("2026-01-01", "2026-12-31")
+    assert parse_site(MINIMAL, tmp_path / "site.toml").model.waivers == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ('id = "GLB-02"', 'id = "glb-02"', "waivers.0.id: String should match pattern"),
+        ('id = "GLB-02"', 'id = "GLB-99"', "waivers.0.id: GLB-99 is not a requirement of the"),
+        ("expires = 2026-12-31", "expires = 2026-01-01", "waivers.0.expires: must be after date"),
+        ("expires = 2026-12-31", 'expires = "2026-12-31"', "waivers.0.expires: Input should be"),
+        ('approver = "CISO"\n', "", "waivers.0.approver: missing"),
+        ('approver = "CISO"', 'approver = ""', "waivers.0.approver: String should have at least"),
+        ('reason = "Chat', 'why = "Chat', "waivers.0.why: unknown key"),
+        ("date = 2026-01-01", "date = 2026-01-01T10:00:00Z", "waivers.0.date:"),
+    ],
+)
+def test_bad_waivers_name_the_key(tmp_path, before, after, expected):
+    assert before in WAIVER
+    errors = _errors(MINIMAL + WAIVER.replace(before, after), tmp_path)
+    assert any(expected in error for error in errors), errors
+
+
+def test_one_waiver_per_requirement(tmp_path):
+    errors = _errors(MINIMAL + WAIVER + WAIVER, tmp_path)
+    assert errors == [
+        f"{tmp_path / 'site.toml'}: waivers: one waiver per requirement: GLB-02 given twice"
+    ]
+
+
+def test_simulating_a_site_keeps_its_waivers(tmp_path, monkeypatch):
+    source = tmp_path / "site.toml"
+    source.write_text(MINIMAL + WAIVER)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('ntp1 = "k1"\nntp2 = "k2"\na = "x"\nb = "y"\nc = "z"\n')
+    secrets.chmod(0o600)
+    monkeypatch.setenv("T_PEXIP_PASSWORD", "pw")
+    document, _ = site_document(load_site(source))
+    assert document["waivers"] == [load_site(source).model.waivers[0].model_dump()]
+    assert "waivers" not in site_document(None)[0]

@@ -1,0 +1,191 @@
+"""The requirement catalogue: every requirement ID with its guide, section, text, proof and
+controls, read from the catalogue and the control mapping shipped with Accord.
+
+Both are Markdown tables (``data/requirements.md`` and ``data/control-mapping.md``, copies of
+``../shared/``, which a test keeps equal). ``requirements.md`` has a legend mapping guide
+abbreviations (``SM``, ``SM+``, ``TLS``, ``BT``) to guide files, then one section per part of
+the guides, headed ``## <title> (<guides and their sections>)``, each with a table
+``| ID | requirement | proof |``. ``control-mapping.md`` has rows
+``| requirement IDs | kind | STIG item (V-ID) | NIST 800-53 |`` whose IDs are single IDs, ranges
+(``SNMP-01..04``) and wildcards (``VM-CPU-*``).
+
+Any row that cannot be read, an ID mapped twice or never, or a guide the legend does not name is
+a `CatalogueError` naming the file and line: the catalogue is data Accord ships, so a mistake in
+it is Accord's bug and must not pass silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from pathlib import Path
+
+from accord.evidence.model import Requirement
+
+# The guides' titles, by the file the legend names (the legend itself names files only).
+GUIDE_TITLES: dict[str, str] = {
+    "pexip-secure-mode-guide.md": "Pexip Infinity Secure Mode Deployment Guide",
+    "pexip-secure-mode-guide-later.txt": (
+        "Pexip Infinity Secure Mode Deployment Guide (later edition)"
+    ),
+    "pexip-tls-and-trusted-ca-certificates.md": (
+        "Pexip Infinity: Managing TLS and trusted CA certificates"
+    ),
+    "beyondtrust-pra-ssl-certificates.md": (
+        "BeyondTrust Privileged Remote Access SSL Certificates"
+    ),
+}
+
+ID = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d"
+_LEGEND = re.compile(r"`([A-Z][A-Z0-9]*\+?)` = `guides/([^`]+)`")
+_SECTION = re.compile(r"^## (?P<title>.+?)(?: \((?P<sources>[^()]*)\))?\s*$")
+_ROW = re.compile(rf"^\| (?P<id>{ID}) \| (?P<text>.+) \| (?P<proof>[a-z]+(?: \+ [a-z]+)*) \|$")
+_MAPPING_ROW = re.compile(
+    r"^\| (?P<ids>[^|]+) \| (?P<kind>STIG|mapped) \| (?P<stig>[^|]+) \| (?P<nist>[^|]+) \|$"
+)
+_RANGE = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9-]*-)(?P<start>\d\d)\.\.(?P<end>\d\d)$")
+_WILDCARD = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9-]*-)\*$")
+_STIG_ITEM = re.compile(r"(?P<item>[A-Z]+-\d+-\d{6}) \((?P<vid>V-\d+)")
+_NIST = re.compile(r"^[A-Z]{2}-\d+(?:\(\d+\))?(?: [a-z])?$")
+
+
+class CatalogueError(ValueError):
+    """The shipped catalogue or control mapping cannot be read; the message says where."""
+
+
+def data_file(name: str) -> Path:
+    """A file shipped in ``accord/evidence/data/``."""
+    return Path(str(resources.files("accord.evidence").joinpath("data", name)))
+
+
+def load_catalogue(
+    requirements: Path | None = None, mapping: Path | None = None
+) -> dict[str, Requirement]:
+    """Every requirement by ID, in the catalogue's order, with its controls (the shipped copies
+    unless other files are given)."""
+    return dict(
+        _load(
+            requirements or data_file("requirements.md"), mapping or data_file("control-mapping.md")
+        )
+    )
+
+
+@functools.cache
+def _load(requirements: Path, mapping: Path) -> tuple[tuple[str, Requirement], ...]:
+    rows = _read_requirements(requirements)
+    controls = _read_mapping(mapping, list(rows))
+    missing = [requirement for requirement in rows if requirement not in controls]
+    if missing:
+        raise CatalogueError(f"{mapping}: no controls for {', '.join(missing)}")
+    catalogue = []
+    for requirement, (text, proof, guide, section) in rows.items():
+        kind, stig, nist = controls[requirement]
+        catalogue.append(
+            (
+                requirement,
+                Requirement(
+                    id=requirement,
+                    text=text,
+                    proof=proof,
+                    guide=guide,
+                    section=section,
+                    stig=stig,
+                    nist=nist,
+                    mapping=kind,
+                ),
+            )
+        )
+    return tuple(catalogue)
+
+
+def _read_requirements(path: Path) -> dict[str, tuple[str, str, str, str]]:
+    """ID -> (text, proof, guide, section) from the catalogue's sections and tables."""
+    text = path.read_text(encoding="utf-8")
+    guides = {abbreviation: file for abbreviation, file in _LEGEND.findall(text)}
+    if not guides:
+        raise CatalogueError(f"{path}: no legend of guides (`SM` = `guides/<file>`)")
+    unknown = sorted(file for file in guides.values() if file not in GUIDE_TITLES)
+    if unknown:
+        raise CatalogueError(f"{path}: the legend names guides Accord has no title for: {unknown}")
+    abbreviations = "|".join(re.escape(a) for a in sorted(guides, key=len, reverse=True))
+    source = re.compile(rf"(?:^|[;,])\s*({abbreviations})\s*(?=$|[:;,])")
+    rows: dict[str, tuple[str, str, str, str]] = {}
+    section: str | None = None
+    guide = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{path}:{number}"
+        if line.startswith("## "):
+            match = _SECTION.match(line)
+            if match is None or not match["sources"]:
+                raise CatalogueError(f"{where}: a section heading names no guide: {line!r}")
+            named = source.findall(match["sources"])
+            if not named:
+                raise CatalogueError(f"{where}: no guide of the legend in {match['sources']!r}")
+            titles = dict.fromkeys(GUIDE_TITLES[guides[a]] for a in named)
+            section, guide = line[3:].strip(), "; ".join(titles)
+            continue
+        if not line.startswith("| ") or line.startswith(("| ID |", "|---")):
+            continue
+        row = _ROW.match(line)
+        if row is None:
+            raise CatalogueError(f"{where}: not a row | ID | requirement | proof |: {line!r}")
+        if section is None:
+            raise CatalogueError(f"{where}: a requirement before any section heading")
+        if row["id"] in rows:
+            raise CatalogueError(f"{where}: {row['id']} is in the catalogue twice")
+        rows[row["id"]] = (row["text"].strip(), row["proof"], guide, section)
+    if not rows:
+        raise CatalogueError(f"{path}: no requirements")
+    return rows
+
+
+def _read_mapping(
+    path: Path, known: list[str]
+) -> dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """ID -> (kind, STIG items, NIST controls) from the control mapping's rows."""
+    controls: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.startswith("| ") or line.startswith(("| requirement IDs |", "|---")):
+            continue
+        where = f"{path}:{number}"
+        row = _MAPPING_ROW.match(line)
+        if row is None:
+            raise CatalogueError(f"{where}: not a row | IDs | kind | STIG item | NIST |: {line!r}")
+        stig = tuple(f"{m['item']} ({m['vid']})" for m in _STIG_ITEM.finditer(row["stig"]))
+        if row["kind"] == "STIG" and not stig:
+            raise CatalogueError(f"{where}: a STIG row names no STIG item (ID and V-ID)")
+        nist = tuple(control.strip() for control in row["nist"].split(","))
+        bad = [control for control in nist if not _NIST.match(control)]
+        if bad:
+            raise CatalogueError(f"{where}: not NIST 800-53 controls: {bad}")
+        for requirement in expand(row["ids"], known, where):
+            if requirement in controls:
+                raise CatalogueError(f"{where}: {requirement} is mapped twice")
+            controls[requirement] = (row["kind"], stig, nist)
+    return controls
+
+
+def expand(ids: str, known: list[str], where: str = "") -> list[str]:
+    """The catalogue IDs a mapping row names: ``SNMP-01..04``, ``VM-CPU-*``, ``HOST-01``,
+    comma-separated; an ID (or a range's member) the catalogue lacks is a `CatalogueError`."""
+    found: list[str] = []
+    for part in (p.strip() for p in ids.split(",")):
+        if (match := _RANGE.match(part)) is not None:
+            start, end = int(match["start"]), int(match["end"])
+            if end < start:
+                raise CatalogueError(f"{where}: the range {part} ends before it starts")
+            named = [f"{match['prefix']}{n:02d}" for n in range(start, end + 1)]
+        elif (match := _WILDCARD.match(part)) is not None:
+            named = [k for k in known if re.fullmatch(rf"{re.escape(match['prefix'])}\d\d", k)]
+            if not named:
+                raise CatalogueError(f"{where}: {part} matches no requirement")
+        elif re.fullmatch(ID, part):
+            named = [part]
+        else:
+            raise CatalogueError(f"{where}: not a requirement ID, range or wildcard: {part!r}")
+        unknown = [n for n in named if n not in known]
+        if unknown:
+            raise CatalogueError(f"{where}: not in the catalogue: {', '.join(unknown)}")
+        found += named
+    return found

@@ -1,0 +1,256 @@
+"""The run's evidence, in one typed model every report format is written from.
+
+A `pytest features/` run yields ``ScenarioResult``s (each with the requirement IDs it is tagged
+with, its outcome and what its steps observed, already redacted). ``rollup`` turns them, with the
+site's waivers and attestations and the requirement catalogue, into one ``RequirementResult``
+per requirement ID, with a fixed precedence of statuses (``PRECEDENCE``): the worst status of its
+scenarios wins, so a requirement passes only when every scenario proving it passed.
+
+``RunResult`` is the whole run (who, what, when, against which site and target); it is written
+as ``results.json`` in the run's reports folder and read back by every writer
+(`accord.evidence.formats`) and by `accord evidence diff`. Times are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, cast
+
+Status = Literal["failed", "error", "not run", "not applicable", "waived", "attested", "passed"]
+# Worst first: a requirement takes the first of these that any of its scenarios has.
+PRECEDENCE: tuple[Status, ...] = (
+    "failed",
+    "error",
+    "not run",
+    "not applicable",
+    "waived",
+    "attested",
+    "passed",
+)
+Proof = Literal["config", "wire", "act", "attest"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one step observed (already redacted: never a secret), against its scenario."""
+
+    step: str  # the step's text, as in the feature file
+    what: str  # a short label ("primary (pra1.lab.example), access.lab.example")
+    value: Any  # JSON-able: the request and answer, the handshake and chain, the probe...
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StepResult:
+    keyword: str  # Given / When / Then / And
+    text: str
+    status: Literal["passed", "failed", "skipped"]
+    duration: float  # seconds
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One scenario (an Outline's example counts as one): its requirement tags, outcome and
+    the reason for anything but passed (the failure message, "not run: ...", "attested: ...")."""
+
+    feature: str  # path relative to the repository, e.g. "features/pexip/snmp.feature"
+    name: str
+    requirements: tuple[str, ...]
+    status: Status
+    reason: str | None
+    steps: tuple[StepResult, ...]
+    observations: tuple[Observation, ...]
+    started: dt.datetime
+    duration: float
+    site: str = ""  # the site's name (several sites in one run)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A site's accepted deviation: the requirement reports "waived" until ``expires`` (UTC
+    day), then "failed"."""
+
+    id: str
+    reason: str
+    approver: str
+    date: dt.date
+    expires: dt.date
+
+
+@dataclass(frozen=True)
+class AttestationRecord:
+    """A site's statement of what no API can read (`accord.site.Attestation`)."""
+
+    id: str
+    statement: str
+    by: str
+    date: dt.date
+    expires: dt.date
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A row of the requirement catalogue (../shared/requirements.md) with its controls
+    (../shared/control-mapping.md): ``mapping`` says whether the STIG items state the same
+    requirement ("STIG") or the NIST control is Accord's own mapping ("mapped")."""
+
+    id: str
+    text: str
+    proof: str  # as written: "config", "wire", "act", "config + attest"...
+    guide: str  # "Pexip Infinity Secure Mode Deployment Guide", ...
+    section: str  # the catalogue's section heading
+    stig: tuple[str, ...] = ()
+    nist: tuple[str, ...] = ()
+    mapping: Literal["STIG", "mapped"] = "mapped"
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    requirement: Requirement
+    status: Status
+    reason: str | None  # why, for anything but passed (the worst scenario's reason)
+    scenarios: tuple[str, ...]  # names of the scenarios that carry the ID
+    waiver: Waiver | None = None
+    attestation: AttestationRecord | None = None
+    site: str = ""
+
+
+@dataclass
+class RunResult:
+    """The run. With several sites (``--site`` given more than once) ``site_name`` names them
+    all ("hq, dr"), ``site_sha256`` is empty, ``sites`` has each site file's SHA-256, and every
+    requirement has one result per site (``RequirementResult.site``)."""
+
+    accord_version: str
+    site_name: str
+    site_sha256: str  # of the site file as read (secrets file not included)
+    target: str  # "sim", "live", "replay"
+    started: dt.datetime
+    ended: dt.datetime
+    requirements: list[RequirementResult] = field(default_factory=list)
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+    sites: dict[str, str] = field(default_factory=dict)  # each site's name -> its file's SHA-256
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (dates as ISO 8601 strings)."""
+        return jsonable(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        """The run ``to_json`` wrote (``results.json``), read back; `KeyError`, `TypeError` or
+        `ValueError` when it is not one."""
+        return cls(
+            accord_version=data["accord_version"],
+            site_name=data["site_name"],
+            site_sha256=data["site_sha256"],
+            target=data["target"],
+            started=_datetime(data["started"]),
+            ended=_datetime(data["ended"]),
+            requirements=[_requirement_result(r) for r in data["requirements"]],
+            scenarios=[scenario_from_json(s) for s in data["scenarios"]],
+            sites=dict(data.get("sites", {})),
+        )
+
+
+def worst(statuses: list[Status]) -> Status:
+    """The status a requirement takes from its scenarios' statuses ("not run" for none)."""
+    if not statuses:
+        return "not run"
+    return min(statuses, key=PRECEDENCE.index)
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-able copy of ``value`` (any of this module's records, as `dataclasses.asdict`
+    gives them): dates as ISO 8601 strings, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _datetime(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def _date(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def _status(value: str) -> Status:
+    if value not in PRECEDENCE:
+        raise ValueError(f"not a status: {value!r}")
+    return cast(Status, value)
+
+
+def scenario_from_json(data: dict[str, Any]) -> ScenarioResult:
+    """A `ScenarioResult` from its `jsonable` form."""
+    return ScenarioResult(
+        feature=data["feature"],
+        name=data["name"],
+        requirements=tuple(data["requirements"]),
+        status=_status(data["status"]),
+        reason=data["reason"],
+        steps=tuple(
+            StepResult(
+                keyword=s["keyword"], text=s["text"], status=s["status"], duration=s["duration"]
+            )
+            for s in data["steps"]
+        ),
+        observations=tuple(
+            Observation(step=o["step"], what=o["what"], value=o["value"], at=_datetime(o["at"]))
+            for o in data["observations"]
+        ),
+        started=_datetime(data["started"]),
+        duration=data["duration"],
+        site=data.get("site", ""),
+    )
+
+
+def _requirement_result(data: dict[str, Any]) -> RequirementResult:
+    requirement = data["requirement"]
+    waiver = data.get("waiver")
+    attestation = data.get("attestation")
+    return RequirementResult(
+        requirement=Requirement(
+            id=requirement["id"],
+            text=requirement["text"],
+            proof=requirement["proof"],
+            guide=requirement["guide"],
+            section=requirement["section"],
+            stig=tuple(requirement.get("stig", ())),
+            nist=tuple(requirement.get("nist", ())),
+            mapping=requirement.get("mapping", "mapped"),
+        ),
+        status=_status(data["status"]),
+        reason=data["reason"],
+        scenarios=tuple(data["scenarios"]),
+        waiver=None if waiver is None else waiver_from_json(waiver),
+        attestation=None if attestation is None else attestation_from_json(attestation),
+        site=data.get("site", ""),
+    )
+
+
+def waiver_from_json(data: dict[str, Any]) -> Waiver:
+    """A `Waiver` from its `jsonable` form."""
+    return Waiver(
+        id=data["id"],
+        reason=data["reason"],
+        approver=data["approver"],
+        date=_date(data["date"]),
+        expires=_date(data["expires"]),
+    )
+
+
+def attestation_from_json(data: dict[str, Any]) -> AttestationRecord:
+    """An `AttestationRecord` from its `jsonable` form."""
+    return AttestationRecord(
+        id=data["id"],
+        statement=data["statement"],
+        by=data["by"],
+        date=_date(data["date"]),
+        expires=_date(data["expires"]),
+    )
