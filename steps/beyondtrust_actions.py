@@ -72,8 +72,8 @@ class BtAct:
     """What one scenario on the scratch appliance did and saw."""
 
     scratch: ScratchAppliance
-    ca: CA
     observe: Observe
+    ca_: CA | None = None  # set by "a throwaway test certificate authority"
     form: CertificateForm | None = None
     created: Certificate | None = None
     request: CertificateRequest | None = None
@@ -90,6 +90,12 @@ class BtAct:
     @property
     def name(self) -> str:
         return self.scratch.name
+
+    @property
+    def ca(self) -> CA:
+        """The scenario's issuing CA (the Background makes it)."""
+        assert self.ca_ is not None, "the scenario has no test certificate authority"
+        return self.ca_
 
     def rows(self) -> list[Certificate]:
         """Security :: Certificates, as listed now."""
@@ -164,13 +170,13 @@ def factory_fresh(scratch_appliance: ScratchAppliance, observe: Observe) -> BtAc
     observe(
         "scratch appliance", {"name": scratch_appliance.name, "at": str(scratch_appliance.endpoint)}
     )
-    return BtAct(scratch_appliance, CA.new("Accord Scenario Root"), observe)
+    return BtAct(scratch_appliance, observe)
 
 
 @given("a throwaway test certificate authority")
 def test_ca(bt_act: BtAct) -> None:
     """A throwaway root and issuing CA, made for this scenario only."""
-    bt_act.ca = CA.new("Accord Scenario Root").issue_intermediate("Accord Scenario Issuing CA")
+    bt_act.ca_ = CA.new("Accord Scenario Root").issue_intermediate("Accord Scenario Issuing CA")
 
 
 @given("another certificate authority")
