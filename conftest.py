@@ -1,8 +1,10 @@
 """pytest options (--target, --site, --reports), the `systems` fixture and the run's reports.
 
 `pytest features/` verifies on the simulator by default; `--target live --site FILE` verifies
-the systems a site file names, read-only. Each run writes ``reports/<UTC time>-<site>/`` with
-cucumber JSON and JUnit XML, and points ``reports/latest`` at it.
+the systems a site file names, read-only (``--record DIR`` records it: `accord.recording`);
+`--target replay --cassettes DIR` replays such a recording with no network. Each run writes
+``reports/<UTC time>-<site>/`` with cucumber JSON and JUnit XML, and points ``reports/latest``
+at it.
 
 ``--site`` may be repeated: each scenario then runs once per site (its ID ends with the site's
 name), each site with its own target, and the one reports folder
@@ -21,9 +23,10 @@ from pathlib import Path
 import pytest
 
 from accord.evidence.sites import SITES, RunSite, make_scheduler, run_sites
+from accord.recording.recorder import Recording, RecordingError
 from accord.site import SiteError
 from accord.systems import Systems
-from accord.targets import TARGETS
+from accord.targets import TARGETS, TargetOptions
 
 pytest_plugins = [
     "accord.evidence.plugin",  # first: the steps record observations through it
@@ -61,6 +64,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "sites, each scenario once per site",
     )
     group.addoption(
+        "--record",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="with --target live: record every scenario's API calls and probes into DIR (an "
+        "empty folder), secrets scrubbed",
+    )
+    group.addoption(
+        "--cassettes",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="with --target replay: the recording to replay (what --record wrote)",
+    )
+    group.addoption(
         "--reports",
         metavar="DIR",
         default="reports",
@@ -86,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for tag in _requirement_tags():
         config.addinivalue_line("markers", f"{tag}: requirement {tag} (../shared/requirements.md)")
     try:
-        config.stash[SITES] = run_sites(config.getoption("--site"))
+        config.stash[SITES] = run_sites(_site_files(config))
     except ValueError as exc:
         raise pytest.UsageError(f"accord: {exc}") from exc
     if not _runs_features(config):
@@ -110,6 +128,28 @@ def pytest_configure(config: pytest.Config) -> None:
     if latest.is_symlink() or not latest.exists():
         latest.unlink(missing_ok=True)
         os.symlink(run.name, latest)
+
+
+def _site_files(config: pytest.Config) -> list[str] | None:
+    """The ``--site`` files; replaying, the recording's copy of its site. `ValueError` for
+    options that do not go together."""
+    sites = config.getoption("--site")
+    target = config.getoption("--target")
+    if config.getoption("--record") is not None and (target != "live" or len(sites or ()) != 1):
+        raise ValueError("--record needs --target live and one --site: it records a real site")
+    if target != "replay":
+        if config.getoption("--cassettes") is not None:
+            raise ValueError("--cassettes needs --target replay")
+        return sites  # type: ignore[no-any-return]
+    if sites:
+        raise ValueError("--target replay takes no --site: the recording holds its site")
+    folder = config.getoption("--cassettes")
+    if folder is None:
+        raise ValueError("--target replay needs --cassettes DIR (the folder --record wrote)")
+    try:
+        return [str(Recording.open(folder).site_file)]
+    except RecordingError as exc:
+        raise ValueError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -136,16 +176,19 @@ def accord_site(request: pytest.FixtureRequest) -> RunSite:
 def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Systems]:
     """The systems of the scenario's site, from the chosen target (one target per site: its
     scenarios run together, then it stops and the run checks what it found)."""
-    from accord.evidence.plugin import remember_site, target_problems
+    from accord.evidence.plugin import remember_site, replayed_from, target_problems
 
     config = request.config
-    target = TARGETS[config.getoption("--target")]()
+    options = TargetOptions(config.getoption("--record"), config.getoption("--cassettes"))
+    target = TARGETS[config.getoption("--target")](options)
     try:
         found = target.start(accord_site.file)
     except SiteError as exc:
         target.stop()
         pytest.exit(str(exc), returncode=4)
     remember_site(config, accord_site, found.site)
+    if found.recorder is not None and found.recorder.replay:
+        replayed_from(config, found.recorder.recording.sentence())
     try:
         yield found
     finally:
@@ -155,6 +198,27 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         finally:
             target.stop()
         target_problems(config, accord_site, problems)
+
+
+@pytest.fixture(autouse=True)
+def _recorded(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Recording or replaying (`accord.recording`): each scenario with its own cassette and
+    observation file, its connections made inside it and closed at its end, so that any
+    scenario replays alone."""
+    from accord.evidence.plugin import is_scenario
+
+    if not is_scenario(request.function) or request.config.getoption("--target") == "sim":
+        yield
+        return
+    systems: Systems = request.getfixturevalue("systems")
+    if systems.recorder is None:
+        yield
+        return
+    with systems.recorder.scenario(request.node.nodeid):
+        try:
+            yield
+        finally:
+            systems.close()
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

@@ -34,7 +34,7 @@ import ipaddress
 import os
 import stat
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -626,6 +626,7 @@ class Site:
 
     path: Path
     model: SiteModel
+    stand_ins: bool = False  # a replayed site: every secret is its `stand_in`
 
     @property
     def name(self) -> str:
@@ -640,7 +641,10 @@ class Site:
         return self.model.systems
 
     def resolve(self, ref: CredentialRef) -> Secret:
-        """The secret a reference names; `SiteError` names the reference when it is missing."""
+        """The secret a reference names; `SiteError` names the reference when it is missing.
+        A replayed site (``stand_ins``) has no secrets: each is its `stand_in`."""
+        if self.stand_ins:
+            return Secret(stand_in(ref))
         if ref.env is not None:
             value = os.environ.get(ref.env)
             if value is None:
@@ -681,6 +685,26 @@ class Site:
                 f"{mode:04o}"
             )
         return certificate, key
+
+
+def stand_in(ref: CredentialRef) -> str:
+    """What a secret is replaced by in a recording, and what a replay gives it: a name that
+    says which reference it stands for (`accord.recording`)."""
+    return f"accord-recorded-{'env' if ref.env else 'secret'}-{ref.env or ref.secret}"
+
+
+def credential_refs(value: object) -> list[CredentialRef]:
+    """Every secret reference in a site model (or part of one), in order."""
+    if isinstance(value, CredentialRef):
+        return [value]
+    if isinstance(value, BaseModel):
+        fields = [getattr(value, name) for name in type(value).model_fields]
+        return [r for v in fields for r in credential_refs(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in credential_refs(v)]
+    if isinstance(value, list | tuple):
+        return [r for v in value for r in credential_refs(v)]
+    return []
 
 
 def _load_secrets(site_path: Path, secrets_file: str | None) -> dict[str, str]:
@@ -771,11 +795,13 @@ def parse_site(text: str, path: Path) -> Site:
     return Site(path=path.resolve(), model=model)
 
 
-def load_site(path: str | Path) -> Site:
-    """Load and validate a site file; `SiteError` says what is wrong and where."""
+def load_site(path: str | Path, *, stand_ins: bool = False) -> Site:
+    """Load and validate a site file; `SiteError` says what is wrong and where. With
+    ``stand_ins`` (a recording's copy of a site) every secret resolves to its `stand_in`."""
     path = Path(path)
     try:
         text = path.read_text()
     except OSError as exc:
         raise SiteError(f"{path}: cannot read the site file: {exc.strerror}") from exc
-    return parse_site(text, path)
+    site = parse_site(text, path)
+    return replace(site, stand_ins=True) if stand_ins else site

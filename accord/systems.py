@@ -9,6 +9,7 @@ from typing import Any
 from accord.beyondtrust.client import BeyondTrustClient
 from accord.network import AddressMap, Endpoint
 from accord.pexip.client import PexipClient
+from accord.recording.recorder import Recorder
 from accord.site import Site
 from accord.vsphere.client import connect, disconnect
 
@@ -93,6 +94,8 @@ class Systems:
     site: Site
     target: str
     reset_scratch: Callable[[], None] | None = None
+    recorder: Recorder | None = None  # recording or replaying each scenario (`scenario`)
+    actions_refused: str | None = None  # why the guides' actions are not run on this target
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
 
@@ -118,7 +121,10 @@ class Systems:
 
     def scratch(self) -> PexipClient:
         """A WRITABLE client of the site's scratch Management Node: the one system where the
-        guides' actions are performed. `LookupError` when the site names none."""
+        guides' actions are performed. `LookupError` when the site names none, or when actions
+        are refused on this target (recording and replay)."""
+        if self.actions_refused is not None:
+            raise LookupError(self.actions_refused)
         if "scratch" not in self._pexip:
             self._pexip["scratch"] = pexip_client(self.site, "scratch", read_only=False)
         return self._pexip["scratch"]

@@ -3,7 +3,11 @@
 - ``sim`` (default): start `accord sim` (the simulated Management Nodes, factory-fresh), deploy
   the site's baseline with the deployer, then verify; afterwards the simulators' request logs
   must show that verification wrote nothing.
-- ``live``: the systems the site file names, read-only (every client refuses writes).
+- ``live``: the systems the site file names, read-only (every client refuses writes); with
+  ``--record DIR`` every scenario's API calls and probes are recorded there
+  (`accord.recording`).
+- ``replay``: a recording (``--cassettes DIR``) played back with no network at all; every
+  requirement says it was replayed, and from which recording.
 
 Scenarios of the guides' actions run on the site's scratch Management Node only
 (``[systems.pexip.scratch]``; `accord sim` provides one); without one they are reported not run.
@@ -14,17 +18,30 @@ from __future__ import annotations
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 
 from accord.deployer import deploy
 from accord.harness import SimProcess
+from accord.recording.recorder import NOT_RECORDED, Recorder, Recording, RecordingError
 from accord.simcontrol import SimControl
 from accord.site import Site, SiteError, load_site
 from accord.systems import DEPLOYMENTS, Systems, beyondtrust_client
 
 
+@dataclass(frozen=True)
+class TargetOptions:
+    """What the command line says besides the target: ``--record DIR``, ``--cassettes DIR``."""
+
+    record: Path | None = None
+    cassettes: Path | None = None
+
+
 class Target(ABC):
     name: str
+
+    def __init__(self, options: TargetOptions) -> None:
+        self.options = options
 
     @abstractmethod
     def start(self, site_file: Path | None) -> Systems:
@@ -45,6 +62,13 @@ class LiveTarget(Target):
         if site_file is None:
             raise SiteError("--target live needs --site FILE naming the systems to verify")
         site = load_site(site_file)
+        if self.options.record is not None:
+            try:
+                recording = Recording.create(self.options.record, site)
+            except (RecordingError, OSError) as exc:
+                raise SiteError(str(exc)) from None
+            recorder = Recorder(recording, site, replay=False)
+            return Systems(site, self.name, recorder=recorder, actions_refused=NOT_RECORDED)
         scratch = site.systems.pexip.scratch
         # A scratch node whose console is the simulator's stand-in is a simulator (`accord sim`):
         # it is made factory-fresh before each scenario of actions, as on `sim`.
@@ -57,7 +81,8 @@ class LiveTarget(Target):
 class SimTarget(Target):
     name = "sim"
 
-    def __init__(self) -> None:
+    def __init__(self, options: TargetOptions) -> None:
+        super().__init__(options)
         self._dir: Path | None = None
         self._process: SimProcess | None = None
         self._controls: list[SimControl] = []
@@ -123,4 +148,21 @@ def _beyondtrust_state(site: Site) -> dict[str, list[tuple[str, bool]]] | None:
         }
 
 
-TARGETS: dict[str, type[Target]] = {"sim": SimTarget, "live": LiveTarget}
+class ReplayTarget(Target):
+    """A recording played back: its copy of the site, with every secret a stand-in."""
+
+    name = "replay"
+
+    def __init__(self, options: TargetOptions) -> None:
+        super().__init__(options)
+        if options.cassettes is None:
+            raise RecordingError("--target replay needs --cassettes DIR (what --record wrote)")
+        self.recording = Recording.open(options.cassettes)
+
+    def start(self, site_file: Path | None) -> Systems:
+        site = load_site(self.recording.site_file, stand_ins=True)
+        recorder = Recorder(self.recording, site, replay=True)
+        return Systems(site, self.name, recorder=recorder, actions_refused=NOT_RECORDED)
+
+
+TARGETS: dict[str, type[Target]] = {"sim": SimTarget, "live": LiveTarget, "replay": ReplayTarget}

@@ -153,6 +153,8 @@ def _names(first: str, second: str) -> tuple[str, ...]:
 
 @pytest.fixture
 def scratch_appliance(systems: Systems) -> Iterator[ScratchAppliance]:
+    if systems.actions_refused is not None:
+        pytest.skip(f"not run: {systems.actions_refused}")
     try:
         scratch = ScratchAppliance.for_site(systems.site)
     except NoScratchAppliance as exc:

@@ -37,6 +37,7 @@ from accord.pki import (
 )
 from accord.pki import days_left as _pki_days_left
 from accord.probes.tls import TIMEOUT, describe, handshake, verify
+from accord.recording.observations import observed
 
 __all__ = [
     "ProbeError",
@@ -150,6 +151,7 @@ def _verify_without_name(endpoint: Endpoint, trust: Path, timeout: float) -> str
         return f"{type(exc).__name__}: {exc}"
 
 
+@observed
 def served(
     endpoint: Endpoint,
     server_name: str | None,

@@ -25,6 +25,7 @@ from typing import Any
 from accord.evidence.redact import REDACTED, is_secret_field
 from accord.network import Endpoint
 from accord.probes.tls import CLIENT_CERTIFICATE_NOTE
+from accord.recording.observations import observed
 
 TIMEOUT = 5.0
 #: A Host header no node serves (``.invalid`` is reserved by RFC 2606, so it is nobody's name).
@@ -138,6 +139,7 @@ def _context(
     return context
 
 
+@observed
 def request(
     endpoint: Endpoint,
     path: str = "/",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from accord.network import Endpoint
+from accord.recording.observations import observed
 
 TIMEOUT = 3.0
 Transport = Literal["udp", "tcp", "tls"]
@@ -239,6 +240,7 @@ def _exchange_on_stream(
     return replace(probe, error=f"no answer within {timeout} s")
 
 
+@observed
 def options(
     endpoint: Endpoint,
     *,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from accord.network import Endpoint
+from accord.recording.observations import observed
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 REDACTED_COMMUNITY = "community (redacted)"
@@ -98,6 +99,7 @@ def describe_request(
     }
 
 
+@observed
 def get(
     endpoint: Endpoint,
     credentials: SnmpV3User | str,

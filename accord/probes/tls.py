@@ -31,6 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from accord.network import Endpoint
 from accord.pki import fingerprint_sha256
+from accord.recording.observations import observed
 
 TIMEOUT = 5.0
 
@@ -105,6 +106,7 @@ def _client_context(trust: Path | None = None, check_name: bool = True) -> ssl.S
     return context
 
 
+@observed
 def handshake(endpoint: Endpoint, server_name: str | None, timeout: float = TIMEOUT) -> Handshake:
     """Connect, complete a handshake accepting any certificate, and record what was served."""
     context = _client_context()
@@ -147,6 +149,7 @@ class Verification:
         }
 
 
+@observed
 def verify(
     endpoint: Endpoint,
     server_name: str,
@@ -191,6 +194,7 @@ class WebResponse:
         return observed
 
 
+@observed
 def web_get(
     endpoint: Endpoint,
     server_name: str | None,
@@ -333,6 +337,7 @@ class Negotiation:
         }
 
 
+@observed
 def negotiate(
     endpoint: Endpoint,
     *,
