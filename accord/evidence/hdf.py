@@ -32,6 +32,11 @@ action the system must refuse), ``IMPACT_MEDIUM`` 0.5 otherwise (``config``, ``a
 ``IMPACT_NONE`` 0.0 for a requirement that is not applicable (Heimdall reads impact 0 as Not
 Applicable, so no applicable requirement ever gets it).
 
+A replay (``RunResult.replayed_from``) says so on every control: a ``caveat`` description
+("Not a live verification: replayed from a recording made at ... of hq."), which Heimdall shows
+above the control's description on its Test tab and on its Details tab (it does not change the
+status), and in ``passthrough.accord.replayed_from``.
+
 Nothing is written that is not in the model: observations are not part of HDF (they are in the
 OSCAL evidence files), so a step's values never reach this file.
 """
@@ -109,6 +114,7 @@ def hdf_results(run: RunResult) -> dict[str, Any]:
                 "target": run.target,
                 "started": run.started.isoformat(),
                 "ended": run.ended.isoformat(),
+                **({"replayed_from": run.replayed_from} if run.replayed_from else {}),
             }
         },
     }
@@ -199,6 +205,9 @@ def _control(
     ]
     if result.reason:
         descriptions.append({"label": "rationale", "data": result.reason})
+    if result.replayed_from:
+        caveat = f"Not a live verification: {result.replayed_from}."
+        descriptions.append({"label": "caveat", "data": caveat})
     return {
         "id": requirement.id,
         "title": _title(requirement.text),

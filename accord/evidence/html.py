@@ -6,8 +6,9 @@ chain drawn as a picture, an expiry timeline of every distinct certificate seen,
 attestation and waiver tables. A run of several sites has a column per site in the summary
 (each site's counts) and in the requirement table (each site's status and reason, and its
 scenarios' evidence under the site's name), and a site column in the attestation and waiver
-tables. Inline CSS and SVG only: no script, no external URL, nothing to
-fetch, so the file opens the same from a share, a mail or an archive.
+tables. A replay (``RunResult.replayed_from``) says so in a banner under the run's facts and in
+every requirement's row (with its reason, at each site). Inline CSS and SVG only: no script, no
+external URL, nothing to fetch, so the file opens the same from a share, a mail or an archive.
 
 Everything is written from the ``RunResult`` (observations are redacted upstream) through Jinja2
 with autoescaping on; this module only works out what to show and where to draw it.

@@ -9,6 +9,12 @@ scenarios wins, so a requirement passes only when every scenario proving it pass
 ``RunResult`` is the whole run (who, what, when, against which site and target); it is written
 as ``results.json`` in the run's reports folder and read back by every writer
 (`accord.evidence.formats`) and by `accord evidence diff`. Times are UTC.
+
+A run of ``--target replay`` re-ran its scenarios against a recording of a live site, not the
+site itself: its ``replayed_from`` and every one of its requirement results' say so ("replayed
+from a recording made at <time> of <site>"), and every report format shows it with each
+requirement, so that a replay never reads as a live verification. Both are None for any other
+run (and in a results.json written before replays existed).
 """
 
 from __future__ import annotations
@@ -114,6 +120,7 @@ class RequirementResult:
     waiver: Waiver | None = None
     attestation: AttestationRecord | None = None
     site: str = ""
+    replayed_from: str | None = None  # "replayed from a recording made at ... of hq"
 
 
 @dataclass
@@ -131,6 +138,7 @@ class RunResult:
     requirements: list[RequirementResult] = field(default_factory=list)
     scenarios: list[ScenarioResult] = field(default_factory=list)
     sites: dict[str, str] = field(default_factory=dict)  # each site's name -> its file's SHA-256
+    replayed_from: str | None = None  # a replay: "replayed from a recording made at ... of hq"
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (dates as ISO 8601 strings)."""
@@ -150,6 +158,7 @@ class RunResult:
             requirements=[_requirement_result(r) for r in data["requirements"]],
             scenarios=[scenario_from_json(s) for s in data["scenarios"]],
             sites=dict(data.get("sites", {})),
+            replayed_from=data.get("replayed_from"),
         )
 
 
@@ -231,6 +240,7 @@ def _requirement_result(data: dict[str, Any]) -> RequirementResult:
         waiver=None if waiver is None else waiver_from_json(waiver),
         attestation=None if attestation is None else attestation_from_json(attestation),
         site=data.get("site", ""),
+        replayed_from=data.get("replayed_from"),
     )
 
 

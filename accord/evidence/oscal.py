@@ -17,6 +17,11 @@ compliance-trestle's OSCAL models so that it is valid by construction.
   ("IA-2(12)" -> ``ia-2.12``); a statement part ("CM-6 b") selects the statement
   (``cm-6_smt.b``, as in NIST's OSCAL catalogue) and is named in the remarks.
 
+A replay (``RunResult.replayed_from``) is never a live verification, and says so: the result's
+description and ``replayed-from`` property, each finding's ``replayed-from`` property and remarks
+("Not a live verification: replayed from a recording made at ... of hq."), and each scenario
+observation's ``replayed-from`` property.
+
 UUIDs are version 5 UUIDs of the run (site, start time) and the IDs they stand for, so the same
 run writes the same file and two runs diff cleanly.
 """
@@ -94,6 +99,8 @@ class _Builder:
         self.hashes: dict[int, str] = {}  # scenario index -> SHA-256 of its evidence file
         self.tool = self.uuid("component", "accord")
         self.parties: dict[str, str] = {}  # name -> party uuid
+        # site -> where its results come from, for a replay
+        self.replayed = {r.site: r.replayed_from for r in run.requirements if r.replayed_from}
 
     def uuid(self, *parts: str) -> str:
         return str(uuid.uuid5(UUID_NAMESPACE, "|".join((self.seed, *parts))))
@@ -128,10 +135,15 @@ class _Builder:
                 f"Accord {run.accord_version} ran its acceptance tests against the site "
                 f"{run.site_name} ({run.target}): {len(run.scenarios)} scenarios, "
                 f"{len(run.requirements)} requirements."
+                + (f" {_not_live(run.replayed_from)}" if run.replayed_from else "")
             ),
             start=_aware(run.started),
             end=_aware(run.ended),
-            props=[*self.site_props(), _prop("target", run.target)],
+            props=[
+                *self.site_props(),
+                _prop("target", run.target),
+                *([_prop("replayed-from", run.replayed_from)] if run.replayed_from else []),
+            ],
             local_definitions=ar.LocalDefinitions1(components=[self.tool_component()]),
             reviewed_controls=self.reviewed_controls(),
             observations=observations or None,
@@ -233,6 +245,7 @@ class _Builder:
 
     def scenario_observation(self, index: int, scenario: ScenarioResult) -> common.Observation:
         method = "EXAMINE" if scenario.status == "attested" else "TEST"
+        replayed = self.replayed.get(scenario.site, self.run.replayed_from)
         description = (
             f"Scenario {scenario.name!r} ({scenario.feature}) for "
             f"{', '.join(scenario.requirements) or 'no requirement'}: {scenario.status}."
@@ -246,6 +259,7 @@ class _Builder:
                 _prop("feature", scenario.feature),
                 *(_prop("requirement", rid) for rid in scenario.requirements),
                 *([_prop("site", scenario.site)] if scenario.site else []),
+                *([_prop("replayed-from", replayed)] if replayed else []),
             ],
             methods=[method],
             origins=[self.tool_origin()],
@@ -297,6 +311,8 @@ class _Builder:
         if result.attestation is not None:
             related.append(self.attestation_uuid(result, result.attestation))
         remarks = [_prefixed(result.status, result.reason)]
+        if result.replayed_from:
+            remarks.append(_not_live(result.replayed_from))
         if result.waiver is not None:
             w = result.waiver
             remarks.append(
@@ -324,6 +340,7 @@ class _Builder:
             *(_prop("control-id", c) for c in dict.fromkeys(c for c, _ in parts)),
             *(_prop("stig", s) for s in requirement.stig),
             *([_prop("site", result.site)] if result.site else []),
+            *([_prop("replayed-from", result.replayed_from)] if result.replayed_from else []),
         ]
         return common.Finding(
             uuid=self.uuid("finding", result.site, requirement.id),
@@ -433,6 +450,10 @@ def _token(text: str) -> str:
     """An OSCAL token (NCName-like): requirement IDs already are ("VM-CPU-01")."""
     token = re.sub(r"[^A-Za-z0-9_.-]", "_", text)
     return token if re.match(r"[A-Za-z_]", token) else f"_{token}"
+
+
+def _not_live(replayed: str) -> str:
+    return f"Not a live verification: {replayed}."
 
 
 def _prefixed(status: str, reason: str | None) -> str:

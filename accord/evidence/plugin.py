@@ -27,6 +27,12 @@ attestations and site file hashes, to the controller through xdist's ``workerout
 ``pytest_testnodedown``); the controller merges them in collection order and writes the folder.
 pytest-bdd's cucumber JSON needs each report's scenario, which xdist does not carry: it rides
 with the serialized report (``pytest_report_to_serializable``/``..._from_serializable``).
+
+A replay (``--target replay``) verifies a recording of a site, not the site: its target says so
+once per site through `replayed_from`, and everything this plugin writes says it with every
+requirement (each progress line, the count line, ``RequirementResult.replayed_from`` and
+``RunResult.replayed_from`` for every writer) and every scenario (a ``replayed_from`` property in
+JUnit XML, the scenario's description in cucumber JSON).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Generator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,6 +92,10 @@ RUN_FOLDER = pytest.StashKey[Path]()
 # results and hands them to the controller, which writes the reports.
 WORKER = pytest.StashKey[bool]()
 OUTPUT = "accord"  # the key of xdist's workeroutput this plugin uses
+REPLAY = "replay"  # the target that re-runs the scenarios from a recording
+# What a replay's results say when its target never said which recording (no scenario reached
+# the `systems` fixture): still never a live verification.
+REPLAYED = "replayed from a recording"
 BDD_CONTEXT = "accord_pytest_bdd_context"  # pytest-bdd's report context, serialized
 
 
@@ -141,7 +151,11 @@ class _Run:
     catalogue: dict[str, Requirement]
     sites: tuple[RunSite, ...]
     worker: bool = False  # an xdist worker: collects, writes nothing
+    target: str = ""  # the run's --target
     facts: dict[str, _SiteFacts] = field(default_factory=dict)  # by site name
+    # What the replay target said of each site's recording (`replayed_from`), by site name ("":
+    # said without one).
+    replayed: dict[str, list[str]] = field(default_factory=dict)
     items: dict[str, pytest.Item] = field(default_factory=dict)
     pending: Counter[tuple[str, str]] = field(default_factory=Counter)  # (site, requirement)
     scenarios: list[ScenarioResult] = field(default_factory=list)
@@ -209,6 +223,44 @@ def remember_site(config: pytest.Config, verified: RunSite, site: Site) -> None:
     )
 
 
+def replayed_from(config: pytest.Config, sentence: str, site: str | None = None) -> None:
+    """Where this run's results come from when they are not from the live site: the replay
+    target's sentence ("replayed from a recording made at 2026-11-24T07:00:00+00:00 of hq"),
+    said once per site by the `systems` fixture before that site's scenarios run. Every
+    requirement result, progress line and report of the run carries it, so that a replay never
+    claims a live verification.
+
+    ``site``, the verified site's name, gives each site of a run of several sites its own
+    sentence; said without it, every requirement carries every sentence said.
+
+    Under pytest-xdist it is said on the workers (the fixture runs there) and each worker hands
+    what it was told to the controller with its results (``workeroutput``, as the sites' facts
+    of `remember_site` travel), before the controller announces or writes anything of that
+    worker's scenarios; said on the controller, it counts as well. A replay whose target never
+    said it (no scenario reached the fixture) still says "replayed from a recording"."""
+    run = config.stash.get(_RUN, None)
+    if run is not None:
+        _remember_replay(run, site or "", sentence)
+
+
+def _remember_replay(run: _Run, key: str, sentence: str) -> None:
+    said = run.replayed.setdefault(key, [])
+    if sentence not in said:
+        said.append(sentence)
+
+
+def _replayed(run: _Run, site: str | None = None) -> str | None:
+    """What a site's results say of their provenance (``site`` None: the whole run's, every
+    sentence said); None for a run that is not a replay."""
+    if site is None:
+        said = [s for sentences in run.replayed.values() for s in sentences]
+    else:
+        said = run.replayed.get(site) or run.replayed.get("", [])
+    if said:
+        return "; ".join(dict.fromkeys(said))
+    return REPLAYED if run.target == REPLAY or run.replayed else None
+
+
 def target_problems(config: pytest.Config, site: RunSite, problems: list[str]) -> None:
     """What a site's target found after verification (a write to a verified system): reported
     at the end of the run (by the controller under xdist), and the run fails."""
@@ -243,7 +295,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except (OSError, ValueError) as exc:
         raise pytest.UsageError(f"accord: the requirement catalogue cannot be read: {exc}") from exc
     config.stash[_RUN] = _Run(
-        started=_now(), catalogue=catalogue, sites=config.stash[SITES], worker=worker
+        started=_now(),
+        catalogue=catalogue,
+        sites=config.stash[SITES],
+        worker=worker,
+        target=str(config.getoption("--target", "")),
     )
 
 
@@ -319,12 +375,18 @@ def _finish_step(item: pytest.Item, status: Literal["passed", "failed"]) -> None
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
     run = item.config.stash.get(_RUN, None)
     if run is None or item.nodeid not in run.items:
-        return report
+        return (yield)
+    replayed = _replayed(run, site_of(item).name)
+    if replayed and call.when == "teardown":
+        # JUnit XML writes the properties of a testcase's teardown report (from the item's).
+        item.user_properties.append(("replayed_from", replayed))
+    report = yield
     if report.when == "call" and report.passed:
         _fail_if_waiver_expired(item, run, report)
+    if report.when == "call" and replayed:
+        _describe_replay(report, replayed)
     scenario = _scenario_of(item)
     if scenario.started is None:
         scenario.started = call.start
@@ -365,6 +427,15 @@ def _fail_if_waiver_expired(item: pytest.Item, run: _Run, report: pytest.TestRep
     context = test_report_context_registry.get(report)
     if context is not None and context.scenario["steps"]:
         context.scenario["steps"][-1]["failed"] = True
+
+
+def _describe_replay(report: pytest.TestReport, replayed: str) -> None:
+    """A replayed scenario's description in cucumber JSON (pytest-bdd writes the call report's
+    context) says where its steps' answers came from."""
+    context = test_report_context_registry.get(report)
+    if context is not None:
+        described = context.scenario.get("description") or ""
+        context.scenario["description"] = f"{described}\n\n{replayed}".strip()
 
 
 def _status(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Status, str] | None:
@@ -499,6 +570,7 @@ def _announce(
         next((a for a in facts.attestations if a.id == requirement), None) if facts else None,
         _today(),
     )
+    rolled = replace(rolled, replayed_from=_replayed(run, site))
     line = progress_line(rolled)
     if requirement not in run.catalogue:
         line += " (not in the requirement catalogue)"
@@ -508,9 +580,12 @@ def _announce(
 
 
 def progress_line(result: RequirementResult) -> str:
-    """``SNMP-04 passed (1 scenario)``, ``AUTH-05 not run: needs root (1 scenario)``."""
+    """``SNMP-04 passed (1 scenario)``, ``AUTH-05 not run: needs root (1 scenario)``; a
+    replay's ends with where it came from (``... (1 scenario) — replayed from a recording made
+    at 2026-11-24T07:00:00+00:00 of hq``)."""
     count = len(result.scenarios)
     counted = f" ({count} scenario{'' if count == 1 else 's'})" if count else ""
+    counted += _replay_note(result.replayed_from)
     if result.status == "passed":
         return f"{result.requirement.id} passed{counted}"
     if result.status == "attested" and result.attestation is not None:
@@ -523,6 +598,10 @@ def progress_line(result: RequirementResult) -> str:
             why = why[: LINE_LIMIT - 3] + "..."
     shown = f": {why}" if why else ""
     return f"{result.requirement.id} {result.status}{shown}{counted}"
+
+
+def _replay_note(replayed: str | None) -> str:
+    return f" — {replayed}" if replayed else ""
 
 
 def _markup(status: str) -> dict[str, bool]:
@@ -583,6 +662,7 @@ def _worker_output(run: _Run, config: pytest.Config) -> dict[str, Any]:
             for nodeid in run.items
         ],
         "sites": {name: facts.to_json() for name, facts in run.facts.items()},
+        "replayed": run.replayed,
         "problems": found_problems(config),
     }
 
@@ -604,6 +684,9 @@ def pytest_testnodedown(node: Any, error: object) -> None:
             run.collected[nodeid] = scenario_from_json(data)
     for name, facts in output["sites"].items():
         run.facts[name] = _SiteFacts.from_json(facts)
+    for key, sentences in output["replayed"].items():
+        for sentence in sentences:
+            _remember_replay(run, key, sentence)
     config.stash.setdefault(_PROBLEMS, []).extend(output["problems"])
     totals: Counter[tuple[str, str]] = Counter()
     finished: Counter[tuple[str, str]] = Counter()
@@ -669,14 +752,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     requirements: list[RequirementResult] = []
     for site in run.sites:
         facts = run.facts.get(site.name)
-        requirements += rollup(
-            [s for s in scenarios if s.site == site.name],
-            run.catalogue,
-            facts.waivers if facts else [],
-            facts.attestations if facts else [],
-            today,
-            site.name,
-        )
+        replayed = _replayed(run, site.name)
+        requirements += [
+            replace(r, replayed_from=replayed)
+            for r in rollup(
+                [s for s in scenarios if s.site == site.name],
+                run.catalogue,
+                facts.waivers if facts else [],
+                facts.attestations if facts else [],
+                today,
+                site.name,
+            )
+        ]
     hashes = {site.name: _site_sha256(run, site) for site in run.sites}
     result = RunResult(
         accord_version=_version(),
@@ -688,6 +775,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         requirements=requirements,
         scenarios=scenarios,
         sites=hashes,
+        replayed_from=_replayed(run),
     )
     run.result = result
     written = _attempt(
@@ -767,8 +855,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
                     part += f" ({unselected} with no scenario in this run)"
                 parts.append(part)
         named = f"{site.name}: " if run.several else ""
+        replayed = _replay_note(_replayed(run, site.name))
         terminalreporter.write_line(
-            f"accord: {named}{len(results)} requirements: {', '.join(parts)}"
+            f"accord: {named}{len(results)} requirements: {', '.join(parts)}{replayed}"
         )
     for failed in run.failed_by_site:
         named = f"{failed.site}: " if run.several else ""
