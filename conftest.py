@@ -188,7 +188,7 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         pytest.exit(str(exc), returncode=4)
     remember_site(config, accord_site, found.site)
     if found.recorder is not None and found.recorder.replay:
-        replayed_from(config, found.recorder.recording.sentence())
+        replayed_from(config, found.recorder.recording.sentence(), site=accord_site.name)
     try:
         yield found
     finally:

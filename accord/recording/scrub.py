@@ -30,6 +30,9 @@ SECRET_WORDS = re.compile(
 )
 """A secret field's name: ``key`` only as the last word (``private_key``, an NTP ``key``), so that
 ``key_id``, ``issuer_key_id`` and ``private_key_type`` (not secrets) stay as they are."""
+WELL_KNOWN = frozenset({"public", "private"})
+"""Secret fields' values kept as they are: the factory SNMP communities are no secret, and a
+replay must still see a node that uses one (SNMP-03)."""
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 SESSION_HEADER = re.compile(r"token|session|api-?key|secret|password", re.IGNORECASE)
 PRIVATE_KEY = re.compile(
@@ -141,7 +144,9 @@ class Scrubber:
         return frozenset(stand_ins | {sha1hex(s) for s in stand_ins})
 
     def _keep(self, value: str) -> bool:
-        return not value or value in self._kept or html.unescape(value) in self._kept
+        if not value or value in WELL_KNOWN:
+            return True
+        return value in self._kept or html.unescape(value) in self._kept
 
     def text(self, value: str) -> str:
         """Substitutions, then every PEM private-key block replaced."""

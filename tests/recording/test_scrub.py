@@ -85,7 +85,7 @@ def test_json_secret_fields(scrubber):
         "password": CANARY,
         "ldap_bind_password": sha1(CANARY),
         "stored": sha1(STAND_IN),
-        "snmp_community": "public",
+        "snmp_community": "corp-comm",
         "admin_password": "",
         "key_size": 2048,
         "enabled": True,
@@ -205,7 +205,7 @@ def test_soap_password_with_xml_escapes():
 
 
 def test_json_body_is_scrubbed_and_redumped(scrubber):
-    body = json.dumps({"password": CANARY, "community": "private", "n": 1}, indent=2).encode()
+    body = json.dumps({"password": CANARY, "community": "corp-comm", "n": 1}, indent=2).encode()
     out = scrubber.body(body)
     assert out == b'{"password":"' + STAND_IN.encode() + b'","community":"REDACTED","n":1}'
 
@@ -277,12 +277,12 @@ def test_vcr_request_round_trip(scrubber):
     request = Request(
         "POST",
         f"https://mgr.example/api/admin/configuration/v1/?password={UNKNOWN}&token={CANARY}&q=1",
-        json.dumps({"password": CANARY, "snmp_community": "public"}),
+        json.dumps({"password": CANARY, "snmp_community": "corp-comm"}),
         {"Authorization": "Basic Y2FuYXJ5", "Content-Type": "application/json"},
     )
     out = scrubber.request(request)
     assert out is not request
-    assert request.body == json.dumps({"password": CANARY, "snmp_community": "public"}).encode()
+    assert request.body == json.dumps({"password": CANARY, "snmp_community": "corp-comm"}).encode()
     assert out.method == "POST"
     assert out.uri == (
         f"https://mgr.example/api/admin/configuration/v1/?password={REDACTED}&token={STAND_IN}&q=1"
@@ -378,3 +378,10 @@ def test_vcr_response_with_an_unknown_encoding(scrubber):
     assert out["body"]["string"] == f"plain {STAND_IN}".encode()
     with pytest.raises(ValueError, match="Content-Encoding"):
         scrubber.response(response(b"\x8b\xff\x00\x01", Content_Encoding=["br"]))
+
+
+def test_the_factory_snmp_communities_are_kept_so_a_replay_still_sees_them():
+    scrubber = Scrubber.for_secrets([("canary-Pa55word-7f3a", "stand-in-1")])
+    nodes = {"objects": [{"snmp_community": "public"}, {"snmp_community": "private"}]}
+    assert scrubber.json(nodes) == nodes
+    assert scrubber.json({"snmp_community": "site-own"}) == {"snmp_community": "REDACTED"}
