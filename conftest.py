@@ -30,6 +30,7 @@ from accord.targets import TARGETS, TargetOptions
 
 pytest_plugins = [
     "accord.evidence.plugin",  # first: the steps record observations through it
+    "accord.recording.plugin",  # --record and --target replay: a cassette per scenario
     "steps.common",
     "steps.pexip_settings",
     "steps.pexip_users",
@@ -198,27 +199,6 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         finally:
             target.stop()
         target_problems(config, accord_site, problems)
-
-
-@pytest.fixture(autouse=True)
-def _recorded(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Recording or replaying (`accord.recording`): each scenario with its own cassette and
-    observation file, its connections made inside it and closed at its end, so that any
-    scenario replays alone."""
-    from accord.evidence.plugin import is_scenario
-
-    if not is_scenario(request.function) or request.config.getoption("--target") == "sim":
-        yield
-        return
-    systems: Systems = request.getfixturevalue("systems")
-    if systems.recorder is None:
-        yield
-        return
-    with systems.recorder.scenario(request.node.nodeid):
-        try:
-            yield
-        finally:
-            systems.close()
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

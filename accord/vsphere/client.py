@@ -34,6 +34,8 @@ def connect(url: str, username: str, password: Secret, ca_bundle: Path | None) -
             connectionPoolTimeout=30,
         )
     except Exception as exc:  # pyVmomi raises vim faults, OSError, ssl errors...
+        if hasattr(exc, "failed_request"):
+            raise  # a replay's request that is not in its recording (accord.recording.plugin)
         reason = getattr(exc, "msg", None) or str(exc).splitlines()[0][:200]
         raise VsphereError(f"vCenter {parts.hostname}:{parts.port or 443}: {reason}") from None
 

@@ -162,7 +162,10 @@ def no_cpu_reservation(folder: Path) -> None:
     _edit_cassette(
         _file(folder, "cassettes", "vsphere", "test_each_pexip_vms_cpu_reservation_is_its_maximum"),
         lambda text: re.sub(
-            r"(<cpuAllocation>.*?<reservation>)\d+(</reservation>)", r"\g<1>0\2", text, flags=re.S
+            r"(cpuAllocation</name><val [^>]*><reservation>)\d+(</reservation>)",
+            r"\g<1>0\2",
+            text,
+            flags=re.S,
         ),
     )
 
@@ -191,3 +194,34 @@ def test_a_non_compliant_recorded_answer_fails_exactly_its_requirement(
     assert run.returncode != 0
     assert run.tagged(requirement)
     assert run.failed() == run.tagged(requirement), run.output
+
+
+@pytest.mark.parametrize(
+    ("feature", "test", "answer", "named"),
+    [
+        ("pexip", "test_no_node_uses_the_snmp_community_public", '"pxconf01"', "GET https://"),
+        (
+            "vsphere",
+            "test_each_pexip_vms_cpu_reservation_is_its_maximum",
+            "cpuAllocation</name>",
+            "/sdk (SOAP Retrieve",
+        ),
+    ],
+    ids=["pexip-api", "vsphere-soap"],
+)
+def test_an_interaction_missing_from_the_recording_fails_its_scenario_naming_it(
+    recorded, tmp_path, feature, test, answer, named
+):
+    """The interaction whose answer holds ``answer`` taken out of the scenario's cassette."""
+    folder = tmp_path / "recording"
+    shutil.copytree(recorded.folder, folder)
+    path = _file(folder, "cassettes", feature, test)
+    cassette = yaml.safe_load(path.read_text())
+    kept = [i for i in cassette["interactions"] if answer not in str(i["response"]["body"])]
+    assert len(kept) == len(cassette["interactions"]) - 1
+    path.write_text(yaml.safe_dump({**cassette, "interactions": kept}))
+    run = run_features(tmp_path / "reports", "--target", "replay", "--cassettes", str(folder))
+    failed = [s for s in run.scenarios if s.status == "failed"]
+    assert len(failed) == 1, run.output
+    assert f"NotRecorded: not in the recording ({path.name}): " in run.output, run.output
+    assert named in run.output, run.output
