@@ -136,8 +136,11 @@ def _site_files(config: pytest.Config) -> list[str] | None:
     options that do not go together."""
     sites = config.getoption("--site")
     target = config.getoption("--target")
-    if config.getoption("--record") is not None and (target != "live" or len(sites or ()) != 1):
-        raise ValueError("--record needs --target live and one --site: it records a real site")
+    if config.getoption("--record") is not None:
+        if target != "live" or len(sites or ()) != 1:
+            raise ValueError("--record needs --target live and one --site: it records a real site")
+        if config.getoption("numprocesses", None):
+            raise ValueError("--record runs without -n (one recording, written by one process)")
     if target != "replay":
         if config.getoption("--cassettes") is not None:
             raise ValueError("--cassettes needs --target replay")

@@ -56,7 +56,7 @@ class Journal:
             for entry in json.loads(path.read_text())["observations"]:
                 self._left[_key(entry["probe"], entry["call"])].append(entry)
 
-    def call(self, probe: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def call(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments as written and matched: plain JSON, scrubbed."""
         return self.scrubber.json(_hide(plain(arguments)))
 
@@ -109,7 +109,7 @@ def observed(probe: Callable[P, R]) -> Callable[P, R]:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         arguments = {k: v for k, v in bound.arguments.items() if k not in IGNORED_ARGUMENTS}
-        call = journal.call(name, arguments)
+        call = journal.call(arguments)
         if journal.mode == "replay":
             return _replayed(probe, journal.take(name, call))
         _inside.depth = 1

@@ -102,6 +102,10 @@ def test_a_recording_goes_into_an_empty_folder_only(site_file, tmp_path):
     [
         (["--record", "REC"], "--record needs --target live and one --site"),
         (["--target", "live", "--record", "REC"], "--record needs --target live and one --site"),
+        (
+            ["--target", "live", "--site", "x.toml", "--record", "REC", "-n", "2"],
+            "--record runs without -n",
+        ),
         (["--cassettes", "REC"], "--cassettes needs --target replay"),
         (["--target", "replay"], "--target replay needs --cassettes DIR"),
         (["--target", "replay", "--cassettes", "REC"], "no recording there"),
