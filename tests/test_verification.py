@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import textwrap
+from pathlib import Path
 
 from accord.deployer import deploy
 from tests.features_run import attested_scenarios, run_features
@@ -203,15 +204,22 @@ expires = 2099-01-01
 )
 
 
-def test_no_seeded_secret_appears_in_any_file_the_run_wrote(tmp_path):
-    site_dir = tmp_path / "site"
-    site_dir.mkdir()
-    (site_dir / "site.toml").write_text(textwrap.dedent(CANARY_SITE))
-    secrets = site_dir / "secrets.toml"
+def write_canary_site(folder: Path, text: str | None = None) -> Path:
+    """A site file in ``folder`` (the canary site, or ``text``) with the canaries as its
+    secrets file beside it (mode 0600); its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    site = folder / "site.toml"
+    site.write_text(textwrap.dedent(CANARY_SITE) if text is None else text)
+    secrets = folder / "secrets.toml"
     secrets.write_text("".join(f'{k} = "{v}"\n' for k, v in CANARIES.items()))
     secrets.chmod(0o600)
+    return site
+
+
+def test_no_seeded_secret_appears_in_any_file_the_run_wrote(tmp_path):
+    site = write_canary_site(tmp_path / "site")
     reports = tmp_path / "reports"
-    run = run_features(reports, "--target", "sim", "--site", str(site_dir / "site.toml"))
+    run = run_features(reports, "--target", "sim", "--site", str(site))
     assert run.returncode == 0, run.output
     assert not run.failed()  # IPv6 skipped: the site has none; attested ones are skipped too
     skipped = {s.name for s in run.scenarios if s.status == "skipped"}

@@ -29,7 +29,7 @@ from accord.evidence.oscal import SATISFIED
 from tests.evidence.test_hdf import SCHEMA, heimdall_status
 from tests.evidence.test_html import tags
 from tests.features_run import Run, run_features, site_document_with_attestation
-from tests.test_verification import CANARIES, CANARY_SITE
+from tests.test_verification import CANARIES, CANARY_SITE, write_canary_site
 
 EXPECTED = {
     "IPV6-01": "failed",  # a scenario's own check fails
@@ -73,10 +73,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     site = folder / "site.toml"
     site.write_text(_site(dt.datetime.now(dt.UTC).date()))
     document = site_document_with_attestation(site, "HOST-03", expired=True)
-    site.write_text(tomli_w.dumps(document))
-    secrets = folder / "secrets.toml"
-    secrets.write_text("".join(f'{k} = "{v}"\n' for k, v in CANARIES.items()))
-    secrets.chmod(0o600)
+    site = write_canary_site(folder, tomli_w.dumps(document))
     done = run_features(folder / "reports", "--site", str(site), "-m", SELECTION)
     assert done.returncode == 1, done.output  # three requirements failed
     return done

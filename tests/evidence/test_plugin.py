@@ -18,7 +18,7 @@ from accord.evidence.plugin import _status, observe
 from accord.evidence.redact import REDACTED
 from accord.site import Secret
 from tests.features_run import ROOT, Run, run_features
-from tests.test_verification import CANARIES, CANARY_SITE
+from tests.test_verification import CANARIES, CANARY_SITE, write_canary_site
 
 SELECTION = "SNMP-01 or SNMP-02 or HOST-03"
 
@@ -47,11 +47,7 @@ def canary_run(tmp_path_factory) -> tuple[Run, Path]:
     seeded secrets, a waiver in force and an expired one."""
     folder = tmp_path_factory.mktemp("canary")
     today = dt.datetime.now(dt.UTC).date()
-    site = folder / "site.toml"
-    site.write_text(textwrap.dedent(CANARY_SITE) + _waivers(today))
-    secrets = folder / "secrets.toml"
-    secrets.write_text("".join(f'{k} = "{v}"\n' for k, v in CANARIES.items()))
-    secrets.chmod(0o600)
+    site = write_canary_site(folder, textwrap.dedent(CANARY_SITE) + _waivers(today))
     run = run_features(folder / "reports", "--site", str(site), "-m", SELECTION)
     return run, site
 

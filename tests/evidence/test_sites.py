@@ -21,7 +21,7 @@ from accord.evidence.sites import RunSite, run_sites, site_of_test_id
 from tests.evidence.test_hdf import SCHEMA, heimdall_status
 from tests.evidence.test_html import tags
 from tests.features_run import Run, read_cucumber, run_features
-from tests.test_verification import CANARIES, CANARY_SITE
+from tests.test_verification import CANARY_SITE, write_canary_site
 
 # "hq" is a prefix of "hq-dr": test IDs must still be told apart.
 SITES = ("hq", "hq-dr")
@@ -30,14 +30,9 @@ SELECTION = "SNMP-01 or HOST-03"  # three scenarios per site, one of them attest
 
 def write_site(folder: Path, name: str) -> Path:
     """The canary site (seeded secrets) under another ``[site] name``."""
-    folder.mkdir(parents=True)
-    site = folder / "site.toml"
     text = textwrap.dedent(CANARY_SITE)
     assert 'name = "canary"' in text
-    site.write_text(text.replace('name = "canary"', f'name = "{name}"'))
-    secrets = folder / "secrets.toml"
-    secrets.write_text("".join(f'{k} = "{v}"\n' for k, v in CANARIES.items()))
-    secrets.chmod(0o600)
+    site = write_canary_site(folder, text.replace('name = "canary"', f'name = "{name}"'))
     return site
 
 

@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import shutil
-import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from accord.harness import SimProcess
 from accord.site import load_site
 from tests.features_run import Run, run_features
 from tests.recording.report_statuses import every_format
-from tests.test_verification import CANARIES, CANARY_SITE
+from tests.test_verification import CANARIES, write_canary_site
 
 COMMUNITY = "canary-comm"  # the site file's SNMP community: a secret field's value
 
@@ -43,14 +42,9 @@ class Recorded:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     base = tmp_path_factory.mktemp("record")
-    site_dir = base / "canary"
-    site_dir.mkdir()
-    (site_dir / "site.toml").write_text(textwrap.dedent(CANARY_SITE))
-    secrets = site_dir / "secrets.toml"
-    secrets.write_text("".join(f'{k} = "{v}"\n' for k, v in CANARIES.items()))
-    secrets.chmod(0o600)
+    site = write_canary_site(base / "canary")
     folder = base / "recording"
-    with SimProcess(base / "sim", site_dir / "site.toml") as sim:
+    with SimProcess(base / "sim", site) as sim:
         deploy(load_site(sim.site_file), out=lambda _line: None)
         live = run_features(
             base / "live",

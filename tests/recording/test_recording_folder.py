@@ -18,7 +18,7 @@ from accord.recording.recorder import (
 )
 from accord.site import load_site, stand_in
 from tests.features_run import run_features
-from tests.test_verification import CANARIES, CANARY_SITE
+from tests.test_verification import CANARIES, CANARY_SITE, write_canary_site
 
 CERTIFICATE_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 KEY_PEM = "-----BEGIN PRIVATE KEY-----\nCANARY-key-material\n-----END PRIVATE KEY-----\n"
@@ -43,11 +43,7 @@ def site_file(tmp_path: Path) -> Path:
         1,
     )
     assert "shared-ca.pem" in text, "the canary site's primary URL moved"
-    (home / "site.toml").write_text(text)
-    secrets = home / "secrets.toml"
-    secrets.write_text("".join(f'{k} = "{v}"\n' for k, v in CANARIES.items()))
-    secrets.chmod(0o600)
-    return home / "site.toml"
+    return write_canary_site(home, text)
 
 
 def test_the_copy_of_the_site_holds_no_secret_and_loads_with_stand_ins(site_file, tmp_path):
