@@ -3,8 +3,9 @@
 While recording (``--target live --record DIR``) or replaying (``--target replay``), every
 scenario gets its own cassette and observation file, and the connections it makes are made
 inside it and closed at its end, so that any scenario replays alone (``-m SNMP-03`` of a full
-recording). A request its cassette does not hold fails the scenario with `NotRecorded`, naming
-the request, instead of vcrpy's advice on record modes.
+recording). A scenario the recording does not hold at all (it was recorded with ``-m``) is
+reported not run. A request its cassette does not hold fails the scenario with `NotRecorded`,
+naming the request, instead of vcrpy's advice on record modes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def _recorded(request: pytest.FixtureRequest) -> Iterator[None]:
     if systems.recorder is None:
         yield
         return
+    if systems.recorder.replay and not systems.recorder.holds(request.node.nodeid):
+        pytest.skip("not run: the recording does not hold this scenario (recorded without it)")
     with systems.recorder.scenario(request.node.nodeid):
         try:
             yield

@@ -3,6 +3,7 @@
 A recording folder holds:
 
 - ``recording.json``: when it was made, of which site, by which Accord;
+- ``scenarios.txt``: the test ID of each scenario recorded, a line each;
 - ``site/``: a copy of the site file and the files it names (CA bundles, client certificates),
   with no secrets: no secrets file, and each private key file replaced by a placeholder;
 - ``cassettes/<scenario>.yaml``: the scenario's API interactions (vcrpy);
@@ -46,6 +47,7 @@ NOT_RECORDED = (
 )
 KEY_PLACEHOLDER = "not recorded: private keys never leave the site\n"
 SITE_FILE = "site.toml"
+SCENARIOS = "scenarios.txt"
 
 
 class RecordingError(ValueError):
@@ -59,6 +61,12 @@ class Recording:
     folder: Path
     site_name: str
     recorded_at: dt.datetime
+
+    @property
+    def scenarios(self) -> frozenset[str]:
+        """The test IDs of the scenarios recorded (``scenarios.txt``, a line each)."""
+        listed = self.folder / SCENARIOS
+        return frozenset(listed.read_text().splitlines()) if listed.is_file() else frozenset()
 
     @property
     def site_file(self) -> Path:
@@ -125,6 +133,13 @@ class Recorder:
         finally:
             activate(None)
             journal.save()
+            if not self.replay:
+                with (self.recording.folder / SCENARIOS).open("a") as listed:
+                    listed.write(nodeid + "\n")
+
+    def holds(self, nodeid: str) -> bool:
+        """Whether the recording has this scenario (a recording of ``-m SNMP-01`` has few)."""
+        return nodeid in self.recording.scenarios
 
 
 def scrubber_for(site: Site) -> Scrubber:

@@ -219,3 +219,25 @@ def test_an_interaction_missing_from_the_recording_fails_its_scenario_naming_it(
     assert len(failed) == 1, run.output
     assert f"NotRecorded: not in the recording ({path.name}): " in run.output, run.output
     assert named in run.output, run.output
+
+
+def test_any_scenario_replays_alone_and_one_not_recorded_is_not_run(recorded, tmp_path):
+    """``-m`` picks scenarios out of a full recording (each logs in to vCenter in its own
+    cassette); a scenario the recording lacks (recorded with ``-m``) is reported not run."""
+    folder = tmp_path / "recording"
+    shutil.copytree(recorded.folder, folder)
+    listed = folder / "scenarios.txt"
+    lines = listed.read_text().splitlines()
+    kept = [line for line in lines if "snmp_community_public" not in line]
+    assert len(kept) == len(lines) - 1
+    listed.write_text("\n".join(kept) + "\n")
+    run = run_features(
+        tmp_path / "reports",
+        *("--target", "replay", "--cassettes", str(folder), "-m", "SNMP-03 or VM-CPU-02"),
+    )
+    assert run.returncode == 0, run.output
+    results = json.loads((run.reports / "results.json").read_text())
+    statuses = {r["requirement"]["id"]: r["status"] for r in results["requirements"]}
+    assert statuses["VM-CPU-02"] == "passed"
+    assert statuses["SNMP-03"] == "not run"
+    assert "SNMP-03 not run: the recording does not hold this scenario" in run.output
