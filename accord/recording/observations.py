@@ -53,8 +53,11 @@ class Journal:
         self._left: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self._lock = threading.Lock()
         if mode == "replay" and path.is_file():
-            for entry in json.loads(path.read_text())["observations"]:
-                self._left[_key(entry["probe"], entry["call"])].append(entry)
+            try:
+                for entry in json.loads(path.read_text())["observations"]:
+                    self._left[_key(entry["probe"], entry["call"])].append(entry)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}: not an observations file ({exc!r})") from None
 
     def call(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments as written and matched: plain JSON, scrubbed."""

@@ -163,3 +163,10 @@ def test_secrets_in_a_probes_arguments_and_results_are_never_written(recording, 
     assert written["call"]["credentials"]["privacy_password"] == "REDACTED"
     assert written["call"]["headers"] == {"Cookie": "REDACTED", "Accept": "*/*"}
     assert written["result"]["cookies"] == {"sessionid": "REDACTED"}
+
+
+def test_a_damaged_observations_file_says_which_and_why(journal_path):
+    journal_path.parent.mkdir(parents=True)
+    journal_path.write_text('{"observations": [{"probe": "x"}]}')
+    with pytest.raises(ValueError, match=r"scenario.json: not an observations file \(KeyError"):
+        _replaying(journal_path)
