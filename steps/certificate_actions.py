@@ -83,11 +83,11 @@ class Act:
 
 @pytest.fixture
 def workbench(systems: Systems) -> Iterator[Workbench]:
+    if systems.actions_refused is not None:
+        pytest.skip(f"not run: {systems.actions_refused}")
     try:
         client = systems.scratch()
-    except LookupError as exc:
-        if systems.actions_refused is not None:
-            pytest.skip(f"not run: {exc}")
+    except LookupError:
         pytest.skip("not run: the site names no scratch Management Node ([systems.pexip.scratch])")
     systems.prepare_scratch()
     bench = Workbench(client, systems.addresses("scratch"))

@@ -40,7 +40,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import json
 import re
@@ -57,6 +56,7 @@ from pytest_bdd.parser import Feature, Scenario, Step
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
+from accord import installed_version
 from accord.evidence.catalogue import load_catalogue
 from accord.evidence.formats import WRITERS
 from accord.evidence.model import (
@@ -727,13 +727,6 @@ def pytest_report_from_serializable(
     return report
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("accord")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """results.json, then every writer, then the manifest (after cucumber.json and junit.xml,
@@ -766,7 +759,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         ]
     hashes = {site.name: _site_sha256(run, site) for site in run.sites}
     result = RunResult(
-        accord_version=_version(),
+        accord_version=installed_version(),
         site_name=", ".join(hashes),
         site_sha256="" if run.several else hashes[run.sites[0].name],
         target=config.getoption("--target"),

@@ -26,7 +26,7 @@ from accord.systems import Systems
 def _recorded(request: pytest.FixtureRequest) -> Iterator[None]:
     from accord.evidence.plugin import is_scenario
 
-    if not is_scenario(request.function) or request.config.getoption("--target") == "sim":
+    if not is_scenario(request.function):
         yield
         return
     systems: Systems = request.getfixturevalue("systems")

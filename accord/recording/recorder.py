@@ -36,6 +36,7 @@ from typing import Any
 
 import tomli_w
 
+from accord import installed_version
 from accord.recording.cassettes import recorder
 from accord.recording.observations import Journal, activate
 from accord.recording.scrub import Scrubber, is_secret_field
@@ -88,7 +89,7 @@ class Recording:
         meta = {
             "site": result.site_name,
             "recorded_at": result.recorded_at.isoformat(),
-            "accord_version": _version(),
+            "accord_version": installed_version(),
         }
         (folder / "recording.json").write_text(json.dumps(meta, indent=1) + "\n")
         return result
@@ -112,6 +113,8 @@ class Recorder:
         self.recording = recording
         self.replay = replay
         self.scrubber = scrubber_for(site)
+        self._vcr = recorder(replay, self.scrubber)
+        self._held = recording.scenarios if replay else frozenset()
 
     @contextmanager
     def scenario(self, nodeid: str) -> Iterator[None]:
@@ -123,9 +126,7 @@ class Recorder:
             self.recording.folder / "observations" / f"{name}.json",
             self.scrubber,
         )
-        cassette = recorder(self.replay, self.scrubber).use_cassette(
-            str(self.recording.folder / "cassettes" / f"{name}.yaml")
-        )
+        cassette = self._vcr.use_cassette(str(self.recording.folder / "cassettes" / f"{name}.yaml"))
         activate(journal)
         try:
             with cassette, no_network() if self.replay else nullcontext():
@@ -138,8 +139,9 @@ class Recorder:
                     listed.write(nodeid + "\n")
 
     def holds(self, nodeid: str) -> bool:
-        """Whether the recording has this scenario (a recording of ``-m SNMP-01`` has few)."""
-        return nodeid in self.recording.scenarios
+        """Whether the recording being replayed has this scenario (a recording of
+        ``-m SNMP-01`` has few)."""
+        return nodeid in self._held
 
 
 def scrubber_for(site: Site) -> Scrubber:
@@ -258,9 +260,3 @@ def _file_name(nodeid: str) -> str:
     if len(name) > 120:
         name = f"{name[:100]}-{hashlib.sha256(nodeid.encode()).hexdigest()[:12]}"
     return name
-
-
-def _version() -> str:
-    from importlib.metadata import version
-
-    return version("accord")
