@@ -43,6 +43,7 @@ order; that only the trusted CA list is trusted (no system store); that a missin
 from __future__ import annotations
 
 import re
+import socket
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -374,6 +375,9 @@ def _open(conn: Connection, transport: _Transport) -> None:
         conn.open(read_server_info=False)
         if conn.closed:
             raise _TransportFailed("could not connect")
+        # ldap3 writes a request's parts separately; without this Nagle waits for slapd's
+        # delayed ACK (40 ms per bind and search on loopback).
+        conn.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if transport.start_tls and not conn.start_tls(read_server_info=False):
             raise _TransportFailed("StartTLS was not started")
     except LDAPException as error:
