@@ -574,6 +574,27 @@ class BeyondTrust(_Model):
     unit: Annotated[str, Field(max_length=64)] = ""
 
 
+Seconds = Annotated[float, Field(gt=0, le=600)]
+
+
+class Verification(_Model):
+    """How verification sends its probes. Today's values suit loopback and a LAN; a real
+    network with more latency may want longer timeouts.
+
+    ``concurrency``: probes (and logins) in flight at once, across nodes, ports and scenarios;
+    ``silence_timeout``: seconds a probe waits where no answer is the expected outcome (a
+    dropped TCP connection, an SNMP request that must go unanswered): every such wait in a run
+    happens at the same time, so a run waits about this long once;
+    ``answer_timeout``: seconds a probe waits for an answer it expects (SNMP, SIP);
+    ``connect_timeout``: seconds a TLS or HTTPS probe waits to connect and be answered.
+    """
+
+    concurrency: Annotated[int, Field(ge=1, le=4096)] = 64
+    silence_timeout: Seconds = 1.5
+    answer_timeout: Seconds = 3.0
+    connect_timeout: Seconds = 5.0
+
+
 class SiteInfo(_Model):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")]
     secrets_file: str | None = None
@@ -587,6 +608,7 @@ class SiteModel(_Model):
     beyondtrust: BeyondTrust | None = None
     attestations: list[Attestation] = []
     waivers: list[Waiver] = []
+    verification: Verification = Verification()
 
     @model_validator(mode="after")
     def _beyondtrust_both(self) -> SiteModel:
@@ -639,6 +661,10 @@ class Site:
     @property
     def systems(self) -> Systems:
         return self.model.systems
+
+    @property
+    def verification(self) -> Verification:
+        return self.model.verification
 
     def resolve(self, ref: CredentialRef) -> Secret:
         """The secret a reference names; `SiteError` names the reference when it is missing.

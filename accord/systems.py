@@ -16,8 +16,11 @@ from accord.vsphere.client import connect, disconnect
 DEPLOYMENTS = ("primary", "contingency")
 
 
-def pexip_client(site: Site, deployment: str, *, read_only: bool = True) -> PexipClient:
-    """A client for the site's primary or contingency Management Node."""
+def pexip_client(
+    site: Site, deployment: str, *, read_only: bool = True, remember_reads: bool = False
+) -> PexipClient:
+    """A client for the site's primary or contingency Management Node (``remember_reads``:
+    `PexipClient`'s)."""
     system = getattr(site.systems.pexip, deployment)
     if system is None:
         raise LookupError(f"{site.path}: no [systems.pexip.{deployment}] in the site file")
@@ -29,6 +32,7 @@ def pexip_client(site: Site, deployment: str, *, read_only: bool = True) -> Pexi
         server_name=system.tls_server_name,
         read_only=read_only,
         client_certificate=site.client_certificate(deployment),
+        remember_reads=remember_reads,
     )
 
 
@@ -100,9 +104,13 @@ class Systems:
     _vsphere: Any = None
 
     def pexip(self, deployment: str = "primary") -> PexipClient:
-        """The read-only client of the primary (or contingency) Management Node."""
+        """The read-only client of the primary (or contingency) Management Node. It reads each
+        list once per run, unless the run is recorded or replayed (each scenario's cassette
+        must then hold its own requests)."""
         if deployment not in self._pexip:
-            self._pexip[deployment] = pexip_client(self.site, deployment, read_only=True)
+            self._pexip[deployment] = pexip_client(
+                self.site, deployment, read_only=True, remember_reads=self.recorder is None
+            )
         return self._pexip[deployment]
 
     def has(self, deployment: str) -> bool:

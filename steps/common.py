@@ -6,22 +6,30 @@ HTTP or the simulator.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from pytest_bdd import given, then
 
 from accord import attestations
 from accord.evidence import plugin as evidence
+from accord.evidence.sites import RunSite
 from accord.pexip.deployment import Deployment
+from accord.probes import snmp
+from accord.probes.wire import Probe, Wire
 from accord.site import Site
 from accord.systems import Systems
 
 Observe = Callable[[str, Any], None]
+F = TypeVar("F", bound=Callable[..., Any])
+# The probes a step will send, from the systems alone: started when the run begins.
+Prefetch = Callable[[Systems], Iterable[Probe[Any]]]
+PREFETCH: dict[str, Prefetch] = {}
 REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
 
 
@@ -48,6 +56,40 @@ class Subject:
 @pytest.fixture
 def site(systems: Systems) -> Site:
     return systems.site
+
+
+def probing(text: str, prefetch: Prefetch) -> Callable[[F], F]:
+    """A Then-step that probes the wire: ``prefetch`` names the probes it will send, so that a
+    run starts them with every other scenario's when it begins (`wire`)."""
+
+    def decorate(step: F) -> F:
+        PREFETCH[text] = prefetch
+        return then(text, stacklevel=2)(step)
+
+    return decorate
+
+
+@pytest.fixture(scope="session")
+def wire(request: pytest.FixtureRequest, systems: Systems, accord_site: RunSite) -> Iterator[Wire]:
+    """The run's probes (`accord.probes.wire`): the first step that probes starts the probes of
+    every selected scenario of this site at once, bounded by the site's ``[verification]
+    concurrency``; each step then takes its results. Recording or replaying, each scenario
+    sends its own."""
+    share = systems.recorder is None
+    found = Wire(systems.site.verification.concurrency, share=share)
+    texts = {
+        text
+        for item in request.session.items
+        if evidence.site_of(item) == accord_site
+        for text in evidence.step_texts(item)
+    }
+    with snmp.shared_engines() if share else contextlib.nullcontext():
+        try:
+            for text in sorted(texts & PREFETCH.keys()):
+                found.start(PREFETCH[text](systems))
+            yield found
+        finally:
+            found.close()
 
 
 @pytest.fixture
@@ -79,6 +121,7 @@ def _observable(request: pytest.FixtureRequest) -> None:
     if not tags:
         return  # not a scenario of the guides (our own tests)
     systems: Systems = request.getfixturevalue("systems")
+    request.getfixturevalue("wire")  # the first scenario starts every scenario's probes
     reasons = systems.site.systems.pexip.primary.not_observable
     for tag in tags:
         if tag in reasons:

@@ -4,13 +4,15 @@ Opening a hundred sessions on a verified Management Node would lock its administ
 the limits are shown on the scratch Management Node: the deployer first brings it to the site's
 baseline as it does a contingency deployment (the security wizard with the site's answers, LDAP
 and the local account), then administrators log in through the login form until the limits
-refuse them. Every session opened is logged out at the end.
+refuse them. The logins a step needs are sent at once (the run's `Wire`, bounded by the site's
+``[verification] concurrency``), as are the logouts that end every session opened.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 import pytest
 from pytest_bdd import given, then, when
@@ -20,6 +22,7 @@ from accord.pexip.console import Console
 from accord.pexip.deployment import Deployment
 from accord.pexip.workbench import Workbench
 from accord.probes import http
+from accord.probes.wire import Wire
 from accord.site import Site
 from accord.systems import Systems
 from steps.common import Observe
@@ -40,6 +43,7 @@ class Sessions:
     """Logins to the scratch node's Administrator interface, each logged out at the end."""
 
     web: ManagementNodeWeb
+    wire: Wire
     opened: dict[str, list[str]] = field(default_factory=dict)  # user -> session cookies
     refused: list[tuple[str, http.HttpExchange]] = field(default_factory=list)
 
@@ -49,25 +53,39 @@ class Sessions:
 
     def login(self, username: str, password: str) -> bool:
         """One login; whether it opened a session (a refusal is kept with its exchange)."""
-        exchange = self.web.login_form(username, password)
-        cookie = _opened(exchange)
-        if cookie is None:
-            self.refused.append((username, exchange))
-            return False
-        self.opened.setdefault(username, []).append(cookie)
-        return True
+        return self.logins([(username, password)]) == 1
+
+    def logins(self, credentials: list[tuple[str, str]]) -> int:
+        """Several logins at once; how many opened a session (refusals are kept)."""
+        done = self.wire.each(
+            [(user, partial(self.web.login_form, user, password)) for user, password in credentials]
+        )
+        for username, exchange in done:
+            cookie = _opened(exchange)
+            if cookie is None:
+                self.refused.append((username, exchange))
+            else:
+                self.opened.setdefault(username, []).append(cookie)
+        return sum(1 for _, exchange in done if _opened(exchange) is not None)
 
     def close(self) -> None:
-        for cookies in self.opened.values():
-            for cookie in cookies:
-                self.web.request(LOGOUT, method="POST", headers={"Cookie": f"sessionid={cookie}"})
+        """Log every session out, all at once."""
+        headers = [
+            {"Cookie": f"sessionid={c}"} for cookies in self.opened.values() for c in cookies
+        ]
+        self.wire.each(
+            [
+                ("logout", partial(self.web.request, LOGOUT, method="POST", headers=h))
+                for h in headers
+            ]
+        )
         self.opened.clear()
 
 
 @pytest.fixture
-def sessions(workbench: Workbench, systems: Systems, site: Site) -> Iterator[Sessions]:
+def sessions(workbench: Workbench, systems: Systems, site: Site, wire: Wire) -> Iterator[Sessions]:
     scratch = Deployment(workbench.client, "pexip-scratch")
-    opened = Sessions(ManagementNodeWeb(scratch, systems, site, "scratch"))
+    opened = Sessions(ManagementNodeWeb(scratch, systems, site, "scratch"), wire)
     yield opened
     opened.close()
 
@@ -89,8 +107,9 @@ def scratch_baseline(workbench: Workbench, scratch_console: Console, site: Site)
 @when("the local administrator logs in as many times as the per-user session limit allows")
 def local_sessions(sessions: Sessions, site: Site) -> None:
     web = sessions.web
-    for _ in range(site.pexip.security_wizard.web_sessions_per_user):
-        assert sessions.login(web.username, web.local_password()), _last_refusal(sessions)
+    limit = site.pexip.security_wizard.web_sessions_per_user
+    opened = sessions.logins([(web.username, web.local_password())] * limit)
+    assert opened == limit, _last_refusal(sessions)
 
 
 @then("one more login of the local administrator is refused")
@@ -106,12 +125,14 @@ def local_refused(sessions: Sessions, site: Site, observe: Observe) -> None:
 @when("the site's session users log in until the total session limit is reached")
 def fill_total(sessions: Sessions, site: Site) -> None:
     wizard = site.pexip.security_wizard
+    wanted: list[tuple[str, str]] = []
+    room = wizard.web_sessions_total - sessions.total
     for user in sessions.web.system.session_users:
-        password = site.resolve(user.password).reveal()
-        while sessions.total < wizard.web_sessions_total and (
-            len(sessions.opened.get(user.username, [])) < wizard.web_sessions_per_user
-        ):
-            assert sessions.login(user.username, password), _last_refusal(sessions)
+        spare = wizard.web_sessions_per_user - len(sessions.opened.get(user.username, []))
+        count = max(0, min(spare, room - len(wanted)))
+        wanted += [(user.username, site.resolve(user.password).reveal())] * count
+    opened = sessions.logins(wanted)
+    assert opened == len(wanted), _last_refusal(sessions)
     if sessions.total < wizard.web_sessions_total:
         pytest.fail(
             f"the site names too few session users for [systems.pexip.scratch] to reach "

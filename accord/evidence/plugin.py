@@ -331,6 +331,12 @@ def site_of(item: pytest.Item) -> RunSite:
     return site if isinstance(site, RunSite) else item.config.stash[SITES][0]
 
 
+def step_texts(item: pytest.Item) -> list[str]:
+    """The texts of a scenario's steps, its Background's first (none for other tests)."""
+    template = _template(item)
+    return [] if template is None else [step.name for step in template.steps]
+
+
 def _template(item: pytest.Item) -> Any:
     """pytest-bdd's scenario template of a scenario's test function (None for other tests)."""
     function = getattr(item, "obj", None)

@@ -8,6 +8,7 @@ before it reaches the wire: verification uses only such clients.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,13 @@ class PexipClient:
         read_only: bool = True,
         timeout: float = 15.0,
         client_certificate: tuple[Path, Path] | None = None,
+        remember_reads: bool = False,
     ) -> None:
+        if remember_reads and not read_only:
+            raise ValueError("only a read-only client may answer reads from memory")
         self.base = url.rstrip("/") + "/"
         self.read_only = read_only
+        self._remembered: dict[str, Any] | None = {} if remember_reads else None
         self.timeout = timeout
         self._session = session(server_name)
         self._session.auth = (username, password.reveal())
@@ -138,9 +143,18 @@ class PexipClient:
 
     # -- reads -------------------------------------------------------------------------------
 
+    def _read(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path`` as JSON (from memory when this client remembers reads)."""
+        if self._remembered is None:
+            return self._request("GET", path, params=params).json()
+        key = path if not params else f"{path}?{sorted(params.items())}"
+        if key not in self._remembered:
+            self._remembered[key] = self._request("GET", path, params=params).json()
+        return copy.deepcopy(self._remembered[key])
+
     def get(self, resource_uri: str) -> dict[str, Any]:
         """One object by its resource URI."""
-        return self._request("GET", resource_uri).json()
+        return self._read(resource_uri)  # type: ignore[no-any-return]
 
     def get_one(self, resource: str, key: int | str = 1, api: str = CONFIG) -> dict[str, Any]:
         """One object by resource name and id (singletons live at id 1)."""
@@ -153,7 +167,7 @@ class PexipClient:
         params: dict[str, Any] | None = {"limit": PAGE, "offset": 0, **filters}
         path: str | None = self.uri(resource, api=api)
         while path is not None:
-            page = self._request("GET", path, params=params).json()
+            page = self._read(path, params)
             yield from page["objects"]
             path = page["meta"].get("next")
             params = None  # `next` carries its own query string

@@ -14,12 +14,14 @@ import pytest
 
 from accord.network import AddressMap, Endpoint
 from accord.probes.snmp import (
+    _LOOP,
     REDACTED_COMMUNITY,
     SnmpObservation,
     SnmpProbeError,
     SnmpV3User,
     _scrub,
     get,
+    shared_engines,
 )
 from simulator.pexip.snmp import AgentConfig, SnmpAgents
 
@@ -173,3 +175,29 @@ def test_no_secret_in_reprs_or_details() -> None:
     user = repr(SnmpV3User(USER, AUTH, PRIV))
     assert USER in user and AUTH not in user and PRIV not in user
     assert _scrub(f"bad key {AUTH} or {PRIV}", (AUTH, PRIV)) == "bad key *** or ***"
+
+
+def test_an_agent_restarted_with_a_new_engine_id_still_answers() -> None:
+    """Outside a run's `shared_engines`, each probe has its own engine: after the agent
+    restarts with a new engine ID, the next probe is still answered."""
+    agents = SnmpAgents()
+    host, port = free_udp()
+    endpoint = Endpoint(host, port, host, port)
+    try:
+        agents.apply({"node": (host, port, CONFIG)})
+        assert get(endpoint, USER_SHA_AES, timeout=3.0).outcome == "answered"
+        agents.apply({"node": None})
+        agents.apply({"node": (host, port, dataclasses.replace(CONFIG, location="Room 2"))})
+        assert get(endpoint, USER_SHA_AES, timeout=3.0).outcome == "answered"
+    finally:
+        agents.close()
+
+
+def test_shared_engines_answer_every_node_of_a_run(nodes: dict[str, Endpoint]) -> None:
+    """Within `shared_engines` the same credentials reuse one engine across probes and nodes."""
+    with shared_engines():
+        for _ in range(3):
+            assert get(nodes["authpriv"], USER_SHA_AES, timeout=3.0).outcome == "answered"
+            assert get(nodes["standard"], COMMUNITY, version="v2c").outcome == "answered"
+        assert len(_LOOP.engines or {}) == 2
+    assert _LOOP.engines is None
