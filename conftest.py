@@ -80,6 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with --target replay: the recording to replay (what --record wrote)",
     )
     group.addoption(
+        "--evidence",
+        choices=("all", "minimal"),
+        default="all",
+        help="all (default): every report format; minimal: results.json, cucumber JSON, JUnit "
+        "XML and the manifest only (no HDF, OSCAL or HTML), for runs that need only statuses",
+    )
+    group.addoption(
         "--reports",
         metavar="DIR",
         default="reports",

@@ -12,6 +12,7 @@ from accord.pexip.client import PexipClient
 from accord.recording.recorder import Recorder
 from accord.site import Site
 from accord.vsphere.client import connect, disconnect
+from accord.vsphere.inventory import Inventory
 
 DEPLOYMENTS = ("primary", "contingency")
 
@@ -102,6 +103,7 @@ class Systems:
     actions_refused: str | None = None  # why the guides' actions are not run on this target
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
+    _inventory: Inventory | None = None
 
     def pexip(self, deployment: str = "primary") -> PexipClient:
         """The read-only client of the primary (or contingency) Management Node. It reads each
@@ -145,6 +147,15 @@ class Systems:
         if self._vsphere is None:
             self._vsphere = vsphere_connection(self.site)
         return self._vsphere
+
+    def inventory(self) -> Inventory:
+        """vCenter's inventory of VMs and hosts (a fixed number of reads), read once per run
+        unless the run is recorded or replayed (each scenario's cassette then holds its own)."""
+        if self.recorder is not None:
+            return Inventory.read(self.vsphere())
+        if self._inventory is None:
+            self._inventory = Inventory.read(self.vsphere())
+        return self._inventory
 
     def close(self) -> None:
         for client in self._pexip.values():

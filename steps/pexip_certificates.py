@@ -30,6 +30,7 @@ from accord.pki import (
     to_pem,
 )
 from accord.probes import tls
+from accord.probes.wire import Wire, probe
 from accord.systems import Systems
 from steps.common import Observe
 
@@ -213,65 +214,81 @@ def _trust_file(platform: Platform, directory: Path) -> Path:
     return path
 
 
-def _served(platform: Platform, port: int, nodes: list[Node], observe: Observe, what: str) -> None:
+def _served(
+    platform: Platform, port: int, nodes: list[Node], wire: Wire, observe: Observe, what: str
+) -> None:
     problems = []
     seen = {}
     with tempfile.TemporaryDirectory() as folder:
         trust = _trust_file(platform, Path(folder))
-        for node in nodes:
-            endpoint = platform.endpoint(node, port)
-            shake = tls.handshake(endpoint, node.fqdn)
-            check = tls.verify(endpoint, node.fqdn, trust, check_name=False)
-            seen[str(node)] = {
-                "handshake": shake.observation(),
-                "verification": check.observation(),
-            }
-            if shake.error or not shake.chain:
-                problems.append(f"{node}: no TLS at {endpoint}: {shake.error}")
-                continue
-            assigned = node.certificate
-            if assigned is None or shake.leaf != assigned.leaf:
-                problems.append(
-                    f"{node}: serves {tls.describe(shake.leaf)['subject']} "
-                    "serial {:x}, not its assigned certificate".format(shake.leaf.serial_number)
-                )
-            if not check.ok:
-                problems.append(f"{node}: the served chain does not verify: {check.error}")
+        endpoints = {str(node): platform.endpoint(node, port) for node in nodes}
+        shakes = dict(
+            wire.results([(str(n), probe(tls.handshake, endpoints[str(n)], n.fqdn)) for n in nodes])
+        )
+        checks = dict(
+            wire.results(
+                [
+                    (str(n), probe(tls.verify, endpoints[str(n)], n.fqdn, trust, check_name=False))
+                    for n in nodes
+                ]
+            )
+        )
+    for node in nodes:
+        shake, check = shakes[str(node)], checks[str(node)]
+        seen[str(node)] = {"handshake": shake.observation(), "verification": check.observation()}
+        if shake.error or not shake.chain:
+            problems.append(f"{node}: no TLS at {endpoints[str(node)]}: {shake.error}")
+            continue
+        assigned = node.certificate
+        if assigned is None or shake.leaf != assigned.leaf:
+            problems.append(
+                f"{node}: serves {tls.describe(shake.leaf)['subject']} "
+                "serial {:x}, not its assigned certificate".format(shake.leaf.serial_number)
+            )
+        if not check.ok:
+            problems.append(f"{node}: the served chain does not verify: {check.error}")
     observe(what, seen)
     assert not problems, "; ".join(problems)
 
 
 @then("each node serves its assigned certificate with the full chain on HTTPS")
-def served_https(platform: Platform, observe: Observe) -> None:
-    _served(platform, HTTPS, _each_assigned(platform), observe, "HTTPS handshakes (port 443)")
+def served_https(platform: Platform, wire: Wire, observe: Observe) -> None:
+    nodes = _each_assigned(platform)
+    _served(platform, HTTPS, nodes, wire, observe, "HTTPS handshakes (port 443)")
 
 
 @then("each Conferencing Node serves its assigned certificate with the full chain on SIP TLS")
-def served_sip(platform: Platform, observe: Observe) -> None:
+def served_sip(platform: Platform, wire: Wire, observe: Observe) -> None:
     nodes = platform.certificates.conferencing_nodes
-    _served(platform, SIP_TLS, nodes, observe, "SIP TLS handshakes (port 5061)")
+    _served(platform, SIP_TLS, nodes, wire, observe, "SIP TLS handshakes (port 5061)")
 
 
 @then("each node's HTTPS listener presents a certificate valid for the node's FQDN")
-def wire_fqdn(platform: Platform, observe: Observe) -> None:
-    seen, bad = {}, []
-    for node in platform.certificates.nodes:
-        shake = tls.handshake(platform.endpoint(node, HTTPS), node.fqdn)
-        seen[str(node)] = shake.observation()
-        if shake.error or not shake.chain or not matches_hostname(shake.leaf, node.fqdn):
-            bad.append(str(node))
-    observe("HTTPS handshakes (port 443)", seen)
+def wire_fqdn(platform: Platform, wire: Wire, observe: Observe) -> None:
+    nodes = platform.certificates.nodes
+    shakes = wire.results(
+        [(str(n), probe(tls.handshake, platform.endpoint(n, HTTPS), n.fqdn)) for n in nodes]
+    )
+    observe("HTTPS handshakes (port 443)", {name: s.observation() for name, s in shakes})
+    bad = [
+        str(node)
+        for node, (_, shake) in zip(nodes, shakes, strict=True)
+        if shake.error or not shake.chain or not matches_hostname(shake.leaf, node.fqdn)
+    ]
     assert not bad, f"served certificates not valid for the node's FQDN: {bad}"
 
 
+def _hsts_header(answer: tls.WebResponse) -> str:
+    headers = {name.lower(): value for name, value in answer.headers.items()}
+    return headers.get("strict-transport-security", "")
+
+
 @then("the web responses of the Management Node and every Conferencing Node carry HSTS")
-def hsts(platform: Platform, observe: Observe) -> None:
-    seen, bad = {}, []
-    for node in platform.certificates.nodes:
-        answer = tls.web_get(platform.endpoint(node, HTTPS), node.fqdn)
-        seen[str(node)] = answer.observation()
-        headers = {k.lower(): v for k, v in answer.headers.items()}
-        if "max-age=" not in headers.get("strict-transport-security", ""):
-            bad.append(str(node))
-    observe("web responses", seen)
+def hsts(platform: Platform, wire: Wire, observe: Observe) -> None:
+    nodes = platform.certificates.nodes
+    answers = wire.results(
+        [(str(n), probe(tls.web_get, platform.endpoint(n, HTTPS), n.fqdn)) for n in nodes]
+    )
+    observe("web responses", {name: a.observation() for name, a in answers})
+    bad = [name for name, answer in answers if "max-age=" not in _hsts_header(answer)]
     assert not bad, f"no Strict-Transport-Security header: {bad}"

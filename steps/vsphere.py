@@ -1,7 +1,7 @@
 """Steps for the VMware layer: the Pexip VMs and their ESXi hosts, as vCenter shows them.
 
-One read of the inventory (`accord.vsphere.inventory.Inventory`) per scenario; the checks are
-the guide's, in its words.
+One read of the inventory (`accord.vsphere.inventory.Inventory`) per run (per scenario while
+recording); the checks are the guide's, in its words.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def layer(systems: Systems) -> Layer:
     """A fixed number of property-collector reads, however many VMs there are."""
     if not systems.has_vsphere():
         pytest.skip("not run: the site names no vCenter ([systems.vsphere] and [vsphere])")
-    return Layer(Inventory.read(systems.vsphere()), site_vms(systems.site), systems.site)
+    return Layer(systems.inventory(), site_vms(systems.site), systems.site)
 
 
 def _each(observe: Observe, what: str, seen: dict, bad: list[str]) -> None:

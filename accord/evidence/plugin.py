@@ -783,7 +783,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         lambda: _write_results(result, folder),
     )
     if written:
-        for name, write in WRITERS.items():
+        writers = WRITERS if config.getoption("--evidence", "all") == "all" else {}
+        for name, write in writers.items():
             _attempt(run, f"the {name} report", lambda write=write: write(result, folder))
         if _module_present("accord.evidence.manifest"):
             manifest = importlib.import_module("accord.evidence.manifest")

@@ -63,6 +63,7 @@ class Firewall:
         self.table = f"accord_sim_{os.getpid()}_{next(_COUNTER)}"
         self._lock = threading.Lock()
         self._loaded = False
+        self._applied: str | None = None  # the ruleset nft holds now
 
     @property
     def available(self) -> bool:
@@ -95,8 +96,12 @@ class Firewall:
         with self._lock:
             if not dropping and not self._loaded:
                 return
-            self._nft(self.ruleset(dropping))
+            ruleset = self.ruleset(dropping)
+            if ruleset == self._applied:
+                return  # nothing changed: no nft call (every API write follows the model)
+            self._nft(ruleset)
             self._loaded = True
+            self._applied = ruleset
 
     def close(self) -> None:
         """Delete the table (idempotent; never raises)."""
@@ -104,6 +109,7 @@ class Firewall:
             if not self._loaded:
                 return
             self._loaded = False
+            self._applied = None
             try:
                 self._nft(f"table ip {self.table} {{}}\ndelete table ip {self.table}\n")
             except RuntimeError:

@@ -50,8 +50,10 @@ class SimulatorApp:
     (``adminweb``), which also checks Host headers as the security wizard says.
 
     ``after_write`` (if set) runs after every successful (status < 400) POST, PUT, PATCH or
-    DELETE, ``/_sim/`` included, before the response is sent: the node listeners follow the
-    model through it.
+    DELETE of the API or ``/_sim/``, before the response is sent: the node listeners follow the
+    model through it. ``/admin/`` logins and logouts change only the interface's sessions, not
+    the model, so they do not run it (following the model rebinds nothing then, but costs the
+    firewall's ``nft`` call: a hundred logins took seconds).
     """
 
     def __init__(
@@ -82,7 +84,12 @@ class SimulatorApp:
         request = Request(environ)
         response = self._respond(request)
         response.headers["Strict-Transport-Security"] = HSTS
-        if request.method in WRITE_METHODS and response.status_code < 400 and self.after_write:
+        if (
+            request.method in WRITE_METHODS
+            and response.status_code < 400
+            and not _is_admin_web(request.path)
+            and self.after_write
+        ):
             self.after_write()
         return response(environ, start_response)
 
@@ -99,7 +106,7 @@ class SimulatorApp:
             refused = self.web.host_refused(request)
             if refused is not None:
                 response = refused
-            elif path == "/admin" or path.startswith("/admin/"):
+            elif _is_admin_web(path):
                 response = self.web.handle(request)
             else:
                 self.access.identify(
@@ -113,6 +120,11 @@ class SimulatorApp:
             query = request.query_string.decode("utf-8", "replace")
             self.log.record(request.method, path, query, response.status_code)
         return response
+
+
+def _is_admin_web(path: str) -> bool:
+    """The Administrator interface's own paths (``adminweb``)."""
+    return path == "/admin" or path.startswith("/admin/")
 
 
 def _file_label(name: str) -> str:
