@@ -23,15 +23,7 @@ from __future__ import annotations
 
 from simulator.pexip.declare import choice, flag, many, number, required, secret, text
 from simulator.pexip.fields import StringField
-from simulator.pexip.resourcedef import (
-    CRUD_DETAIL,
-    CRUD_LIST,
-    READ,
-    SINGLETON_DETAIL,
-    ResourceDef,
-    id_field,
-    uri_field,
-)
+from simulator.pexip.resourcedef import READ, configuration
 
 SOURCES = ("LOCAL", "LDAP", "LDAP+LOCAL", "OIDC", "OIDC+LOCAL", "LDAP+OIDC+LOCAL")
 USER_FILTER = "(&(objectclass=person)(!(objectclass=computer)))"
@@ -42,13 +34,10 @@ GROUP_FILTER = (
 )
 GROUP_MEMBERSHIP_FILTER = "(|(member={userdn})(uniquemember={userdn})(memberuid={useruid}))"
 
-AUTHENTICATION = ResourceDef(
-    name="authentication",
-    api="configuration",
-    verbose_name="Authentication",
+AUTHENTICATION = configuration(
+    "authentication",
+    "Authentication",
     singleton=True,
-    list_methods=READ,
-    detail_methods=SINGLETON_DETAIL,
     fields={
         "source": choice(SOURCES, "LOCAL", "Where administrators are authenticated."),
         "client_certificate": choice(("NO", "CN", "UPN"), "NO", "Require a client certificate."),
@@ -87,50 +76,35 @@ AUTHENTICATION = ResourceDef(
         "api_oauth2_disable_basic": flag(False, "API access through OAuth2 only."),
         "api_oauth2_allow_all_perms": flag(False, "OAuth2 clients may use all role permissions."),
         "api_oauth2_expiration": number(60, 2147483647, 3600, "Access token lifetime, seconds."),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
-PERMISSION = ResourceDef(
-    name="permission",
-    api="configuration",
-    verbose_name="Permission",
+PERMISSION = configuration(
+    "permission",
+    "Permission",
     list_methods=READ,
     detail_methods=READ,
     fields={
         "name": StringField(readonly=True, max_length=255, help_text="The permission's name."),
         "codename": StringField(readonly=True, max_length=100, help_text="Its code name."),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
-ROLE = ResourceDef(
-    name="role",
-    api="configuration",
-    verbose_name="Role",
-    list_methods=CRUD_LIST,
-    detail_methods=CRUD_DETAIL,
+ROLE = configuration(
+    "role",
+    "Role",
     fields={
         "name": required(250, "The name of this role.", unique=True),
         "permissions": many("permission", "What accounts with this role may do.", embed=True),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
-LDAP_ROLE = ResourceDef(
-    name="ldap_role",
-    api="configuration",
-    verbose_name="LDAP role",
-    list_methods=CRUD_LIST,
-    detail_methods=CRUD_DETAIL,
+LDAP_ROLE = configuration(
+    "ldap_role",
+    "LDAP role",
     fields={
         "name": required(250, "A name for this role mapping.", unique=True),
         "ldap_group_dn": required(255, "The DN of the LDAP group this mapping applies to."),
         "roles": many("role", "The roles matching users get."),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )

@@ -39,20 +39,17 @@ from simulator.pexip.declare import (
 )
 from simulator.pexip.fields import IntegerField, StringField
 from simulator.pexip.relations import CodecListField
-from simulator.pexip.resourcedef import READ, SINGLETON_DETAIL, ResourceDef, id_field, uri_field
+from simulator.pexip.resourcedef import configuration
 
 SECONDS_PER_DAY = 86400
 START_PAGE = "/admin/conferencingstatus/deploymentgraph/deployment_graph/"
 CODECS_DISABLED = ("MP4A-LATM_128", "H264_H_0", "H264_H_1")
 _CLOUD = 100
 
-GLOBAL = ResourceDef(
-    name="global",
-    api="configuration",
-    verbose_name="Global configuration",
+GLOBAL = configuration(
+    "global",
+    "Global configuration",
     singleton=True,
-    list_methods=READ,
-    detail_methods=SINGLETON_DETAIL,
     fields={
         # Call protocols and services
         "enable_sip": flag(True, "Enable SIP (TCP and TLS) on all Conferencing Nodes."),
@@ -180,7 +177,5 @@ GLOBAL = ResourceDef(
         "pss_customer_id": deprecated_text(),
         "pss_gateway": deprecated_text(),
         "pss_token": deprecated_text(),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )

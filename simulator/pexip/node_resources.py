@@ -42,7 +42,7 @@ from simulator.pexip.declare import (
 )
 from simulator.pexip.fields import BooleanField, Field, IPAddressField, StringField
 from simulator.pexip.relations import ToOneField
-from simulator.pexip.resourcedef import CRUD_DETAIL, CRUD_LIST, ResourceDef, id_field, uri_field
+from simulator.pexip.resourcedef import configuration
 
 ENABLE_SSH = ("GLOBAL", "OFF", "ON")
 SNMP_MODES = ("DISABLED", "STANDARD", "AUTHPRIV")
@@ -100,11 +100,9 @@ def _node_common(worker: bool) -> dict[str, Field]:
     }
 
 
-MANAGEMENT_VM = ResourceDef(
-    name="management_vm",
-    api="configuration",
-    verbose_name="Management node",
-    list_methods=CRUD_LIST,
+MANAGEMENT_VM = configuration(
+    "management_vm",
+    "Management node",
     detail_methods=("GET", "PATCH", "DELETE"),
     fields={
         **_node_common(worker=False),
@@ -122,17 +120,12 @@ MANAGEMENT_VM = ResourceDef(
         ),
         "primary": BooleanField(default=False, readonly=True, help_text="The primary node."),
         "initializing": flag(False, "Initializing the configuration file."),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
-WORKER_VM = ResourceDef(
-    name="worker_vm",
-    api="configuration",
-    verbose_name="Conferencing node",
-    list_methods=CRUD_LIST,
-    detail_methods=CRUD_DETAIL,
+WORKER_VM = configuration(
+    "worker_vm",
+    "Conferencing node",
     fields={
         **_node_common(worker=True),
         "secondary_address": address(4, "Secondary interface IPv4 address.", nullable=True),
@@ -157,19 +150,14 @@ WORKER_VM = ResourceDef(
         "service_manager": flag(True),
         "service_policy": flag(True),
         "signalling": flag(True),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
 _TRISTATE = ("GLOBAL", "OFF", "ON")
 
-SYSTEM_LOCATION = ResourceDef(
-    name="system_location",
-    api="configuration",
-    verbose_name="System location",
-    list_methods=CRUD_LIST,
-    detail_methods=CRUD_DETAIL,
+SYSTEM_LOCATION = configuration(
+    "system_location",
+    "System location",
     fields={
         "name": required(250, "The name of this location.", unique=True),
         "description": text(250, help="A description of this location."),
@@ -203,7 +191,5 @@ SYSTEM_LOCATION = ResourceDef(
         "live_captions_dial_out_1": one("system_location", "Dial-out route to live captions."),
         "live_captions_dial_out_2": one("system_location", "Dial-out route to live captions."),
         "live_captions_dial_out_3": one("system_location", "Dial-out route to live captions."),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )

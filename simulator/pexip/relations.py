@@ -51,11 +51,27 @@ def _reference(value: Any) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ToOneField(Field):
+class RelatedField(Field):
+    """Base of the relation fields: schema type ``related`` with its ``related_type``; they
+    are never filters."""
+
+    schema_type: ClassVar[str] = "related"
+    related_type: ClassVar[str] = "to_many"
+
+    @property
+    def filterable(self) -> bool:
+        return False
+
+    def schema(self) -> dict[str, Any]:
+        return {**super().schema(), "related_type": self.related_type}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToOneField(RelatedField):
     """A to-one relation: written and read as a resource URI string (or null)."""
 
     to: str
-    schema_type: ClassVar[str] = "related"
+    related_type: ClassVar[str] = "to_one"
     default_help: ClassVar[str] = (
         "A single related resource. Can be either a URI or set of nested resource data."
     )
@@ -70,16 +86,9 @@ class ToOneField(Field):
     def is_valid_stored_value(self, value: Any) -> bool:
         return isinstance(value, int | str) and not isinstance(value, bool)
 
-    @property
-    def filterable(self) -> bool:
-        return False
-
-    def schema(self) -> dict[str, Any]:
-        return {**super().schema(), "related_type": "to_one"}
-
 
 @dataclass(frozen=True, kw_only=True)
-class ToManyField(Field):
+class ToManyField(RelatedField):
     """A to-many relation: written as a list of URIs (or the nested objects a read gives);
     read embedded (``embed``) or as URIs.
 
@@ -90,7 +99,6 @@ class ToManyField(Field):
     to: str
     embed: bool = False
     nullable: bool = True
-    schema_type: ClassVar[str] = "related"
     default_help: ClassVar[str] = (
         "Many related resources. Can be either a list of URIs or list of individually "
         "nested resource data."
@@ -130,24 +138,15 @@ class ToManyField(Field):
             isinstance(k, int | str) and not isinstance(k, bool) for k in value
         )
 
-    @property
-    def filterable(self) -> bool:
-        return False
-
-    def schema(self) -> dict[str, Any]:
-        return {**super().schema(), "related_type": "to_many"}
-
 
 @dataclass(frozen=True, kw_only=True)
-class CodecListField(Field):
+class CodecListField(RelatedField):
     """``global.disabled_codecs``: read and written as ``[{"value": "<codec>"}, ...]``
     (Pexip's Go SDK ``CodecValue``; the Terraform provider writes it so), stored as the codec
     names. INFERRED: the codec names accepted (a letter or digit, then up to 63 of letters,
     digits and ``_.+-``; the real list is not published) and that objects carry only
     ``value``."""
 
-    nullable: bool = False
-    schema_type: ClassVar[str] = "related"
     default_help: ClassVar[str] = "Many related resources."
 
     def initial(self) -> Any:
@@ -176,12 +175,5 @@ class CodecListField(Field):
     def render(self, stored: Any) -> Any:
         return [{"value": name} for name in stored]
 
-    @property
-    def filterable(self) -> bool:
-        return False
-
     def shown_default(self) -> Any:
         return self.render(self.initial())
-
-    def schema(self) -> dict[str, Any]:
-        return {**super().schema(), "related_type": "to_many"}

@@ -123,3 +123,29 @@ class ResourceDef:
             "filtering": filtering,
             "ordering": sorted(filtering),
         }
+
+
+def configuration(
+    name: str,
+    verbose_name: str,
+    fields: Mapping[str, Field],
+    *,
+    singleton: bool = False,
+    list_methods: tuple[str, ...] = CRUD_LIST,
+    detail_methods: tuple[str, ...] = CRUD_DETAIL,
+    key_field: str = "id",
+) -> ResourceDef:
+    """A configuration resource: by default list GET+POST and detail GET+PATCH+PUT+DELETE;
+    a singleton (at ``.../1/``) list GET and detail GET+PATCH. ``fields`` are followed by
+    ``id`` (for id-keyed resources) and ``resource_uri``, which every object carries."""
+    keys = {"id": id_field()} if key_field == "id" else {}
+    return ResourceDef(
+        name=name,
+        api="configuration",
+        verbose_name=verbose_name,
+        fields={**fields, **keys, "resource_uri": uri_field()},
+        list_methods=READ if singleton else list_methods,
+        detail_methods=SINGLETON_DETAIL if singleton else detail_methods,
+        singleton=singleton,
+        key_field=key_field,
+    )

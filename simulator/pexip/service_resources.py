@@ -23,14 +23,11 @@ from simulator.pexip.fields import (
     IPAddressField,
     StringField,
 )
-from simulator.pexip.resourcedef import CRUD_DETAIL, CRUD_LIST, ResourceDef, id_field, uri_field
+from simulator.pexip.resourcedef import configuration
 
-DNS_SERVER = ResourceDef(
-    name="dns_server",
-    api="configuration",
-    verbose_name="DNS server",
-    list_methods=CRUD_LIST,
-    detail_methods=CRUD_DETAIL,
+DNS_SERVER = configuration(
+    "dns_server",
+    "DNS server",
     fields={
         "address": IPAddressField(
             version=None,
@@ -40,33 +37,23 @@ DNS_SERVER = ResourceDef(
             help_text="The IP address of the DNS server.",
         ),
         "description": text(250, help="A description of the DNS server."),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
-NTP_SERVER = ResourceDef(
-    name="ntp_server",
-    api="configuration",
-    verbose_name="NTP server",
-    list_methods=CRUD_LIST,
-    detail_methods=CRUD_DETAIL,
+NTP_SERVER = configuration(
+    "ntp_server",
+    "NTP server",
     fields={
         "address": required(255, "The IP address or FQDN of the NTP server."),
         "description": text(250, help="A description of the NTP server."),
         "key": secret(100, "SHA1 key for secure NTP; stored as a SHA1 hash."),
         "key_id": number(1, 65535, None, "Key ID for secure NTP.", nullable=True),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
-SYSLOG_SERVER = ResourceDef(
-    name="syslog_server",
-    api="configuration",
-    verbose_name="Syslog server",
-    list_methods=CRUD_LIST,
-    detail_methods=CRUD_DETAIL,
+SYSLOG_SERVER = configuration(
+    "syslog_server",
+    "Syslog server",
     fields={
         "address": required(255, "The IP address or FQDN of the syslog server."),
         "port": number(1, 65535, 514, "The port of the syslog server."),
@@ -77,8 +64,6 @@ SYSLOG_SERVER = ResourceDef(
         "web_log": flag(False, "Send web server log entries."),
         "syslog_log": flag(False, "Send system log entries."),
         "description": text(250, help="A description of the syslog server."),
-        "id": id_field(),
-        "resource_uri": uri_field(),
     },
 )
 
@@ -91,12 +76,10 @@ def _info(help: str) -> StringField:
     return StringField(readonly=True, help_text=help)
 
 
-LICENCE = ResourceDef(
-    name="licence",
-    api="configuration",
-    verbose_name="Licence",
+LICENCE = configuration(
+    "licence",
+    "Licence",
     key_field="fulfillment_id",
-    list_methods=CRUD_LIST,
     detail_methods=("GET", "DELETE"),
     fields={
         "fulfillment_id": StringField(
@@ -123,6 +106,5 @@ LICENCE = ResourceDef(
         "status": _info("The status of this licence."),
         "start_date": DateTimeField(help_text="When this licence becomes valid."),
         "expiration_date": DateTimeField(help_text="When this licence expires."),
-        "resource_uri": uri_field(),
     },
 )
