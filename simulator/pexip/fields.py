@@ -380,6 +380,7 @@ class DictField(Field):
     """A read-only JSON object (a licence's ``vendor_dictionary``; schema type ``dict``)."""
 
     readonly: bool = True
+    filtering: bool = False
     schema_type: ClassVar[str] = "dict"
     default_help: ClassVar[str] = 'A dictionary of data. Ex: {"price": 26.73, "name": "Daniel"}'
 

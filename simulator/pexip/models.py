@@ -3,8 +3,9 @@
 ``PexipModel`` holds the state (one ``Table`` per stored resource) behind one lock and
 implements every API operation on it: reads render stored rows (secrets hashed, to-many
 relations embedded or as URIs, to-one relations as URIs), writes validate the whole request
-(each field, then cross-field rules and uniqueness on the object that would result) before
-changing anything. Operations raise the typed errors of ``errors``; nothing else escapes.
+(``hydrate``: each declared field, then cross-field rules and uniqueness on the object that
+would result; unknown and read-only fields ignored, as-read values kept) before changing
+anything. Operations raise the typed errors of ``errors``; nothing else escapes.
 The certificate resources add behaviour of their own (``certificates``), called after the
 generic validation; their alarms are derived from the state whenever alarms are read.
 
