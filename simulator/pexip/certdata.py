@@ -471,6 +471,19 @@ def san_values(cert: x509.Certificate) -> list[str]:
     return out
 
 
+def key_usages(cert: x509.Certificate) -> dict[str, bool]:
+    """``server_auth_usage`` / ``client_auth_usage``: whether the extended key usage lists
+    serverAuth / clientAuth (both false without the extension)."""
+    try:
+        usages = set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        usages = set()
+    return {
+        "server_auth_usage": ExtendedKeyUsageOID.SERVER_AUTH in usages,
+        "client_auth_usage": ExtendedKeyUsageOID.CLIENT_AUTH in usages,
+    }
+
+
 def describe(cert: x509.Certificate) -> dict[str, object]:
     """The read-only metadata fields of a certificate object (see the module docstring)."""
     return {

@@ -18,6 +18,9 @@ INFERRED, in one place:
   default documented): booleans, default true, write-only like the other CSR options (so they
   read back true whatever was asked: the ``csr`` itself shows its EKUs); one false leaves that
   usage out of the request, both false leave out the extension.
+- ``server_auth_usage`` / ``client_auth_usage`` (read-only, the schema's): whether the leaf
+  certificate's extended key usage lists serverAuth / clientAuth (false without the
+  extension).
 - Length limits: ``dn`` 250 (schema; TF says 500), ``additional_subject_alt_names`` 500,
   ``private_key`` 12288; ``certificate`` and ``parameters`` unlimited (within the body limit).
 """
@@ -30,8 +33,8 @@ from simulator.pexip.fields import (
     Field,
     ListField,
     StringField,
-    ToOneField,
 )
+from simulator.pexip.relations import ToOneField
 from simulator.pexip.resourcedef import CRUD_LIST, ResourceDef, id_field, uri_field
 
 DETAIL = ("GET", "PATCH", "DELETE")
@@ -53,6 +56,8 @@ def metadata(with_sans: bool) -> dict[str, Field]:
     }
     if with_sans:
         out["subject_alt_names"] = _ro("The subject alternative names.")
+        out["server_auth_usage"] = BooleanField(readonly=True, help_text="Has the serverAuth EKU.")
+        out["client_auth_usage"] = BooleanField(readonly=True, help_text="Has the clientAuth EKU.")
     out |= {
         "raw_subject": _ro("The full subject."),
         "issuer_name": _ro("Common Name or Organisation of the issuer."),

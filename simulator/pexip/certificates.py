@@ -170,6 +170,7 @@ def _metadata(leaf: x509.Certificate, with_sans: bool) -> dict[str, Any]:
     out = certdata.describe(leaf)
     if with_sans:
         out["subject_alt_names"] = ", ".join(certdata.san_values(leaf))
+        out |= certdata.key_usages(leaf)
     return out
 
 
@@ -410,7 +411,7 @@ def _create_csr(
     kind = extras.get("private_key_type", "RSA2048")
     if "private_key_type" not in extras and f.CSR03_DEFAULT_RSA1024 in faults:
         kind = "RSA1024"
-    if "certificate" in extras:
+    if extras.get("certificate"):  # "" is what a read shows: no certificate
         errors["certificate"] = [CSR_NO_CERTIFICATE_ON_CREATE]
     try:
         dn = parse_dn(extras.get("dn", ""))

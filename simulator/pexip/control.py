@@ -7,7 +7,9 @@
   clock offset: it is for tests, never evidence.
 - ``GET /_sim/requests``: ``{"total", "writes", "requests": [{"method", "path", "query",
   "status"}]}`` for every ``/api/`` request since the last reset or clear (no bodies, no
-  headers); ``DELETE /_sim/requests`` clears it → 204.
+  headers); a write that sent fields the resource ignored (unknown to it, or read-only and not
+  as read: ``hydrate``) also has ``"ignored": [<field names>]``, which is how Accord's tests
+  hold Accord's clients to the real schema. ``DELETE /_sim/requests`` clears it → 204.
 - ``GET /_sim/clock``: ``{"now": "<time>", "offset_seconds": N}`` of the simulated clock;
   ``PUT``/``POST`` ``{"advance_days": N}`` (N may be fractional or negative) or
   ``{"now": "<ISO 8601 time>"}`` moves it and answers the new clock (400 otherwise). Alarms
@@ -75,10 +77,15 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
 
-    def record(self, method: str, path: str, query: str, status: int) -> None:
-        """Append one request."""
+    def record(
+        self, method: str, path: str, query: str, status: int, ignored: list[str] | None = None
+    ) -> None:
+        """Append one request; ``ignored``: the fields a write ignored (kept only if any)."""
+        entry: dict[str, Any] = {"method": method, "path": path, "query": query, "status": status}
+        if ignored:
+            entry["ignored"] = list(ignored)
         with self._lock:
-            self._entries.append({"method": method, "path": path, "query": query, "status": status})
+            self._entries.append(entry)
 
     def clear(self) -> None:
         """Forget every request."""

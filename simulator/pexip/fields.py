@@ -3,10 +3,17 @@
 A field spec describes one attribute of a resource: its type, default, limits, whether it is
 read-only, secret (stored hashed) or write-only, and how it relates to other resources. The
 same specs drive validation of writes, rendering of reads, filtering, snapshot checks and the
-tastypie ``schema/`` endpoint, so the simulator cannot drift from its own schema.
+tastypie ``schema/`` endpoint, so the simulator cannot drift from its own schema. Relations are
+in ``relations``; the resources' declarations in ``resources`` and the modules it names.
 
 Types are strict (INFERRED where Django would coerce): a JSON bool is not an integer, a string
 is not an integer or a bool, and a number is not a string.
+
+The schema entry of a field follows what Pexip's own pexshell test fixture shows of a real
+``schema/`` document (``lib/src/mcu/schema.rs``): ``blank``, ``default``, ``help_text``,
+``nullable``, ``readonly``, ``type``, ``unique``, ``valid_choices`` for choice strings and
+booleans (``[true, false]``), ``related_type`` for relations; ``resource_uri`` has no
+``default``; ``id`` is ``blank`` with default ``""``.
 """
 
 from __future__ import annotations
@@ -27,10 +34,9 @@ REQUIRED = "This field is required."
 NULL = "This field cannot be null."
 BLANK = "This field cannot be blank."
 NOT_STRING = "This field must be a string."  # INFERRED: Django would coerce with str()
-UNKNOWN = "Unknown field."  # INFERRED: tastypie may silently ignore unknown fields
-READ_ONLY = "This field is read-only."  # INFERRED: tastypie silently ignores read-only fields
-NOT_URI = "This field must be a resource URI string."  # INFERRED
-NOT_URI_LIST = "This field must be a list of resource URIs."  # INFERRED
+# Commands (not resources) refuse what they do not know: resources ignore it (``hydrate``).
+UNKNOWN = "Unknown field."  # INFERRED
+NO_DEFAULT = "No default provided."  # tastypie's text for a field without a default
 
 
 def hash_secret(value: str) -> str:
@@ -94,6 +100,8 @@ class Field:
     ``clear_kept``: a secret the simulated system itself must use in clear (a node's SNMPv3
     passwords, the LDAP bind password): the row still stores and shows only the hash; the
     model keeps the clear value in ``State.cleartext`` under that hash.
+    ``schema_default``: what the schema shows as ``default`` when it is not the field's own
+    (``OMIT`` leaves the key out, as for ``resource_uri``); ``schema_blank`` likewise.
     """
 
     default: Any = None
@@ -110,6 +118,8 @@ class Field:
     clear_kept: bool = False
     filtering: bool = True
     help_text: str = ""
+    schema_default: Any = None
+    schema_blank: bool | None = None
 
     schema_type: ClassVar[str] = "string"
     default_help: ClassVar[str] = 'Unicode string data. Ex: "Hello World"'
@@ -132,6 +142,10 @@ class Field:
     def clean_value(self, value: Any, resolver: Resolver) -> Any:
         """Validate a non-null value (type, limits); return it in stored form."""
         raise NotImplementedError
+
+    def render(self, stored: Any) -> Any:
+        """A stored (non-relation, shown) value as a read gives it."""
+        return copy.deepcopy(stored)
 
     def is_valid_stored(self, value: Any) -> bool:
         """Whether ``value`` may appear in stored state (used to check restored snapshots)."""
@@ -164,24 +178,43 @@ class Field:
 
     def schema(self) -> dict[str, Any]:
         """This field's entry in the tastypie ``schema/`` ``fields`` dict."""
-        no_default = self.default is None or self.required
-        default: Any = "No default provided." if no_default else self.default
-        if self.secret or self.write_only or self.private:
-            default = ""
-        return {
-            "blank": self.blank_allowed,
-            "default": default,
+        out: dict[str, Any] = {
+            "blank": self.blank_allowed if self.schema_blank is None else self.schema_blank,
+            "default": self.shown_default(),
             "help_text": self.help_text or self.default_help,
             "nullable": self.nullable,
             "readonly": self.readonly,
             "type": self.schema_type,
             "unique": self.unique,
         }
+        if out["default"] is OMIT:
+            del out["default"]
+        return out
+
+    def shown_default(self) -> Any:
+        """The schema's ``default``: tastypie's "No default provided." for a required field,
+        "" for a secret (never a value), else the default (``None`` shows as null)."""
+        if self.schema_default is not None:
+            return self.schema_default
+        if self.secret or self.write_only or self.private:
+            return "" if self.default is not None else None
+        if self.required:
+            return NO_DEFAULT
+        return copy.deepcopy(self.default)
 
     @property
     def blank_allowed(self) -> bool:
-        """Tastypie's ``blank``: whether the field may be omitted/empty."""
-        return not self.required
+        """Tastypie's ``blank``: whether "" is a value (strings only; see ``StringField``)."""
+        return False
+
+
+class _Omit:
+    def __repr__(self) -> str:
+        return "OMIT"
+
+
+OMIT: Any = _Omit()
+"""A ``schema_default`` that leaves ``default`` out of the schema entry."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,6 +232,9 @@ class BooleanField(Field):
 
     def is_valid_stored_value(self, value: Any) -> bool:
         return isinstance(value, bool)
+
+    def schema(self) -> dict[str, Any]:
+        return {**super().schema(), "valid_choices": [True, False]}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,7 +306,7 @@ class StringField(Field):
 
     @property
     def blank_allowed(self) -> bool:
-        return self.blank and not self.required
+        return self.blank and not self.required and self.choices is None
 
     def schema(self) -> dict[str, Any]:
         out = super().schema()
@@ -315,92 +351,6 @@ class DateTimeField(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ToOneField(Field):
-    """A to-one relation: written and read as a resource URI string (or null)."""
-
-    to: str
-    schema_type: ClassVar[str] = "related"
-    default_help: ClassVar[str] = (
-        "A single related resource. Can be either a URI or set of nested resource data."
-    )
-
-    def clean_value(self, value: Any, resolver: Resolver) -> Any:
-        if not isinstance(value, str):
-            raise FieldError(NOT_URI)
-        key = resolver.resolve(self.to, value)
-        if key is None:
-            raise FieldError(f"Object does not exist: {value}")
-        return key
-
-    def is_valid_stored_value(self, value: Any) -> bool:
-        return isinstance(value, int | str) and not isinstance(value, bool)
-
-    @property
-    def filterable(self) -> bool:
-        return False
-
-    def schema(self) -> dict[str, Any]:
-        out = super().schema()
-        out["related_type"] = "to_one"
-        return out
-
-
-@dataclass(frozen=True, kw_only=True)
-class ToManyField(Field):
-    """A to-many relation: written as a list of URIs; read embedded (``embed``) or as URIs.
-
-    Duplicate URIs collapse into one (a many-to-many relation is a set); order is kept.
-    """
-
-    to: str
-    embed: bool = False
-    schema_type: ClassVar[str] = "related"
-    default_help: ClassVar[str] = (
-        "Many related resources. Can be either a list of URIs or list of individually "
-        "nested resource data."
-    )
-
-    def initial(self) -> Any:
-        return []
-
-    def clean_value(self, value: Any, resolver: Resolver) -> Any:
-        if not isinstance(value, list):
-            raise FieldError(NOT_URI_LIST)
-        keys: list[Key] = []
-        messages: list[str] = []
-        for item in value:
-            if not isinstance(item, str):
-                message = NOT_URI
-            else:
-                key = resolver.resolve(self.to, item)
-                if key is not None:
-                    if key not in keys:
-                        keys.append(key)
-                    continue
-                message = f"Object does not exist: {item}"
-            if message not in messages:
-                messages.append(message)
-        if messages:
-            raise FieldError(*messages)
-        return keys
-
-    def is_valid_stored_value(self, value: Any) -> bool:
-        return isinstance(value, list) and all(
-            isinstance(k, int | str) and not isinstance(k, bool) for k in value
-        )
-
-    @property
-    def filterable(self) -> bool:
-        return False
-
-    def schema(self) -> dict[str, Any]:
-        out = super().schema()
-        out["default"] = []
-        out["related_type"] = "to_many"
-        return out
-
-
-@dataclass(frozen=True, kw_only=True)
 class ListField(Field):
     """A read-only list of strings (e.g. a certificate's ``nodes``)."""
 
@@ -423,3 +373,27 @@ class ListField(Field):
         out = super().schema()
         out["default"] = []
         return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class DictField(Field):
+    """A read-only JSON object (a licence's ``vendor_dictionary``; schema type ``dict``)."""
+
+    readonly: bool = True
+    filtering: bool = False
+    schema_type: ClassVar[str] = "dict"
+    default_help: ClassVar[str] = 'A dictionary of data. Ex: {"price": 26.73, "name": "Daniel"}'
+
+    def initial(self) -> Any:
+        return {}
+
+    def clean_value(self, value: Any, resolver: Resolver) -> Any:
+        if not isinstance(value, dict):
+            raise FieldError("This field must be a JSON object.")
+        return copy.deepcopy(value)
+
+    def is_valid_stored_value(self, value: Any) -> bool:
+        return isinstance(value, dict) and all(isinstance(k, str) for k in value)
+
+    def schema(self) -> dict[str, Any]:
+        return {**super().schema(), "default": {}}

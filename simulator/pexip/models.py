@@ -3,8 +3,9 @@
 ``PexipModel`` holds the state (one ``Table`` per stored resource) behind one lock and
 implements every API operation on it: reads render stored rows (secrets hashed, to-many
 relations embedded or as URIs, to-one relations as URIs), writes validate the whole request
-(each field, then cross-field rules and uniqueness on the object that would result) before
-changing anything. Operations raise the typed errors of ``errors``; nothing else escapes.
+(``hydrate``: each declared field, then cross-field rules and uniqueness on the object that
+would result; unknown and read-only fields ignored, as-read values kept) before changing
+anything. Operations raise the typed errors of ``errors``; nothing else escapes.
 The certificate resources add behaviour of their own (``certificates``), called after the
 generic validation; their alarms are derived from the state whenever alarms are read.
 
@@ -22,28 +23,19 @@ OAuth2) on the simulator's own login; HTTP Basic with the configured credentials
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import json
 import re
 import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from simulator.pexip import certdata, certificates, faults, rules, wizard
+from simulator.pexip import certdata, certificates, faults, wizard
 from simulator.pexip.certificate_resources import CERTIFICATE_SIGNING_REQUEST
-from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
-from simulator.pexip.fields import (
-    READ_ONLY,
-    REQUIRED,
-    UNKNOWN,
-    FieldError,
-    Key,
-    ToManyField,
-    ToOneField,
-    format_time,
-)
+from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound
+from simulator.pexip.fields import Key, format_time
+from simulator.pexip.hydrate import Hydrated, hydrate
+from simulator.pexip.relations import ToManyField, ToOneField
 from simulator.pexip.resourcedef import API_PREFIX, ResourceDef
 from simulator.pexip.resources import (
     LICENCE,
@@ -58,18 +50,12 @@ from simulator.pexip.status import derived_objects
 from simulator.pexip.status_resources import ALARM
 
 _URI = re.compile(rf"{API_PREFIX}configuration/v1/([a-z0-9_]+)/([^/]+)/")
-MALFORMED_BODY = "Malformed JSON in request body: expected a JSON object"
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality (so ``true`` is not ``1``)."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 class PexipModel:
@@ -191,7 +177,7 @@ class PexipModel:
                 value = row[name]
                 out[name] = None if value is None or target is None else target.uri(value)
             else:
-                out[name] = copy.deepcopy(row[name])
+                out[name] = spec.render(row[name])
         if rdef.name in certificates.HANDLED and rdef.api == "configuration":
             certificates.render(rdef, self._state, key, out, self._faults())
         return out
@@ -204,53 +190,59 @@ class PexipModel:
 
     # -- writes --------------------------------------------------------------------------
 
-    def create(self, rdef: ResourceDef, body: Any) -> str:
+    def create(self, rdef: ResourceDef, body: Any, ignored: list[str] | None = None) -> str:
         """Create an object (POST to the list); return its ``resource_uri``.
 
         Raises ``MethodNotAllowed`` where POST is not allowed, ``BadRequest`` if ``body`` is
-        not a JSON object, ``ValidationError`` with every field error (unknown or read-only
-        field, wrong type, out of range, bad choice, missing required field, relation URI that
-        does not resolve, duplicate unique value, cross-field rule). Never ``NotFound``.
+        not a JSON object, ``ValidationError`` with every field error (wrong type, out of
+        range, bad choice, missing required field, relation URI that does not resolve,
+        duplicate unique value, cross-field rule). Never ``NotFound``. Fields the resource does
+        not know, and read-only ones, are ignored (``hydrate``) and added to ``ignored``.
         A licence POST activates ``entitlement_id`` offline (INFERRED contents, see seed).
         """
         with self.lock:
             self.check_method(rdef, "POST", detail=False)
-            extras: dict[str, Any] = {}
-            clear: dict[str, str] = {}
-            row = self._validated_row(rdef, body, None, partial=False, extras=extras, clear=clear)
-            self._state.cleartext.update(clear)
+            hydrated = self._hydrate(rdef, body, None, partial=False, ignored=ignored)
+            row = hydrated.row
             table = self._state.table(rdef)
             if self._certificate(rdef):
                 key: Key = certificates.create(
-                    rdef, self._state, row, extras, self.make_key, self._faults()
+                    rdef, self._state, row, hydrated.extras, self.make_key, self._faults()
                 )
             elif rdef is LICENCE:
                 row.update(new_licence(row["entitlement_id"], self.now()))
-                key: Key = table.add(row, key=str(uuid.uuid4()))
+                key = table.add(row, key=str(uuid.uuid4()))
             else:
                 key = table.add(row)
             return rdef.uri(key)
 
-    def update(self, rdef: ResourceDef, key_text: str, body: Any, *, partial: bool) -> str | None:
+    def update(
+        self,
+        rdef: ResourceDef,
+        key_text: str,
+        body: Any,
+        *,
+        partial: bool,
+        ignored: list[str] | None = None,
+    ) -> str | None:
         """PATCH (``partial``) or PUT an object; returns the URI of another object the write
         produced (a CSR completion's TLS certificate), else None.
 
         PUT is a full update: writable fields not given revert to their defaults and required
-        ones must be present; read-only fields keep their values. Raises ``MethodNotAllowed``,
-        ``NotFound`` (malformed or unknown key), ``BadRequest`` (body not an object),
-        ``ValidationError`` (as for ``create``). A read-only field may be sent with its current
-        value (e.g. ``id`` in a GET-modify-PUT round trip) and is then ignored (INFERRED).
+        ones must be present; read-only fields keep their values. A field sent as a read shows
+        it changes nothing, so the whole object read can be sent back (``hydrate``). Raises
+        ``MethodNotAllowed``, ``NotFound`` (malformed or unknown key), ``BadRequest`` (body not
+        an object), ``ValidationError`` (as for ``create``); ignored fields go to ``ignored``.
         """
         with self.lock:
             self.check_method(rdef, "PATCH" if partial else "PUT", detail=True)
             key = self._existing_key(rdef, key_text)
             table = self._state.table(rdef)
-            clear: dict[str, str] = {}
-            row = self._validated_row(rdef, body, key, partial=partial, clear=clear)
-            self._state.cleartext.update(clear)
+            hydrated = self._hydrate(rdef, body, key, partial=partial, ignored=ignored)
+            row, changes = hydrated.row, hydrated.changes
             if self._certificate(rdef):
-                return certificates.update(rdef, self._state, key, row, body, self._faults())
-            assigning = rdef in (MANAGEMENT_VM, WORKER_VM) and body.get("tls_certificate")
+                return certificates.update(rdef, self._state, key, row, changes, self._faults())
+            assigning = rdef in (MANAGEMENT_VM, WORKER_VM) and changes.get("tls_certificate")
             if assigning and self.fault(faults.TLS11_ASSIGNMENT_IGNORED):
                 row["tls_certificate"] = table.rows[key]["tls_certificate"]
             table.rows[key] = row
@@ -307,71 +299,24 @@ class PexipModel:
             raise NotFound(f"No {rdef.name} object with key '{key_text}'.")
         return key
 
-    def _validated_row(
+    def _hydrate(
         self,
         rdef: ResourceDef,
         body: Any,
         key: Key | None,
         *,
         partial: bool,
-        extras: dict[str, Any] | None = None,
-        clear: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """The stored row a write would produce; raises before anything is changed.
-
-        Cleaned values of transient fields go into ``extras``; the clear values of
-        ``clear_kept`` secrets into ``clear``, by their stored hash. A private field written as ""
-        on an existing object keeps its stored value (a GET-modify-write round trip).
-        """
-        if not isinstance(body, dict):
-            raise BadRequest(MALFORMED_BODY)
-        current_row = self._state.table(rdef).rows[key] if key is not None else None
-        current = self._render(rdef, key, current_row) if current_row is not None else {}
-        if partial and current_row is not None:
-            row = copy.deepcopy(current_row)
-        else:
-            row = rdef.default_row()
-            for name, spec in rdef.stored_fields().items():
-                if (spec.readonly or spec.private) and current_row is not None:
-                    row[name] = copy.deepcopy(current_row[name])
-        errors: dict[str, list[str]] = {}
-        for name, value in body.items():
-            spec = rdef.fields.get(name)
-            if spec is None:
-                errors[name] = [UNKNOWN]
-            elif spec.readonly:
-                if name not in current or not _same(current[name], value):
-                    errors[name] = [READ_ONLY]
-            else:
-                try:
-                    cleaned = spec.clean(value, self)
-                except FieldError as error:
-                    errors[name] = error.messages
-                    continue
-                if spec.transient and extras is not None:
-                    extras[name] = cleaned
-                elif spec.private and cleaned == "" and current_row is not None:
-                    continue
-                elif spec.stored:
-                    row[name] = cleaned
-                    if spec.clear_kept and cleaned and clear is not None:
-                        clear[cleaned] = spec.clean_value(value, self)
-        if not partial:
-            for name, spec in rdef.fields.items():
-                if spec.required and name not in body:
-                    errors[name] = [REQUIRED]
-        for name, spec in rdef.stored_fields().items():
-            if spec.unique and name in body and name not in errors:
-                rows = self._state.table(rdef).rows
-                if any(k != key and r[name] == row[name] for k, r in rows.items()):
-                    errors[name] = [
-                        f"{rdef.verbose_name} with this {rdef.verbose(name)} already exists."
-                    ]
-        if not errors:
-            errors = rules.check(rdef, row)
-        if errors:
-            raise ValidationError(rdef.name, errors)
-        return row
+        ignored: list[str] | None,
+    ) -> Hydrated:
+        """``hydrate`` against the current state; keeps the clear values of ``clear_kept``
+        secrets once the write is valid. Changes nothing else."""
+        rows = self._state.table(rdef).rows
+        shown = self._render(rdef, key, rows[key]) if key is not None else {}
+        hydrated = hydrate(
+            rdef, body, self, rows, key=key, shown=shown, partial=partial, ignored=ignored
+        )
+        self._state.cleartext.update(hydrated.clear)
+        return hydrated
 
     # -- alarms --------------------------------------------------------------------------
 

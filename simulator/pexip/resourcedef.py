@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.pexip.fields import Field, IntegerField, Key, StringField
+from simulator.pexip.fields import OMIT, Field, IntegerField, Key, StringField
 
 API_PREFIX = "/api/admin/"
 APIS = ("configuration", "status")
@@ -26,14 +26,26 @@ _STR_KEY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def id_field() -> IntegerField:
-    """The read-only integer primary key every id-keyed resource carries."""
-    return IntegerField(readonly=True, unique=True, help_text="The primary key.")
+    """The integer primary key every id-keyed resource carries: read-only here (ignored on
+    writes); the real schema shows it ``blank`` with default "" (and not ``readonly``: the
+    simulator's schema says what the simulator does)."""
+    return IntegerField(
+        readonly=True,
+        unique=True,
+        help_text="The primary key.",
+        schema_default="",
+        schema_blank=True,
+    )
 
 
 def uri_field() -> StringField:
-    """The read-only ``resource_uri`` every resource carries."""
+    """The read-only ``resource_uri`` every resource carries (no ``default`` in the schema)."""
     return StringField(
-        readonly=True, filtering=False, help_text="The URI that identifies this resource."
+        readonly=True,
+        filtering=False,
+        help_text="The URI that identifies this resource.",
+        schema_default=OMIT,
+        schema_blank=False,
     )
 
 
@@ -97,7 +109,10 @@ class ResourceDef:
         return field.replace("_", " ").capitalize()
 
     def schema(self) -> dict[str, Any]:
-        """The tastypie schema document served at ``schema_uri``."""
+        """The tastypie schema document served at ``schema_uri``, generated from the same
+        field specs that validate writes and render reads. ``filtering`` lists the lookups
+        each field allows (tastypie also allows a list; the real API shows 1 or 2, "all
+        lookups", which the simulator does not offer)."""
         filtering = {n: f.lookups() for n, f in self.fields.items() if f.filterable}
         return {
             "allowed_detail_http_methods": [m.lower() for m in self.detail_methods],
@@ -108,3 +123,29 @@ class ResourceDef:
             "filtering": filtering,
             "ordering": sorted(filtering),
         }
+
+
+def configuration(
+    name: str,
+    verbose_name: str,
+    fields: Mapping[str, Field],
+    *,
+    singleton: bool = False,
+    list_methods: tuple[str, ...] = CRUD_LIST,
+    detail_methods: tuple[str, ...] = CRUD_DETAIL,
+    key_field: str = "id",
+) -> ResourceDef:
+    """A configuration resource: by default list GET+POST and detail GET+PATCH+PUT+DELETE;
+    a singleton (at ``.../1/``) list GET and detail GET+PATCH. ``fields`` are followed by
+    ``id`` (for id-keyed resources) and ``resource_uri``, which every object carries."""
+    keys = {"id": id_field()} if key_field == "id" else {}
+    return ResourceDef(
+        name=name,
+        api="configuration",
+        verbose_name=verbose_name,
+        fields={**fields, **keys, "resource_uri": uri_field()},
+        list_methods=READ if singleton else list_methods,
+        detail_methods=SINGLETON_DETAIL if singleton else detail_methods,
+        singleton=singleton,
+        key_field=key_field,
+    )

@@ -13,6 +13,9 @@ POST answers 201 with an empty body and an absolute ``Location`` (the real ``wor
 also returns the node's bootstrap configuration; the simulator does not). A PATCH answers 202
 with an empty body; completing a CSR adds a ``Location`` naming the TLS certificate it produced
 (INFERRED).
+
+Writes ignore the fields a resource does not know and its read-only fields, as the real
+(tastypie) API does; ``handle`` hands their names to the caller for the request log.
 """
 
 from __future__ import annotations
@@ -89,8 +92,9 @@ class ApiRoutes:
     def __init__(self, model: PexipModel) -> None:
         self.model = model
 
-    def handle(self, request: Request, base_url: str) -> Response:
-        """Answer one API request; raises ``ApiError`` for every failure."""
+    def handle(self, request: Request, base_url: str, ignored: list[str] | None = None) -> Response:
+        """Answer one API request; raises ``ApiError`` for every failure. The fields a write
+        ignored (``hydrate``) are added to ``ignored``."""
         if not request.path.endswith("/"):
             raise NotFound(f"Not found: {request.path} (API paths end with a slash).")
         try:
@@ -115,14 +119,16 @@ class ApiRoutes:
                 raise MethodNotAllowed(method, ["GET"], rdef.schema_uri)
             return json_response(rdef.schema())
         if endpoint == "list":
-            return self._list(request, rdef, base_url)
-        return self._detail(request, rdef, args["key"], base_url)
+            return self._list(request, rdef, base_url, ignored)
+        return self._detail(request, rdef, args["key"], base_url, ignored)
 
-    def _list(self, request: Request, rdef: ResourceDef, base_url: str) -> Response:
+    def _list(
+        self, request: Request, rdef: ResourceDef, base_url: str, ignored: list[str] | None
+    ) -> Response:
         method = request.method
         self.model.check_method(rdef, method, detail=False)
         if method == "POST":
-            uri = self.model.create(rdef, parse_json_body(request))
+            uri = self.model.create(rdef, parse_json_body(request), ignored)
             response = Response(status=201)
             response.headers["Location"] = base_url.rstrip("/") + uri
             return response
@@ -131,7 +137,14 @@ class ApiRoutes:
         objects = query.apply(parsed, self.model.list_objects(rdef))
         return json_response(query.envelope(request.path, params, parsed, objects))
 
-    def _detail(self, request: Request, rdef: ResourceDef, key: str, base_url: str) -> Response:
+    def _detail(
+        self,
+        request: Request,
+        rdef: ResourceDef,
+        key: str,
+        base_url: str,
+        ignored: list[str] | None,
+    ) -> Response:
         method = request.method
         self.model.check_method(rdef, method, detail=True)
         if method == "GET":
@@ -140,7 +153,7 @@ class ApiRoutes:
             self.model.delete(rdef, key)
             return Response(status=204)
         body = parse_json_body(request)
-        produced = self.model.update(rdef, key, body, partial=method == "PATCH")
+        produced = self.model.update(rdef, key, body, partial=method == "PATCH", ignored=ignored)
         response = Response(status=202)
         if produced:
             response.headers["Location"] = base_url.rstrip("/") + produced

@@ -208,5 +208,6 @@ def build_state(seed: Seed, now: dt.datetime) -> State:
 
     for i in range(seed.licences):
         fulfillment_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"licence-{i + 1}.{seed.domain}"))
-        state.table(LICENCE).add(new_licence(f"ENT-{i + 1:04d}", now), key=fulfillment_id)
+        licence = _row(LICENCE, **new_licence(f"ENT-{i + 1:04d}", now))
+        state.table(LICENCE).add(licence, key=fulfillment_id)
     return state

@@ -95,6 +95,7 @@ class SimulatorApp:
 
     def _respond(self, request: Request) -> Response:
         path = request.path
+        ignored: list[str] = []
         try:
             if path == "/_sim" or path.startswith("/_sim/"):
                 if not self.access.local_admin(request.headers.get("Authorization", "")):
@@ -113,12 +114,12 @@ class SimulatorApp:
                     request.headers.get("Authorization", ""),
                     request.environ.get("SSL_CLIENT_CERT"),
                 )
-                response = self._api.handle(request, self.base_url)
+                response = self._api.handle(request, self.base_url, ignored)
         except ApiError as error:
             response = error_response(error)
         if path.startswith("/api/"):
             query = request.query_string.decode("utf-8", "replace")
-            self.log.record(request.method, path, query, response.status_code)
+            self.log.record(request.method, path, query, response.status_code, ignored)
         return response
 
 

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.pexip import wizard
-from simulator.pexip.fields import Key, ToManyField, ToOneField
+from simulator.pexip.fields import Key
+from simulator.pexip.relations import ToManyField, ToOneField
 from simulator.pexip.resourcedef import ResourceDef
 from simulator.pexip.resources import stored_resources
 
-SNAPSHOT_FORMAT = "accord-pexip-simulator/3"
+SNAPSHOT_FORMAT = "accord-pexip-simulator/4"
 MAX_CLOCK_OFFSET = 1000 * 366 * 86400.0
 
 

@@ -6,10 +6,16 @@ with the same id as the node's configuration object (``configuration_id`` too).
 (Alarms are stored state, not derived here: see ``PexipModel.raise_alarm``; the certificate
 alarms are kept in step with the state by the model at every read, see ``certificates``.)
 
-INFERRED: every node is always ``SYNCED`` and ``DEPLOYED``, runs ``VERSION``, and reports
-``last_updated`` = when the state was last seeded or restored (stable between reads); every
-licence is a port licence, so only ``port_total`` is non-zero; no calls are ever running, so
-every ``*_count`` is 0.
+Every object starts from the defaults of its declared fields (``status_resources``), so it
+always carries every field of the real resource.
+
+INFERRED: every node is always ``SYNCED``, upgrade ``IDLE`` and ``DEPLOYED``, runs ``VERSION``,
+and reports ``last_updated``, ``last_attempted_contact`` and ``boot_time`` = when the state was
+last seeded or restored (stable between reads); a Conferencing Node's ``cpu_count`` and
+``total_ram`` are its configured ``vm_cpu_count`` and ``vm_system_memory`` (in KB), its CPU
+and hypervisor the declared defaults, its call capacities 0; every licence is a port licence,
+so only ``port_total`` is non-zero; no calls are ever running, so every ``*_count`` is 0 and no
+feature licence is active.
 """
 
 from __future__ import annotations
@@ -30,21 +36,27 @@ from simulator.pexip.status_resources import (
 VERSION = "37.0"
 
 
+def _blank(rdef: ResourceDef, key: Key, now: str) -> dict[str, Any]:
+    """An object of ``rdef`` with every field at its default, and what every node shares."""
+    out = {name: spec.initial() for name, spec in rdef.fields.items()}
+    out.update(id=key, resource_uri=rdef.uri(key))
+    if "version" in out:
+        out.update(
+            version=VERSION,
+            last_updated=now,
+            last_attempted_contact=now,
+            configuration_id=key,
+        )
+    return out
+
+
 def _management(state: State, now: str) -> dict[Key, dict[str, Any]]:
     rdef = STATUS_MANAGEMENT_VM
-    return {
-        key: {
-            "id": key,
-            "name": row["name"],
-            "primary": row["primary"],
-            "sync_status": "SYNCED",
-            "version": VERSION,
-            "last_updated": now,
-            "configuration_id": key,
-            "resource_uri": rdef.uri(key),
-        }
-        for key, row in sorted(state.table(MANAGEMENT_VM).rows.items())
-    }
+    out: dict[Key, dict[str, Any]] = {}
+    for key, row in sorted(state.table(MANAGEMENT_VM).rows.items()):
+        out[key] = _blank(rdef, key, now)
+        out[key].update(name=row["name"], primary=row["primary"])
+    return out
 
 
 def _workers(state: State, now: str) -> dict[Key, dict[str, Any]]:
@@ -53,30 +65,23 @@ def _workers(state: State, now: str) -> dict[Key, dict[str, Any]]:
     out: dict[Key, dict[str, Any]] = {}
     for key, row in sorted(state.table(WORKER_VM).rows.items()):
         location = locations.get(row["system_location"])
-        out[key] = {
-            "id": key,
-            "name": row["name"],
-            "node_type": row["node_type"],
-            "system_location": location["name"] if location else "",
-            "deploy_status": "DEPLOYED",
-            "maintenance_mode": row["maintenance_mode"],
-            "maintenance_mode_reason": row["maintenance_mode_reason"],
-            "sync_status": "SYNCED",
-            "version": VERSION,
-            "last_updated": now,
-            "configuration_id": key,
-            "resource_uri": rdef.uri(key),
-        }
+        out[key] = _blank(rdef, key, now)
+        out[key].update(
+            name=row["name"],
+            node_type=row["node_type"],
+            system_location=location["name"] if location else "",
+            maintenance_mode=row["maintenance_mode"],
+            maintenance_mode_reason=row["maintenance_mode_reason"],
+            boot_time=now,
+            cpu_count=row["vm_cpu_count"],
+            total_ram=row["vm_system_memory"] * 1024,
+        )
     return out
 
 
 def _licensing(state: State, now: str) -> dict[Key, dict[str, Any]]:
-    ports = sum(row["concurrent"] for row in state.table(LICENCE).rows.values())
-    obj: dict[str, Any] = {"id": 1}
-    for kind in ("port", "system", "vmr", "audio"):
-        obj[f"{kind}_total"] = ports if kind == "port" else 0
-        obj[f"{kind}_count"] = 0
-    obj["resource_uri"] = STATUS_LICENSING.uri(1)
+    obj = _blank(STATUS_LICENSING, 1, now)
+    obj["port_total"] = sum(row["concurrent"] for row in state.table(LICENCE).rows.values())
     return {1: obj}
 
 

@@ -1,7 +1,8 @@
 """Status resource definitions (``/api/admin/status/v1/``): all read-only (GET only).
 
-Fields from pexip-api-reference.md §3 (node status) and §7–8 (licensing, alarms); only the
-subset the simulator derives. Alarms are stored; the others are computed (see ``status``).
+Every field of the real resources ([SCHEMA] ``status/alarm.md``, ``management_vm.md``,
+``worker_vm.md``, ``licensing.md``; pexip-api-reference.md §3, §7, §8). Alarms are stored; the
+others are computed (see ``status``, which says which values are INFERRED).
 """
 
 from __future__ import annotations
@@ -45,37 +46,79 @@ def _status(name: str, verbose: str, fields: dict[str, Field]) -> ResourceDef:
     )
 
 
+def _int(help: str) -> IntegerField:
+    return IntegerField(default=0, help_text=help)
+
+
 _sync = {
-    "sync_status": StringField(default="SYNCED"),
-    "version": StringField(),
-    "last_updated": DateTimeField(),
-    "configuration_id": IntegerField(),
+    "sync_status": StringField(default="SYNCED", help_text="Configuration sync state."),
+    "upgrade_status": StringField(default="IDLE", help_text="Current upgrade status."),
+    "version": StringField(help_text="The installed software version."),
+    "last_updated": DateTimeField(help_text="When the node was last updated."),
+    "last_attempted_contact": DateTimeField(help_text="When contact was last attempted."),
+    "configuration_id": IntegerField(help_text="The key of the node's configuration."),
 }
 
 STATUS_MANAGEMENT_VM = _status(
     "management_vm",
     "Management node status",
-    {"name": StringField(), "primary": BooleanField(), **_sync},
+    {
+        "name": StringField(help_text="The node's name."),
+        "primary": BooleanField(help_text="The primary Management Node."),
+        **_sync,
+    },
 )
 STATUS_WORKER_VM = _status(
     "worker_vm",
     "Conferencing node status",
     {
-        "name": StringField(),
-        "node_type": StringField(),
+        "name": StringField(help_text="The node's name."),
+        "node_type": StringField(help_text="The node's role."),
         "system_location": StringField(help_text="The name of the node's system location."),
-        "deploy_status": StringField(default="DEPLOYED"),
-        "maintenance_mode": BooleanField(),
-        "maintenance_mode_reason": StringField(),
+        "deploy_status": StringField(default="DEPLOYED", help_text="Whether it reported."),
+        "maintenance_mode": BooleanField(help_text="In maintenance mode."),
+        "maintenance_mode_reason": StringField(help_text="Why maintenance mode is on."),
+        "boot_time": DateTimeField(help_text="When the VM last booted."),
+        "cpu_count": _int("Configured virtual CPUs."),
+        "cpu_capabilities": StringField(default="AVX2", help_text="Best CPU instruction set."),
+        "cpu_model": StringField(help_text="The CPU model."),
+        "hypervisor": StringField(default="VMware", help_text="The hypervisor."),
+        "total_ram": _int("Configured RAM in KB."),
+        "media_load": _int("Media load."),
+        "media_tokens_used": _int("Media tokens used by calls in progress."),
+        "max_media_tokens": _int("Estimated media token capacity."),
+        "max_audio_calls": _int("Estimated audio call capacity."),
+        "max_sd_calls": _int("Estimated SD call capacity."),
+        "max_hd_calls": _int("Estimated HD call capacity."),
+        "max_full_hd_calls": _int("Estimated Full HD call capacity."),
+        "max_direct_participants": _int("Direct media participant capacity."),
+        "signaling_count": _int("Calls signalled through this node."),
         **_sync,
     },
+)
+LICENSING_KINDS = (
+    "port",
+    "system",
+    "vmr",
+    "audio",
+    "teams",
+    "ghm",
+    "otj",
+    "scheduling",
+    "telehealth",
 )
 STATUS_LICENSING = _status(
     "licensing",
     "Licensing status",
     {
-        f"{kind}_{what}": IntegerField(default=0)
-        for kind in ("port", "system", "vmr", "audio")
-        for what in ("total", "count")
+        **{
+            f"{kind}_{what}": _int(f"{kind} licences: {what}.")
+            for kind in LICENSING_KINDS
+            for what in ("total", "count")
+        },
+        **{
+            f"{feature}_active": BooleanField(help_text=f"The {feature} feature licence.")
+            for feature in ("customlayouts", "googletrustedjoin", "zoomtrustedjoin")
+        },
     },
 )

@@ -168,7 +168,6 @@ def test_uploaded_key_openssl_made_and_encrypted(api, tmp_path):
         ),
         ({"subject_name": "a.example.com", "private_key_type": "DSA"}, "private_key_type"),
         ({"subject_name": "a.example.com", "certificate": "x"}, "certificate"),
-        ({"subject_name": "a.example.com", "csr": "x"}, "csr"),
         ({"tls_certificate": TLS + "99/"}, "tls_certificate"),
     ],
 )

@@ -23,9 +23,8 @@ from simulator.pexip.fields import (
     IntegerField,
     IPAddressField,
     StringField,
-    ToManyField,
-    ToOneField,
 )
+from simulator.pexip.relations import ToManyField, ToOneField
 from simulator.pexip.resources import RESOURCES
 from tests.simulator.certs import CA
 from tests.simulator.conftest import PASSWORD, USERNAME
