@@ -31,6 +31,7 @@ from accord.targets import TARGETS, TargetOptions
 pytest_plugins = [
     "accord.evidence.plugin",  # first: the steps record observations through it
     "accord.recording.plugin",  # --record and --target replay: a cassette per scenario
+    "accord.bddlookup",  # pytest-bdd's step lookup, remembered for the run
     "steps.common",
     "steps.pexip_settings",
     "steps.pexip_users",

@@ -15,6 +15,7 @@ from accord.labdirectory import LabDirectoryError
 from accord.site import Site, SiteError, load_site
 
 if TYPE_CHECKING:
+    from accord.lab import LabShape
     from simulator.pexip import ManagementNodeSimulator
 
 
@@ -22,11 +23,11 @@ def _load(path: str | None) -> Site | None:
     return load_site(path) if path else None
 
 
-def _seeds() -> dict[str, Any]:
+def _seeds(shape: LabShape) -> dict[str, Any]:
     from simulator.pexip import Seed
 
     return {
-        "primary": Seed(),
+        "primary": _primary_seed(shape),
         "contingency": Seed(domain="contingency.example.com", address_prefix="198.51.100."),
         # Where scenarios of the guides' actions (uploads, CSRs, imports) run: never verified.
         "scratch": Seed(
@@ -36,6 +37,28 @@ def _seeds() -> dict[str, Any]:
             locations=1,
         ),
     }
+
+
+def _primary_seed(shape: LabShape) -> Any:
+    """The primary deployment: the documentation network 192.0.2.0/24 for up to 230
+    Conferencing Nodes, else a private network just large enough (down to a /20)."""
+    from simulator.pexip import Seed
+    from simulator.pexip.seed import FIRST_CONFERENCING_HOST
+
+    if FIRST_CONFERENCING_HOST + shape.nodes < 254:
+        return Seed(conferencing_nodes=shape.nodes, locations=shape.locations)
+    bits = 24
+    while FIRST_CONFERENCING_HOST + shape.nodes >= 2 ** (32 - bits) - 1:
+        bits -= 1
+    return Seed(
+        conferencing_nodes=shape.nodes,
+        locations=shape.locations,
+        address_prefix="10.20.0.",
+        network_bits=bits,
+    )
+
+
+VMS_PER_HOST = 8  # the lab datastore sustains 10 two-disk VMs at their IOPS limits (VM-DISK-03)
 
 
 def _vm_specs(names: list[str], host: str, powered_on: bool) -> list[Any]:
@@ -67,9 +90,11 @@ def _not_observable(sim: ManagementNodeSimulator) -> dict[str, str]:
     return {"SECW-04": f"the simulator cannot drop packets to closed ports: {why}"}
 
 
-def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None:
+def _start_vcenter(site: Site | None, directory: Path, shape: LabShape) -> tuple[Any, Any] | None:
     """vcsim with the site's Pexip VMs (the lab's without --site), factory-fresh: the primary
-    deployment on the first host, the contingency deployment on the second."""
+    deployment on the first hosts (``VMS_PER_HOST`` each), the contingency deployment on the
+    next, and one more host with a single physical NIC that runs nothing (mutation tests move a
+    VM onto it)."""
     from accord.lab import SimVcenter, lab_vsphere, vcenter_password
     from simulator.vcsim.launcher import VcsimProcess
     from simulator.vcsim.seed import InventorySpec, seed
@@ -77,7 +102,9 @@ def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None
     if site is not None and site.model.vsphere is None:
         return None
     vms = (
-        site.model.vsphere.vms.model_dump() if site and site.model.vsphere else lab_vsphere()["vms"]
+        site.model.vsphere.vms.model_dump()
+        if site and site.model.vsphere
+        else lab_vsphere(shape)["vms"]
     )
     username = (
         site.systems.vsphere.username
@@ -85,16 +112,22 @@ def _start_vcenter(site: Site | None, directory: Path) -> tuple[Any, Any] | None
         else "administrator@vsphere.local"
     )
     password = vcenter_password(site)
-    # A third host with one physical NIC runs nothing: mutation tests move a VM onto it.
-    process = VcsimProcess(directory, username, password, hosts=3, single_nic_hosts=1).start()
+    primary = vms["primary"]
+    groups = [primary[i : i + VMS_PER_HOST] for i in range(0, len(primary), VMS_PER_HOST)]
+    hosts = len(groups) + 2
+    process = VcsimProcess(directory, username, password, hosts=hosts, single_nic_hosts=1).start()
     try:
         si = process.connect()
-        spec = InventorySpec(
-            vms=tuple(
-                _vm_specs(vms["primary"], "DC0_H0", powered_on=True)
-                + _vm_specs(vms.get("contingency", []), "DC0_H1", powered_on=True)
-            )
-        )
+        # vcsim names its hosts DC0_H0, DC0_H1, ... and leaves the last by name with one NIC.
+        names = sorted(f"DC0_H{i}" for i in range(hosts))
+        usable = sorted(names[:-1], key=lambda name: int(name.removeprefix("DC0_H")))
+        specs = [
+            spec
+            for group, host in zip(groups, usable, strict=False)
+            for spec in _vm_specs(group, host, powered_on=True)
+        ]
+        contingency = _vm_specs(vms.get("contingency", []), usable[len(groups)], powered_on=True)
+        spec = InventorySpec(vms=tuple(specs + contingency))
         seed(si, spec)
     except BaseException:
         process.stop()
@@ -128,15 +161,20 @@ def _start_beyondtrust(site: Site | None, directory: Path) -> tuple[Any, Any] | 
 
 def cmd_sim(args: argparse.Namespace) -> int:
     """Start the simulated Management Nodes in the foreground and write a site file for them."""
-    from accord.lab import LabSite, SimSystem, admin_password, write_site
+    from accord.lab import LabShape, LabSite, SimSystem, admin_password, write_site
     from accord.labdirectory import LabDirectory
     from simulator.pexip import ManagementNodeSimulator
 
     site = _load(args.site)
+    try:
+        shape = LabShape(args.nodes, args.locations)
+    except ValueError as exc:
+        print(f"accord sim: {exc}", file=sys.stderr)
+        return 2
     directory = (
         Path(args.write_site) if args.write_site else Path(tempfile.mkdtemp(prefix="accord-sim-"))
     )
-    lab = LabSite.prepare(directory, site)
+    lab = LabSite.prepare(directory, site, shape)
     simulators: dict[str, ManagementNodeSimulator] = {}
     stoppers: list[Any] = []
     systems: dict[str, SimSystem] = {}
@@ -144,14 +182,14 @@ def cmd_sim(args: argparse.Namespace) -> int:
         role: getattr(site.systems.pexip, role).username
         if site is not None and getattr(site.systems.pexip, role) is not None
         else "admin"
-        for role in _seeds()
+        for role in ("primary", "contingency", "scratch")
     }
     try:
         ldap = LabDirectory.start(
             lab, local_username=usernames["primary"], session_users=lab.session_users_needed
         )
         stoppers.append(ldap.stop)
-        for role, seed in _seeds().items():
+        for role, seed in _seeds(shape).items():
             username = usernames[role]
             password = admin_password(site, role)
             sim = ManagementNodeSimulator(
@@ -177,7 +215,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 sim.port_map,
                 _not_observable(sim),
             )
-        vcenter = _start_vcenter(site, directory)
+        vcenter = _start_vcenter(site, directory, shape)
         if vcenter is not None:
             stoppers.append(vcenter[0].stop)
         beyondtrust = _start_beyondtrust(site, directory)
@@ -292,6 +330,21 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="how long a certificate change takes to reach the nodes' listeners (default 0; "
         "a real platform takes about a minute)",
+    )
+    sim.add_argument(
+        "--nodes",
+        metavar="N",
+        type=int,
+        default=3,
+        help="Conferencing Nodes of the primary deployment (default 3), each with its "
+        "listeners and SNMP agent; the lab site names them all",
+    )
+    sim.add_argument(
+        "--locations",
+        metavar="M",
+        type=int,
+        default=2,
+        help="locations of the primary deployment (default 2); nodes are spread over them",
     )
     sim.set_defaults(func=cmd_sim)
     dep = commands.add_parser("deploy", help="apply the site's secure baseline")

@@ -31,8 +31,33 @@ def _new_secret() -> str:
     return random_secrets.token_urlsafe(18)
 
 
-def lab_values() -> dict[str, Any]:
+@dataclass(frozen=True)
+class LabShape:
+    """How big the lab's primary deployment is: its Conferencing Nodes and locations
+    (``accord sim --nodes N --locations M``; the lab's own is 3 over 2)."""
+
+    nodes: int = 3
+    locations: int = 2
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.nodes <= 4000:
+            raise ValueError(f"--nodes must be 1 to 4000, not {self.nodes}")
+        if not 1 <= self.locations <= min(100, self.nodes):
+            raise ValueError(
+                f"--locations must be 1 to 100 and at most --nodes, not {self.locations}"
+            )
+
+    @property
+    def conferencing_names(self) -> list[str]:
+        """The Conferencing Nodes' names in the API: conf01, conf02, ..."""
+        return [f"conf{i:02d}" for i in range(1, self.nodes + 1)]
+
+
+def lab_values(shape: LabShape = LabShape()) -> dict[str, Any]:
     """Site values for a lab: documentation addresses, and the guide's values elsewhere."""
+    ipv6 = {"mgr01": {"address": "2001:db8::10", "gateway": "2001:db8::1"}}
+    for number, name in enumerate(shape.conferencing_names, 21):
+        ipv6[name] = {"address": f"2001:db8::{number}", "gateway": "2001:db8::1"}
     return {
         "global": {
             "protocols": ["sip"],
@@ -83,15 +108,7 @@ def lab_values() -> dict[str, Any]:
             ],
         },
         "locations": {"media_dscp": 51, "signalling_dscp": 40, "mtu": 1400},
-        "ipv6": {
-            "enabled": True,
-            "nodes": {
-                "mgr01": {"address": "2001:db8::10", "gateway": "2001:db8::1"},
-                "conf01": {"address": "2001:db8::21", "gateway": "2001:db8::1"},
-                "conf02": {"address": "2001:db8::22", "gateway": "2001:db8::1"},
-                "conf03": {"address": "2001:db8::23", "gateway": "2001:db8::1"},
-            },
-        },
+        "ipv6": {"enabled": True, "nodes": ipv6},
     }
 
 
@@ -164,15 +181,18 @@ def _inline_secrets(value: Any, site: Site | None, found: dict[str, str], path: 
     return value
 
 
-def site_document(site: Site | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """The site's values (or the lab's) with secrets moved to a secrets mapping."""
+def site_document(
+    site: Site | None, shape: LabShape = LabShape()
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The site's values (or the lab's, of ``shape``) with secrets moved to a secrets
+    mapping."""
     found: dict[str, str] = {}
     if site is None:
-        values = lab_values()
+        values = lab_values(shape)
         name = "lab"
         attestations = lab_attestations()
         waivers: list[dict[str, Any]] = []
-        layer: dict[str, Any] | None = lab_vsphere()
+        layer: dict[str, Any] | None = lab_vsphere(shape)
         beyondtrust: dict[str, Any] | None = lab_beyondtrust()
     else:
         values = site.model.pexip.model_dump(by_alias=True, exclude_none=True)
@@ -197,11 +217,11 @@ def site_document(site: Site | None) -> tuple[dict[str, Any], dict[str, str]]:
     return document, found
 
 
-def lab_vsphere() -> dict[str, Any]:
+def lab_vsphere(shape: LabShape = LabShape()) -> dict[str, Any]:
     """The lab's Pexip VMs in vCenter and the guide's VMware values the site chooses."""
     return {
         "vms": {
-            "primary": ["pexip-mgr01", "pexip-conf01", "pexip-conf02", "pexip-conf03"],
+            "primary": ["pexip-mgr01", *(f"pexip-{n}" for n in shape.conferencing_names)],
             "contingency": ["pexip-dr-mgr01", "pexip-dr-conf01"],
         },
         "disk_iops_limit": 1000,
@@ -287,9 +307,10 @@ class LabSite:
     ca: LabCA
 
     @classmethod
-    def prepare(cls, directory: Path, site: Site | None) -> LabSite:
-        """The site's values (or the lab's) and a new lab CA, which the site file names."""
-        document, secret_values = site_document(site)
+    def prepare(cls, directory: Path, site: Site | None, shape: LabShape = LabShape()) -> LabSite:
+        """The site's values (or the lab's, of ``shape``) and a new lab CA, which the site file
+        names."""
+        document, secret_values = site_document(site, shape)
         directory.mkdir(parents=True, exist_ok=True)
         ca = LabCA.create(directory / LAB_CA)
         section = document["pexip"].setdefault("certificates", {})

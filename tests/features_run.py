@@ -1,9 +1,15 @@
-"""Run `pytest features/` as a user would and read back which scenarios failed."""
+"""Run `pytest features/` as a user would and read back which scenarios failed.
+
+Each run is a fresh pytest session forked from a warm process that has already imported the
+library (`tests.warm_pytest`); ``ACCORD_TESTS_COLD=1`` runs each in a new Python process instead
+(``python -m pytest``), as a user's shell would.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
@@ -11,7 +17,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.warm_pytest import WarmPytest
+
 ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 300.0
+_WARM = WarmPytest()
 
 
 @dataclass(frozen=True)
@@ -60,24 +70,30 @@ def read_cucumber(path: Path) -> list[Scenario]:
     return scenarios
 
 
-def run_features(reports: Path, *args: str, env: dict[str, str] | None = None) -> Run:
-    """`python -m pytest features/ ARGS --reports REPORTS` from the project root."""
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "features",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--reports",
-        str(reports),
-        *args,
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+def run_features(
+    reports: Path, *args: str, env: dict[str, str] | None = None, evidence: str = "all"
+) -> Run:
+    """`pytest features/ -q --reports REPORTS --evidence EVIDENCE ARGS` from the project root
+    (``env``: the run's whole environment, this process's by default). Mutation tests need only
+    the statuses: they ask for ``minimal`` evidence."""
+    arguments = ["features", "-q", "-p", "no:cacheprovider", "--reports", str(reports)]
+    arguments += ["--evidence", evidence, *args]
+    environment = dict(os.environ if env is None else env)
+    if os.environ.get("ACCORD_TESTS_COLD") == "1":
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *arguments],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=TIMEOUT,
+        )
+        code, output = done.returncode, done.stdout + done.stderr
+    else:
+        code, output = _WARM.run(arguments, environment, TIMEOUT)
     cucumber = reports / "latest" / "cucumber.json"
     scenarios = read_cucumber(cucumber) if cucumber.exists() else []
-    return Run(done.returncode, done.stdout + done.stderr, scenarios, reports / "latest")
+    return Run(code, output, scenarios, reports / "latest")
 
 
 TAG = re.compile(r"@([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d)\b")

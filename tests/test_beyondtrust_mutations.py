@@ -235,6 +235,7 @@ def _run(lab: Lab, reports: Path, site_file: Path | None = None) -> Run:
         "live",
         "--site",
         str(site_file or lab.site_file),
+        evidence="minimal",
     )
 
 

@@ -258,7 +258,16 @@ def test_a_violation_fails_exactly_its_scenarios(
     lab = faults_cleared
     mutation(lab)
     selected = " or ".join(sorted(tags(ROOT / features)))
-    run = run_features(tmp_path, "-m", selected, "--target", "live", "--site", str(lab.site_file))
+    run = run_features(
+        tmp_path,
+        "-m",
+        selected,
+        "--target",
+        "live",
+        "--site",
+        str(lab.site_file),
+        evidence="minimal",
+    )
     tagged = set().union(*(run.tagged(r) for r in requirements.split()))
     assert tagged, f"no scenario carries {requirements}"
     # A requirement with several scenarios (TLS-10 has five) may lose only the one whose

@@ -268,7 +268,9 @@ def test_every_requirement_in_scope_has_a_scenario_and_a_mutation():
 
 
 def test_the_deployed_baseline_passes_every_scenario(deployed, tmp_path):
-    run = run_features(tmp_path, "--target", "live", "--site", str(deployed.site_file))
+    run = run_features(
+        tmp_path, "--target", "live", "--site", str(deployed.site_file), evidence="minimal"
+    )
     assert run.returncode == 0, run.output
     assert run.scenarios and not run.failed()
     # What no API can read is attested (reported skipped, never passed); all else passes.
@@ -280,7 +282,9 @@ def test_the_factory_fresh_deployment_fails(lab, deployed_snapshot, tmp_path):
     """Shipped defaults are not compliant: most scenarios fail before the deployer runs."""
     lab.factory_reset()
     try:
-        run = run_features(tmp_path, "--target", "live", "--site", str(lab.site_file))
+        run = run_features(
+            tmp_path, "--target", "live", "--site", str(lab.site_file), evidence="minimal"
+        )
     finally:
         lab.restore(deployed_snapshot)
     assert run.returncode == 1
@@ -305,6 +309,7 @@ def test_a_violation_fails_exactly_its_scenarios(deployed, tmp_path, requirement
         "live",
         "--site",
         str(deployed.site_file),
+        evidence="minimal",
     )
     tagged = set().union(*(run.tagged(r) for r in requirement.split()))
     for declared in requirement.split():

@@ -321,7 +321,14 @@ def test_a_violation_fails_exactly_its_scenarios(
     try:
         selected = " or ".join(sorted(tags(FEATURE)))
         run = run_features(
-            tmp_path / "run", "-m", selected, "--target", "live", "--site", str(site)
+            tmp_path / "run",
+            "-m",
+            selected,
+            "--target",
+            "live",
+            "--site",
+            str(site),
+            evidence="minimal",
         )
     finally:
         if undo is not None:

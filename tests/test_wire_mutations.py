@@ -210,6 +210,7 @@ def test_a_violation_fails_exactly_its_scenarios(faults_cleared, tmp_path, requi
         "live",
         "--site",
         str(site),
+        evidence="minimal",
     )
     for requirement in requirements.split():
         assert run.tagged(requirement) & run.failed(), f"@{requirement} not caught"

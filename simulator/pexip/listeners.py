@@ -1,9 +1,10 @@
 """The node network: real listeners for every node of a simulated deployment, on loopback.
 
-``NodeNetwork.start()`` picks a random loopback subnet ``127.A.B.0/24`` (A, B in 2..254) that
-mirrors the seed's /24: a node whose ``address`` is ``<prefix>N`` listens on ``127.A.B.N``
-(Linux routes all of 127.0.0.0/8 to ``lo``; no root needed), so every node has its own address
-and ports above 1024 keep their real numbers. If any listener cannot be bound (address or port
+``NodeNetwork.start()`` picks a random loopback subnet ``127.A.B.0`` (A, B in 2..254) of the
+seed network's size (a /24 by default, up to a /20 for large deployments) that mirrors it: in a
+/24, a node whose ``address`` is ``<prefix>N`` listens on ``127.A.B.N`` (Linux routes all of
+127.0.0.0/8 to ``lo``; no root needed), so every node has its own address and ports above 1024
+keep their real numbers. If any listener cannot be bound (address or port
 in use), it tries another subnet, ``ATTEMPTS`` times in all, then raises ``OSError``. Per node:
 
 - the primary Management Node: HTTPS on ``https_port`` (standing for 443) serving the API
@@ -173,7 +174,7 @@ class _Bound:
 
 
 class NodeNetwork:
-    """Every node's listeners on a loopback /24 that mirrors the seed's (see module doc)."""
+    """Every node's listeners on a loopback subnet that mirrors the seed's (see module doc)."""
 
     def __init__(
         self,
@@ -195,7 +196,7 @@ class NodeNetwork:
         self.certificates = CertificateSync(model, sync_delay)
         self.firewall = Firewall()
         self.snmp = SnmpAgents()
-        self.seed_network = ipaddress.IPv4Network(f"{model.seed.address_prefix}0/24")
+        self.seed_network = model.seed.network
         self.subnet: ipaddress.IPv4Network | None = None
         self.api_host = ""
         self._bound: dict[NodeId, _Bound] = {}
@@ -203,7 +204,7 @@ class NodeNetwork:
 
     @property
     def address_map(self) -> dict[str, str]:
-        """``{"<seed /24>": "<loopback /24>"}`` (empty before ``start``)."""
+        """``{"<seed network>": "<loopback subnet>"}`` (empty before ``start``)."""
         return {str(self.seed_network): str(self.subnet)} if self.subnet else {}
 
     @property
@@ -213,7 +214,7 @@ class NodeNetwork:
         return {443: self.https_port, 22: self.ssh_port, 161: self.snmp_port}
 
     def loopback(self, address: str) -> str | None:
-        """The loopback address of a node ``address``, or None outside the seed's /24."""
+        """The loopback address of a node ``address``, or None outside the seed's network."""
         try:
             ip = ipaddress.IPv4Address(address)
         except ValueError:
@@ -229,8 +230,9 @@ class NodeNetwork:
         primary_address = self.model.read_state(_primary_address)
         error: OSError | None = None
         for _ in range(ATTEMPTS):
+            bits = self.seed_network.prefixlen
             self.subnet = ipaddress.IPv4Network(
-                f"127.{_RNG.randint(2, 254)}.{_RNG.randint(2, 254)}.0/24"
+                f"127.{_RNG.randint(2, 254)}.{_RNG.randint(2, 254)}.0/{bits}", strict=False
             )
             host = self.loopback(primary_address)
             if host is None:

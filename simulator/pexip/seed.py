@@ -69,21 +69,30 @@ LICENCE_PORTS = 10
 LICENCE_DAYS = 365
 
 
+FIRST_CONFERENCING_HOST = 21  # Conferencing Node i (from 0) has host number 21 + i
+
+
 @dataclass(frozen=True)
 class Seed:
-    """A factory-fresh deployment: domain, address range and how many of each thing."""
+    """A factory-fresh deployment: domain, address range and how many of each thing.
+
+    The nodes' network is ``<address_prefix>0/<network_bits>``: a /24 by default (room for 234
+    Conferencing Nodes), down to a /20 for larger deployments (``address_prefix`` then names
+    the network's first three octets, e.g. ``10.20.16.`` for ``10.20.16.0/20``).
+    """
 
     domain: str = "pexip.example.com"
     address_prefix: str = "192.0.2."
     conferencing_nodes: int = 3
     locations: int = 2
     licences: int = 0
+    network_bits: int = 24
 
     def __post_init__(self) -> None:
         if not self.domain or len(self.domain) > 192:
             raise ValueError("Seed.domain must be 1–192 characters")
         for count, hi in (
-            (self.conferencing_nodes, 200),
+            (self.conferencing_nodes, 4000),
             (self.locations, 100),
             (self.licences, 1000),
         ):
@@ -91,16 +100,29 @@ class Seed:
                 raise ValueError(f"Seed counts must be integers in 0..{hi}")
         if self.conferencing_nodes and not self.locations:
             raise ValueError("Seed: conferencing nodes need at least one location")
+        if isinstance(self.network_bits, bool) or self.network_bits not in range(20, 25):
+            raise ValueError("Seed.network_bits must be 20 to 24")
         try:
             ipaddress.IPv4Address(f"{self.address_prefix}254")
+            network = ipaddress.IPv4Network(f"{self.address_prefix}0/{self.network_bits}")
         except ValueError:
             raise ValueError(
-                "Seed.address_prefix must be the first three octets and a dot"
+                "Seed.address_prefix must be the first three octets and a dot, of a network "
+                "of network_bits"
             ) from None
+        if FIRST_CONFERENCING_HOST + self.conferencing_nodes > network.num_addresses - 1:
+            raise ValueError(
+                f"Seed: {self.conferencing_nodes} Conferencing Nodes do not fit in {network}"
+            )
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        """The nodes' network."""
+        return ipaddress.IPv4Network(f"{self.address_prefix}0/{self.network_bits}")
 
     def address(self, host: int) -> str:
-        """The address ``<prefix><host>``."""
-        return f"{self.address_prefix}{host}"
+        """The address of host number ``host`` of the network (``<prefix><host>`` in a /24)."""
+        return str(self.network.network_address + host)
 
 
 def location_name(index: int) -> str:
@@ -170,7 +192,7 @@ def build_state(seed: Seed, now: dt.datetime) -> State:
             tls_certificate=certificates[0],
             domain=seed.domain,
             address=seed.address(10),
-            netmask="255.255.255.0",
+            netmask=str(seed.network.netmask),
             gateway=seed.address(1),
             dns_servers=[dns],
             ntp_servers=[ntp],
@@ -191,8 +213,8 @@ def build_state(seed: Seed, now: dt.datetime) -> State:
                 hostname=names[i + 1],
                 tls_certificate=certificates[i + 1],
                 domain=seed.domain,
-                address=seed.address(21 + i),
-                netmask="255.255.255.0",
+                address=seed.address(FIRST_CONFERENCING_HOST + i),
+                netmask=str(seed.network.netmask),
                 gateway=seed.address(1),
                 system_location=locations[i % len(locations)],
             )
