@@ -22,6 +22,7 @@ from accord.evidence.sites import RunSite
 from accord.pexip.deployment import Deployment
 from accord.probes import snmp
 from accord.probes.wire import Probe, Wire
+from accord.recording import observations
 from accord.site import Site
 from accord.systems import Systems
 
@@ -30,6 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The probes a step will send, from the systems alone: started when the run begins.
 Prefetch = Callable[[Systems], Iterable[Probe[Any]]]
 PREFETCH: dict[str, Prefetch] = {}
+CONCURRENCY = pytest.StashKey[list[int]]()  # each site's [verification] concurrency
 REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
 
 
@@ -90,6 +92,15 @@ def wire(request: pytest.FixtureRequest, systems: Systems, accord_site: RunSite)
             yield found
         finally:
             found.close()
+            request.config.stash.setdefault(CONCURRENCY, []).append(found.concurrency)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """How many probes the run sent (every `accord.probes` call), and how many at once."""
+    if CONCURRENCY in config.stash:
+        at_once = max(config.stash[CONCURRENCY])
+        sent = observations.probes_sent()
+        terminalreporter.write_line(f"accord: {sent} probes sent, at most {at_once} at once")
 
 
 @pytest.fixture

@@ -63,16 +63,8 @@ class Wire:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="accord-wire")
         self._started: dict[Probe[Any], Future[Any]] = {}
         self._lock = threading.Lock()
-        self._sent = 0
-
-    @property
-    def sent(self) -> int:
-        """How many probes this run has sent (or is sending)."""
-        return self._sent
 
     def _submit(self, one: Probe[T]) -> Future[T]:
-        with self._lock:
-            self._sent += 1
         return self._pool.submit(one)
 
     def _future(self, one: Probe[T], fresh: bool) -> Future[T]:

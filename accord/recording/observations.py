@@ -90,6 +90,19 @@ class Journal:
 
 _active: Journal | None = None
 _inside = threading.local()  # a probe running inside another probe is not recorded apart
+_sent = [0]  # probes sent on the wire by this process
+_sent_lock = threading.Lock()
+
+
+def probes_sent() -> int:
+    """How many probes this process has sent so far (a replayed probe sends nothing; a probe
+    inside another counts as part of it)."""
+    return _sent[0]
+
+
+def _count_sent() -> None:
+    with _sent_lock:
+        _sent[0] += 1
 
 
 def activate(journal: Journal | None) -> None:
@@ -107,6 +120,8 @@ def observed(probe: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(probe)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         journal = _active
+        if not getattr(_inside, "depth", 0) and (journal is None or journal.mode != "replay"):
+            _count_sent()
         if journal is None or getattr(_inside, "depth", 0):
             return probe(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)

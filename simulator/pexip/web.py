@@ -2,14 +2,21 @@
 
 Shared by ``server`` (the API on its own address) and ``listeners`` (every node's listeners):
 the HSTS header every web response carries, a quiet request handler, binding a listening
-socket without werkzeug's ``sys.exit`` on failure, and serving a ``socketserver`` server in a
-daemon thread. TLS handshakes never happen in the accept loop (``do_handshake_on_connect`` is
-off; the handshake runs at the first read, in the connection's own thread), so a silent TCP
-client (a port probe) cannot block other connections.
+socket without werkzeug's ``sys.exit`` on failure, and serving ``socketserver`` servers.
+
+Every server of the process is served by one acceptor thread (`Serving`): it waits on all
+their sockets at once and hands each connection (or datagram) to the server, whose
+``ThreadingMixIn`` answers it in a thread of its own. A thread per server polling for its own
+connections cost a deployment of hundreds of nodes a core while idle. TLS handshakes never
+happen in the accept loop (``do_handshake_on_connect`` is off; the handshake runs at the first
+read, in the connection's own thread), so a silent TCP client (a port probe) cannot block other
+connections.
 """
 
 from __future__ import annotations
 
+import os
+import selectors
 import socket
 import socketserver
 import ssl
@@ -20,7 +27,6 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 HSTS = "max-age=31536000; includeSubDomains"
-POLL_INTERVAL = 0.05  # how soon a server notices a shutdown request (seconds)
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -83,30 +89,90 @@ def https_server(sock: socket.socket, app: Any, context: ssl.SSLContext) -> Base
     return server
 
 
+class _Acceptor:
+    """One daemon thread accepting for every registered server (see module doc)."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._lock = threading.Lock()
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+        self._changes: list[tuple[socketserver.BaseServer, threading.Event | None]] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, server: socketserver.BaseServer) -> None:
+        self._change([(server, None)])
+
+    def remove(self, servers: list[socketserver.BaseServer]) -> None:
+        """Stop accepting for ``servers``; returns once the acceptor no longer uses them."""
+        changes = [(server, threading.Event()) for server in servers]
+        self._change(changes)  # type: ignore[arg-type]
+        for _, done in changes:
+            done.wait(timeout=10)
+
+    def _change(
+        self, changes: list[tuple[socketserver.BaseServer, threading.Event | None]]
+    ) -> None:
+        with self._lock:
+            self._changes += changes
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="sim-accept", daemon=True)
+                self._thread.start()
+        self._wake_write.send(b"\0")
+
+    def _apply_changes(self) -> None:
+        with self._lock:
+            changes, self._changes = self._changes, []
+        for server, removed in changes:
+            if removed is None:
+                self._selector.register(server.socket, selectors.EVENT_READ, server)  # type: ignore[attr-defined]
+            else:
+                try:
+                    self._selector.unregister(server.socket)  # type: ignore[attr-defined]
+                except (KeyError, ValueError):
+                    pass
+                removed.set()
+
+    def _run(self) -> None:
+        while True:
+            self._apply_changes()
+            for key, _ in self._selector.select():
+                if key.data is None:
+                    try:
+                        while self._wake_read.recv(4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                    continue
+                server: socketserver.BaseServer = key.data
+                try:
+                    server._handle_request_noblock()  # type: ignore[attr-defined]
+                except OSError:
+                    pass  # the server is being closed
+
+
+_ACCEPTOR = _Acceptor()
+os.register_at_fork(after_in_child=lambda: globals().__setitem__("_ACCEPTOR", _Acceptor()))
+
+
 class Serving:
-    """A ``socketserver`` server answering in a daemon thread until ``close()``."""
+    """A ``socketserver`` server answering (through the process's acceptor) until
+    ``close()``. ``name`` names it in errors."""
 
     def __init__(self, server: socketserver.BaseServer, name: str) -> None:
         self.server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": POLL_INTERVAL},
-            name=name,
-            daemon=True,
-        )
-        self._thread.start()
+        self.name = name
+        _ACCEPTOR.add(server)
 
     def close(self) -> None:
         """Stop accepting and close the listening socket (connections being served finish)."""
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=5)
+        close_all([self])
 
 
 def close_all(servings: Iterable[Serving]) -> None:
-    """Close several servers at once (each takes up to ``POLL_INTERVAL`` to notice)."""
-    threads = [threading.Thread(target=s.close, daemon=True) for s in servings]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    """Close several servers at once: stop accepting for all, then close their sockets."""
+    servers = [serving.server for serving in servings]
+    _ACCEPTOR.remove(servers)
+    for server in servers:
+        server.server_close()
