@@ -126,7 +126,9 @@ def _general_names(names: Sequence[str], upn: str | None) -> list[x509.GeneralNa
     return out
 
 
-def _eku(names: Sequence[str | x509.ObjectIdentifier]) -> x509.ExtendedKeyUsage:
+def _eku(names: Sequence[str | x509.ObjectIdentifier]) -> x509.ExtendedKeyUsage | None:
+    """The extension for ``names``; None for none (RFC 5280 has no empty extended key usage,
+    and cryptography 51 refuses to make one): the certificate then has no such extension."""
     oids = []
     for name in names:
         if isinstance(name, x509.ObjectIdentifier):
@@ -135,7 +137,7 @@ def _eku(names: Sequence[str | x509.ObjectIdentifier]) -> x509.ExtendedKeyUsage:
             oids.append(EKU_OIDS[name])
         else:
             raise PkiError(f"unknown extended key usage {name!r}: use one of {sorted(EKU_OIDS)}")
-    return x509.ExtendedKeyUsage(oids)
+    return x509.ExtendedKeyUsage(oids) if oids else None
 
 
 def _leaf_key_usage(public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:
@@ -205,7 +207,7 @@ def _leaf_extensions(
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (_leaf_key_usage(public_key), True),
     ]
-    if eku is not None and len(eku):
+    if eku is not None:
         exts.append((eku, False))
     if san:
         exts.append((x509.SubjectAlternativeName(san), empty_subject))
@@ -475,6 +477,7 @@ def new_csr(
     builder = x509.CertificateSigningRequestBuilder().subject_name(_subject(cn))
     if san:
         builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=cn is None)
-    if eku:
-        builder = builder.add_extension(_eku(eku), critical=False)
+    usage = _eku(eku) if eku else None
+    if usage is not None:
+        builder = builder.add_extension(usage, critical=False)
     return builder.sign(csr_key, _hash_for(csr_key)), csr_key
