@@ -31,12 +31,16 @@ debs:
 	  || { DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBS); } \
 	  || { echo "could not install $(DEBS) with apt-get"; exit 1; }
 
-## test: lint, our own tests (simulator, site file, client, deployer, mutations), then the features
+## test: lint, our own tests (simulator, site file, client, deployer, mutations) on every core
+## (pytest-xdist, a file per worker at a time: each worker has its own lab), then the features;
+## it ends by saying how long it took (the one-time setup above not included)
 test: $(STAMP) vcsim
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
-	$(PY) -m pytest tests -q
-	$(PY) -m pytest features -q
+	@start=$$(date +%s); status=0; \
+	  $(PY) -m ruff check . && $(PY) -m ruff format --check . \
+	  && $(PY) -m pytest tests -q -n auto --dist loadfile \
+	  && $(PY) -m pytest features -q || status=$$?; \
+	  echo "make test: $$(( $$(date +%s) - start )) s (lint, tests, features)"; \
+	  exit $$status
 
 ## evidence: verify the default target (the simulator) and leave every report format in
 ## reports/latest (results.json, cucumber.json, junit.xml, hdf.json, OSCAL with evidence/,

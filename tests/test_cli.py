@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 import sys
 from urllib.parse import unquote, urlsplit
 
-from accord.cli import main
+from accord.cli import _primary_seed, main
 from accord.http import session
-from accord.lab import LabSite, SimSystem, lab_values, site_document, write_site
+from accord.lab import (
+    LabShape,
+    LabSite,
+    SimSystem,
+    lab_values,
+    lab_vsphere,
+    site_document,
+    write_site,
+)
 from accord.site import load_site
 
 LINE = re.compile(
@@ -110,8 +119,28 @@ def test_sim_of_a_site_whose_ldap_the_lab_cannot_serve_is_one_clear_line(
 ):
     values = lab_values()
     values["ldap"]["bind_username"] = "svc-pexip"  # Active Directory style: no DN
-    monkeypatch.setattr("accord.lab.lab_values", lambda: values)
+    monkeypatch.setattr("accord.lab.lab_values", lambda shape=None: values)
     assert site_document(None)[0]["pexip"]["ldap"]["bind_username"] == "svc-pexip"
     assert main(["sim", "--write-site", str(tmp_path / "lab")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("accord sim: pexip.ldap.bind_username: ") and "Traceback" not in err
+
+
+def test_sim_refuses_a_shape_it_cannot_simulate(capsys):
+    assert main(["sim", "--nodes", "0"]) == 2
+    assert capsys.readouterr().err == "accord sim: --nodes must be 1 to 4000, not 0\n"
+    assert main(["sim", "--nodes", "3", "--locations", "4"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("accord sim: --locations must be 1 to 100 and at most --nodes")
+
+
+def test_a_larger_lab_names_every_node_and_spreads_its_vms():
+    shape = LabShape(nodes=250, locations=25)
+    values = lab_values(shape)
+    assert len(values["ipv6"]["nodes"]) == 251 and "conf250" in values["ipv6"]["nodes"]
+    vms = lab_vsphere(shape)["vms"]["primary"]
+    assert len(vms) == 251 and vms[-1] == "pexip-conf250"
+    seed = _primary_seed(shape)
+    assert seed.conferencing_nodes == 250 and seed.locations == 25
+    assert seed.network.num_addresses >= 21 + 250 + 1
+    assert ipaddress.ip_address(seed.address(21 + 249)) in seed.network

@@ -42,10 +42,12 @@ order; that only the trusted CA list is trusted (no system store); that a missin
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 import ssl
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +79,7 @@ DEFAULTS: Mapping[str, Any] = {
     "ldap_use_global_catalog": False,
 }
 CONNECT_TIMEOUT = 3.0
+KEPT_CONNECTIONS = 8  # service connections kept per set of settings
 RECEIVE_TIMEOUT = 5
 UID_ATTRIBUTES = ("uid", "sAMAccountName")
 # Result codes of a bind refused for its credentials (RFC 4511): inappropriateAuthentication,
@@ -155,7 +158,16 @@ class Directory:
 
     ``resolve`` maps ``ldap_server`` to (address, LDAP port, LDAPS port; 0 for none) and may
     raise `LookupError`, `OSError` or `ValueError` for unknown names; ``trusted`` returns the
-    PEM CA certificates the node trusts. Each call opens its own connections (thread-safe).
+    PEM CA certificates the node trusts. Thread-safe.
+
+    The service account's connections (bound, over the transport that worked) are kept for the
+    next lookup with the same settings, trusted CA list and server address: a Management Node
+    requiring client certificates looks its administrator up at every request, and a new
+    connection each time (TCP, StartTLS, bind, unbind) was most of a request's cost. A kept
+    connection that fails is closed and the lookup made again on a new one; a change of any of
+    those closes them all. A user's own bind (`authenticate`) always has a new connection.
+    INFERRED: that a real node keeps its LDAP connections is not documented; nothing it shows
+    depends on it.
     """
 
     def __init__(
@@ -169,6 +181,8 @@ class Directory:
         self._trusted = trusted
         self._connect_timeout = connect_timeout
         self._receive_timeout = receive_timeout
+        self._kept: dict[Hashable, list[Connection]] = {}
+        self._lock = threading.Lock()
 
     def find(self, settings: Mapping[str, Any], identity: str) -> DirectoryUser | None:
         """The user ``identity`` names, with its groups; None if there is no (single) such user.
@@ -178,8 +192,52 @@ class Directory:
         if not identity:
             return None
         config = _Config(settings)
-        with self._bound(config, config.bind_dn, config.bind_password, service=True) as conn:
+        key = self._key(config)
+        conn = self._take(key)
+        if conn is not None:
+            try:
+                found = _find(conn, config, identity)
+            except DirectoryUnavailable:
+                _close(conn)  # a kept connection the server dropped: try a new one
+            else:
+                self._keep(key, conn)
+                return found
+        keep = functools.partial(self._keep, key)
+        with self._bound(config, config.bind_dn, config.bind_password, True, keep) as conn:
             return _find(conn, config, identity)
+
+    def _key(self, config: _Config) -> Hashable:
+        """What a kept service connection depends on."""
+        try:
+            where: Hashable = self._resolve(config.server)
+        except (LookupError, OSError, ValueError):
+            where = None
+        return (
+            where,
+            config.server,
+            config.bind_dn,
+            config.bind_password,
+            config.permit_no_tls,
+            tuple(self._trusted()),
+        )
+
+    def _take(self, key: Hashable) -> Connection | None:
+        with self._lock:
+            stale = [k for k in self._kept if k != key]
+            closing = [conn for k in stale for conn in self._kept.pop(k)]
+            kept = self._kept.get(key)
+            conn = kept.pop() if kept else None
+        for old in closing:
+            _close(old)
+        return conn
+
+    def _keep(self, key: Hashable, conn: Connection) -> None:
+        with self._lock:
+            kept = self._kept.setdefault(key, [])
+            if len(kept) < KEPT_CONNECTIONS:
+                kept.append(conn)
+                return
+        _close(conn)
 
     def authenticate(
         self, settings: Mapping[str, Any], username: str, password: str
@@ -203,9 +261,15 @@ class Directory:
 
     @contextmanager
     def _bound(
-        self, config: _Config, who: str, password: str, service: bool
+        self,
+        config: _Config,
+        who: str,
+        password: str,
+        service: bool,
+        keep: Callable[[Connection], None] | None = None,
     ) -> Iterator[Connection]:
-        """A connection bound as ``who`` over the first transport that works.
+        """A connection bound as ``who`` over the first transport that works; closed at the
+        end, or handed to ``keep`` when the block ended without an error.
 
         `_BindRefused` if the server refuses a user's credentials; `DirectoryUnavailable` if no
         transport works or the bind account is refused.
@@ -241,9 +305,13 @@ class Directory:
                     account = "the bind account was refused" if service else "bind failed"
                     raise DirectoryUnavailable(config.server, f"{account}: {description}")
                 yield conn
+                if keep is not None:
+                    keep(conn)
+                    conn = None
                 return
             finally:
-                _close(conn)
+                if conn is not None:
+                    _close(conn)
         raise DirectoryUnavailable(config.server, "; ".join(failures) or "no transport")
 
     def _transports(self, config: _Config) -> list[_Transport]:
