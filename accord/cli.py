@@ -257,32 +257,28 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    """Plan and apply the site's secure baseline (only `--dry-run` writes nothing)."""
-    import requests
-
-    from accord.beyondtrust.client import BeyondTrustApiError
+    """Plan and apply the site's secure baseline (only `--dry-run` writes nothing). Every line
+    it prints is scrubbed of every secret by value; a system that misbehaves ends it with one
+    line naming the system, the request and what went wrong."""
     from accord.deployer import deploy
     from accord.deployer.beyondtrust import BeyondTrustDeployError
     from accord.deployer.pexip import LockoutRefused
     from accord.deployer.vsphere import VspherePlanError
-    from accord.pexip.client import PexipApiError
-    from accord.vsphere.client import VsphereError
+    from accord.evidence import secrecy
+    from accord.http import ClientError
 
     site = load_site(args.site)
     try:
-        deploy(site, dry_run=args.dry_run)
+        deploy(site, dry_run=args.dry_run, out=lambda line: print(secrecy.scrub(line)))
     except (
-        PexipApiError,
-        BeyondTrustApiError,
+        ClientError,
         BeyondTrustDeployError,
-        VsphereError,
         VspherePlanError,
         LookupError,
         LockoutRefused,
-        requests.RequestException,
         OSError,
     ) as exc:
-        print(f"accord deploy: {exc}", file=sys.stderr)
+        print(secrecy.scrub(f"accord deploy: {exc}"), file=sys.stderr)
         return 1
     return 0
 

@@ -48,6 +48,7 @@ from pydantic import (
     model_validator,
 )
 
+from accord.evidence import secrecy
 from accord.evidence.catalogue import load_catalogue
 
 
@@ -62,6 +63,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        secrecy.remember(value)  # scrubbed by value from everything Accord writes
 
     def reveal(self) -> str:
         """The plain value, for the one place that must send it (an API write, a login)."""
@@ -586,13 +588,23 @@ class Verification(_Model):
     dropped TCP connection, an SNMP request that must go unanswered): every such wait in a run
     happens at the same time, so a run waits about this long once;
     ``answer_timeout``: seconds a probe waits for an answer it expects (SNMP, SIP);
-    ``connect_timeout``: seconds a TLS or HTTPS probe waits to connect and be answered.
+    ``connect_timeout``: seconds a TLS or HTTPS probe waits to connect and be answered, and
+    an API client (Management Node, appliance, vCenter) waits for its TCP connection;
+    ``request_deadline``: seconds one API request may take in all (connecting, the TLS
+    handshake, the answer's headers and its whole body): a server that answers a byte at a time
+    is cut off there;
+    ``run_budget``: seconds a run (``pytest features/``, ``accord deploy``) may spend asking a
+    site's systems: once spent, every further request fails at once, saying so;
+    ``response_limit``: MiB an API answer may hold (a larger one is refused, not read).
     """
 
     concurrency: Annotated[int, Field(ge=1, le=4096)] = 64
     silence_timeout: Seconds = 1.5
     answer_timeout: Seconds = 3.0
     connect_timeout: Seconds = 5.0
+    request_deadline: Seconds = 60.0
+    run_budget: Annotated[float, Field(gt=0, le=86400)] = 3600.0
+    response_limit: Annotated[int, Field(ge=1, le=1024)] = 64
 
 
 class SiteInfo(_Model):
@@ -746,9 +758,9 @@ def _load_secrets(site_path: Path, secrets_file: str | None) -> dict[str, str]:
             f"{path}: secrets file must be readable by its owner only (mode 0600), it is {mode:04o}"
         )
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(_read_text(path, "secrets file"))
     except tomllib.TOMLDecodeError as exc:
-        raise SiteError(f"{path}: not valid TOML: {exc}") from exc
+        raise SiteError(f"{path}: not valid TOML: {exc}") from None
     bad = [key for key, value in data.items() if not isinstance(value, str)]
     if bad:
         raise SiteError(f"{path}: {bad[0]}: every secret must be a string")
@@ -805,12 +817,17 @@ def _reject_plain_secrets(data: dict[str, Any], prefix: str = "") -> list[str]:
     return problems
 
 
+# Secret fields' values the site file gives in plain that are no secret: the factory SNMP
+# communities (scrubbing "private" by value would blank "private key" in every report).
+WELL_KNOWN = frozenset({"public", "private"})
+
+
 def parse_site(text: str, path: Path) -> Site:
     """Validate site-file text; `SiteError` lists every problem, one line each."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SiteError(f"{path}: not valid TOML: {exc}") from exc
+        raise SiteError(f"{path}: not valid TOML: {exc}") from None
     plain = _reject_plain_secrets(data)
     if plain:
         raise SiteError("\n".join(f"{path}: {line}" for line in plain))
@@ -818,16 +835,27 @@ def parse_site(text: str, path: Path) -> Site:
         model = SiteModel.model_validate(data)
     except ValidationError as exc:
         raise SiteError(_format_errors(path, exc)) from None
+    if model.pexip.snmp.community not in WELL_KNOWN:
+        secrecy.remember(model.pexip.snmp.community)
     return Site(path=path.resolve(), model=model)
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A UTF-8 file's text; `SiteError` in one line when it cannot be read or is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SiteError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SiteError(
+            f"{path}: the {what} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start})"
+        ) from None
 
 
 def load_site(path: str | Path, *, stand_ins: bool = False) -> Site:
     """Load and validate a site file; `SiteError` says what is wrong and where. With
     ``stand_ins`` (a recording's copy of a site) every secret resolves to its `stand_in`."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SiteError(f"{path}: cannot read the site file: {exc.strerror}") from exc
-    site = parse_site(text, path)
+    site = parse_site(_read_text(path, "site file"), path)
     return replace(site, stand_ins=True) if stand_ins else site

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.beyondtrust.client import BeyondTrustClient
+from accord.http import Limits, RunBudget
 from accord.network import AddressMap, Endpoint
 from accord.pexip.client import PexipClient
 from accord.recording.recorder import Recorder
@@ -18,10 +19,16 @@ DEPLOYMENTS = ("primary", "contingency")
 
 
 def pexip_client(
-    site: Site, deployment: str, *, read_only: bool = True, remember_reads: bool = False
+    site: Site,
+    deployment: str,
+    *,
+    read_only: bool = True,
+    remember_reads: bool = False,
+    budget: RunBudget | None = None,
 ) -> PexipClient:
     """A client for the site's primary or contingency Management Node (``remember_reads``:
-    `PexipClient`'s)."""
+    `PexipClient`'s), with the site's request limits; ``budget``: the run's (default: a new
+    one of the site's ``run_budget``)."""
     system = getattr(site.systems.pexip, deployment)
     if system is None:
         raise LookupError(f"{site.path}: no [systems.pexip.{deployment}] in the site file")
@@ -34,20 +41,31 @@ def pexip_client(
         read_only=read_only,
         client_certificate=site.client_certificate(deployment),
         remember_reads=remember_reads,
+        system=f"pexip-{deployment}",
+        limits=Limits.of(site.verification),
+        budget=budget or RunBudget.of(site.verification),
     )
 
 
-def vsphere_connection(site: Site) -> Any:
-    """A pyvmomi ServiceInstance for the site's vCenter (`LookupError` if it names none)."""
+def vsphere_connection(site: Site, budget: RunBudget | None = None) -> Any:
+    """A pyvmomi ServiceInstance for the site's vCenter (`LookupError` if it names none), with
+    the site's request limits and ``budget`` (default: a new one of its ``run_budget``)."""
     system = site.systems.vsphere
     if system is None:
         raise LookupError(f"{site.path}: no [systems.vsphere] in the site file")
     return connect(
-        system.url, system.username, site.resolve(system.password), site.file(system.ca_bundle)
+        system.url,
+        system.username,
+        site.resolve(system.password),
+        site.file(system.ca_bundle),
+        limits=Limits.of(site.verification),
+        budget=budget or RunBudget.of(site.verification),
     )
 
 
-def beyondtrust_client(site: Site, *, read_only: bool = True) -> BeyondTrustClient:
+def beyondtrust_client(
+    site: Site, *, read_only: bool = True, budget: RunBudget | None = None
+) -> BeyondTrustClient:
     """A client for the certificate API of the site's simulated BeyondTrust appliances
     (``[systems.beyondtrust] api_url``). A real appliance has no such API: `LookupError` when the
     site names none."""
@@ -63,6 +81,8 @@ def beyondtrust_client(site: Site, *, read_only: bool = True) -> BeyondTrustClie
         site.resolve(system.password),
         ca_bundle=site.file(system.ca_bundle),
         read_only=read_only,
+        limits=Limits.of(site.verification),
+        budget=budget or RunBudget.of(site.verification),
     )
 
 
@@ -104,6 +124,10 @@ class Systems:
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
     _inventory: Inventory | None = None
+    budget: RunBudget = field(init=False)  # the run's: every client of this site shares it
+
+    def __post_init__(self) -> None:
+        self.budget = RunBudget.of(self.site.verification)
 
     def pexip(self, deployment: str = "primary") -> PexipClient:
         """The read-only client of the primary (or contingency) Management Node. It reads each
@@ -111,7 +135,11 @@ class Systems:
         must then hold its own requests)."""
         if deployment not in self._pexip:
             self._pexip[deployment] = pexip_client(
-                self.site, deployment, read_only=True, remember_reads=self.recorder is None
+                self.site,
+                deployment,
+                read_only=True,
+                remember_reads=self.recorder is None,
+                budget=self.budget,
             )
         return self._pexip[deployment]
 
@@ -136,7 +164,9 @@ class Systems:
         if self.actions_refused is not None:
             raise LookupError(self.actions_refused)
         if "scratch" not in self._pexip:
-            self._pexip["scratch"] = pexip_client(self.site, "scratch", read_only=False)
+            self._pexip["scratch"] = pexip_client(
+                self.site, "scratch", read_only=False, budget=self.budget
+            )
         return self._pexip["scratch"]
 
     def has_vsphere(self) -> bool:
@@ -145,7 +175,7 @@ class Systems:
     def vsphere(self) -> Any:
         """A logged-in pyvmomi ServiceInstance of the site's vCenter (verification only reads)."""
         if self._vsphere is None:
-            self._vsphere = vsphere_connection(self.site)
+            self._vsphere = vsphere_connection(self.site, self.budget)
         return self._vsphere
 
     def inventory(self) -> Inventory:

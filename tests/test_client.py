@@ -10,7 +10,8 @@ from accord.site import Secret
 
 BASE = "https://mgr.example.com/"
 GLOBAL = BASE + "api/admin/configuration/v1/global/1/"
-DNS = BASE + "api/admin/configuration/v1/dns_server/"
+DNS_URI = "/api/admin/configuration/v1/dns_server/"
+DNS = BASE + DNS_URI.lstrip("/")
 
 
 def _client(read_only: bool = True) -> PexipClient:
@@ -62,7 +63,7 @@ def test_lists_follow_meta_next():
             "previous": None,
             "next": "/api/admin/configuration/v1/dns_server/?limit=1&offset=1",
         },
-        "objects": [{"id": 1, "address": "192.0.2.1"}],
+        "objects": [{"id": 1, "address": "192.0.2.1", "resource_uri": f"{DNS_URI}1/"}],
     }
     page2 = {
         "meta": {
@@ -72,7 +73,7 @@ def test_lists_follow_meta_next():
             "next": None,
             "previous": "/api/admin/configuration/v1/dns_server/?limit=1&offset=0",
         },
-        "objects": [{"id": 2, "address": "192.0.2.2"}],
+        "objects": [{"id": 2, "address": "192.0.2.2", "resource_uri": f"{DNS_URI}2/"}],
     }
     responses.get(
         DNS,

@@ -13,25 +13,32 @@ method, path, status, the field at fault and the server's message; secrets (the 
 import passwords, export passphrases) are ``Secret`` values revealed only when sent and never
 part of a message or ``repr``; a client made with ``read_only=True`` (the default) refuses every
 request but GET before it reaches the wire (``ReadOnlyError``). Export is a POST and therefore
-refused too: it hands out key material. Transport failures are ``requests.RequestException``.
+refused too: it hands out key material.
+
+Requests go through `accord.http.ApiSession` (one origin, no redirect away from it, one
+deadline, the run's budget): transport failures are `accord.http.TransportError` (its
+`DeadlineExceeded` included) or `accord.http.BudgetSpent`, and an answer that is not the API's
+shape (not JSON, a missing field, a field of another type) is `accord.http.UnexpectedAnswer`,
+each one line naming the system, the method and the URL.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 from cryptography import x509
-from requests import Response
 
-from accord.http import session
+from accord.http import Answer, ApiSession, ClientError, Limits, RunBudget, json_type
 from accord.site import Secret
+
+T = TypeVar("T")
 
 __all__ = [
     "Appliance",
@@ -48,29 +55,70 @@ API = "api/appliances"
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class BeyondTrustApiError(Exception):
+class BeyondTrustApiError(ClientError):
     """The simulator refused a request: ``method``, ``path`` (no query), ``status``, ``field``
     (the request field at fault, or ``None``) and ``message`` (the server's). Request bodies are
     never part of it, so a secret being sent cannot leak through an error."""
 
+    separator = " -> "
+
     def __init__(
-        self, method: str, path: str, status: int, field: str | None, message: str
+        self,
+        method: str,
+        path: str,
+        status: int,
+        field: str | None,
+        message: str,
+        system: str = "beyondtrust",
     ) -> None:
-        self.method = method
         self.path = path
         self.status = status
         self.field = field
         self.message = message
         reason = f"{field}: {message}" if field else message
-        super().__init__(f"{method} {path} -> {status}: {reason}")
+        super().__init__(system, method, path, f"{status}: {reason}")
 
 
 class ReadOnlyError(RuntimeError):
     """A write was attempted through a read-only (verification) client; nothing was sent."""
 
 
-def _time(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, _TIME).replace(tzinfo=dt.UTC)
+def _time(text: Any) -> dt.datetime:
+    return dt.datetime.strptime(_str(text), _TIME).replace(tzinfo=dt.UTC)
+
+
+class _Shape(ValueError):
+    """An answer's field that is not what the API promises."""
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Shape(f"{json_type(value)} where a string belongs")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Shape(f"{json_type(value)} where a boolean belongs")
+    return value
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Shape(f"{json_type(value)} where an integer belongs")
+    return value
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Shape(f"{json_type(value)} where a list belongs")
+    return tuple(_str(item) for item in value)
+
+
+def _rows(body: Any, name: str) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get(name), list):
+        raise _Shape(f"{name}: not a list")
+    return list(body[name])
 
 
 @dataclass(frozen=True)
@@ -86,8 +134,14 @@ class Appliance:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Appliance:
         listener = body.get("listener")
-        address = (str(listener["host"]), int(listener["port"])) if listener else None
-        return cls(body["name"], body["hostname"], body["role"], bool(body["cloud"]), address)
+        address = (_str(listener["host"]), _int(listener["port"])) if listener else None
+        return cls(
+            _str(body["name"]),
+            _str(body["hostname"]),
+            _str(body["role"]),
+            _bool(body["cloud"]),
+            address,
+        )
 
 
 @dataclass(frozen=True)
@@ -118,23 +172,25 @@ class Certificate:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Certificate:
         return cls(
-            id=int(body["id"]),
-            friendly_name=body["friendly_name"],
-            issued_to=body["issued_to"],
-            issued_by=body["issued_by"],
-            subject=body["subject"],
-            issuer=body["issuer"],
-            alternative_names=tuple(body["alternative_names"]),
-            serial=body["serial"],
+            id=_int(body["id"]),
+            friendly_name=_str(body["friendly_name"]),
+            issued_to=_str(body["issued_to"]),
+            issued_by=_str(body["issued_by"]),
+            subject=_str(body["subject"]),
+            issuer=_str(body["issuer"]),
+            alternative_names=_strs(body["alternative_names"]),
+            serial=_str(body["serial"]),
             not_before=_time(body["not_before"]),
             not_after=_time(body["not_after"]),
-            fingerprint=body["fingerprint_sha256"],
-            private_key=bool(body["private_key"]),
-            kind=body["kind"],
-            warnings=tuple(body["warnings"]),
-            default=bool(body["default"]),
-            factory=bool(body["factory"]),
-            certificate=x509.load_pem_x509_certificate(body["certificate_pem"].encode("ascii")),
+            fingerprint=_str(body["fingerprint_sha256"]),
+            private_key=_bool(body["private_key"]),
+            kind=_str(body["kind"]),
+            warnings=_strs(body["warnings"]),
+            default=_bool(body["default"]),
+            factory=_bool(body["factory"]),
+            certificate=x509.load_pem_x509_certificate(
+                _str(body["certificate_pem"]).encode("ascii")
+            ),
         )
 
 
@@ -154,13 +210,13 @@ class CertificateRequest:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> CertificateRequest:
         return cls(
-            id=int(body["id"]),
-            friendly_name=body["friendly_name"],
-            subject=body["subject"],
-            alternative_names=tuple(body["alternative_names"]),
-            fingerprint=body["fingerprint"],
-            public_key=body["public_key"],
-            request_data=body["request_data"],
+            id=_int(body["id"]),
+            friendly_name=_str(body["friendly_name"]),
+            subject=_str(body["subject"]),
+            alternative_names=_strs(body["alternative_names"]),
+            fingerprint=_str(body["fingerprint"]),
+            public_key=_str(body["public_key"]),
+            request_data=_str(body["request_data"]),
         )
 
 
@@ -179,7 +235,7 @@ class ImportResult:
         def rows(name: str) -> tuple[Certificate, ...]:
             return tuple(Certificate.from_json(item) for item in body.get(name, ()))
 
-        linked = tuple(int(i) for i in body.get("linked_requests", ()))
+        linked = tuple(_int(i) for i in body.get("linked_requests", ()))
         return cls(rows("added"), rows("key_added"), rows("unchanged"), linked)
 
     @property
@@ -229,7 +285,7 @@ def _revealed(secret: Secret | None) -> str | None:
     return secret.reveal() if secret is not None else None
 
 
-def _filename(response: Response) -> str:
+def _filename(response: Answer) -> str:
     message = EmailMessage()
     message["Content-Disposition"] = response.headers.get("Content-Disposition", "")
     return message.get_filename() or ""
@@ -238,8 +294,10 @@ def _filename(response: Response) -> str:
 class BeyondTrustClient:
     """The simulated appliances' certificate API (see module doc). Every method raises
     ``BeyondTrustApiError`` when the simulator refuses (400 validation, 401 credentials, 404
-    unknown appliance or id, 409 refused by the store's state) and ``requests.RequestException``
-    when it cannot be reached; writes through a read-only client raise ``ReadOnlyError``."""
+    unknown appliance or id, 409 refused by the store's state), `accord.http.TransportError`
+    when it cannot be reached, `accord.http.UnexpectedAnswer` for an answer that is not the
+    API's shape and `accord.http.BudgetSpent` once the run's budget is spent; writes through a
+    read-only client raise ``ReadOnlyError``."""
 
     def __init__(
         self,
@@ -249,22 +307,28 @@ class BeyondTrustClient:
         *,
         ca_bundle: Path | None = None,
         read_only: bool = True,
-        timeout: float = 15,
+        limits: Limits | None = None,
+        budget: RunBudget | None = None,
+        system: str = "beyondtrust",
     ) -> None:
-        self.base = url.rstrip("/") + "/"
         self.read_only = read_only
-        self.timeout = timeout
-        self._session = session()
-        self._session.auth = (username, password.reveal())
-        self._session.headers["Accept"] = "application/json"
-        # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
-        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
+        self.system = system
+        self._api = ApiSession(
+            system,
+            url,
+            username=username,
+            password=password,
+            ca_bundle=ca_bundle,
+            limits=limits,
+            budget=budget,
+        )
+        self.base = self._api.base
 
     def __repr__(self) -> str:
         return f"BeyondTrustClient(url={self.base!r}, read_only={self.read_only!r})"
 
     def close(self) -> None:
-        self._session.close()
+        self._api.close()
 
     def __enter__(self) -> BeyondTrustClient:
         return self
@@ -279,53 +343,76 @@ class BeyondTrustClient:
         path = API if appliance is None else f"{API}/{quote(appliance, safe='')}"
         return "/".join([path, *(str(p) for p in parts)])
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
         if self.read_only and method not in ("GET", "HEAD"):
             raise ReadOnlyError(f"verification never writes: refused {method} /{path}")
-        response = self._session.request(
-            method, urljoin(self.base, path), timeout=self.timeout, verify=self._verify, **kwargs
-        )
-        if response.status_code >= 400:
-            field_name, message = None, response.text[:200] or response.reason
-            try:
-                error = response.json().get("error")
-            except (ValueError, AttributeError):
-                error = None
-            if isinstance(error, dict):
-                field_name, message = error.get("field"), str(error.get("message"))
-            where = urlsplit(response.url).path
-            raise BeyondTrustApiError(method, where, response.status_code, field_name, message)
-        return response
+        answer = self._api.request(method, path, **kwargs)
+        if answer.status >= 400:
+            field_name, message = None, f"{answer.reason or 'refused'} ({answer.content_type})"
+            if answer.content_type == "application/json":
+                try:
+                    error = answer.object().get("error")
+                except ClientError:
+                    error = None
+                if isinstance(error, dict):
+                    field_name, message = error.get("field"), str(error.get("message"))
+            where = urlsplit(answer.url).path
+            raise BeyondTrustApiError(
+                method, where, answer.status, field_name, message[:300], self.system
+            )
+        if answer.status >= 300 or answer.status < 200:
+            raise answer.fail(f"answered {answer.status} {answer.reason}".strip())
+        return answer
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, path, **kwargs).json()
+    def _read(self, method: str, path: str, parse: Callable[[Any], T], **kwargs: Any) -> T:
+        """The answer parsed by ``parse``; `UnexpectedAnswer` when it is not the API's shape."""
+        answer = self._request(method, path, **kwargs)
+        body = answer.object()
+        try:
+            return parse(body)
+        except KeyError as missing:
+            raise answer.fail(f"not the API's shape: {missing} is missing") from None
+        except (_Shape, TypeError, AttributeError, ValueError) as wrong:
+            raise answer.fail(f"not the API's shape: {wrong}") from None
 
     # -- reads -------------------------------------------------------------------------------
 
     def appliances(self) -> list[Appliance]:
         """Every appliance of the site (primary, backup, traffic nodes), with its listener."""
-        return [Appliance.from_json(a) for a in self._json("GET", API)["appliances"]]
+        return self._read(
+            "GET", API, lambda body: [Appliance.from_json(a) for a in _rows(body, "appliances")]
+        )
 
     def certificates(self, appliance: str) -> list[Certificate]:
         """The Security :: Certificates table, in id order (the default is flagged)."""
-        body = self._json("GET", self._path(appliance, "certificates"))
-        return [Certificate.from_json(row) for row in body["certificates"]]
+        return self._read(
+            "GET",
+            self._path(appliance, "certificates"),
+            lambda body: [Certificate.from_json(row) for row in _rows(body, "certificates")],
+        )
 
     def default(self, appliance: str) -> Certificate:
         """The default certificate: served to clients sending no or an unknown SNI name."""
-        body = self._json("GET", self._path(appliance, "certificates", "default"))
-        return Certificate.from_json(body["certificate"])
+        path = self._path(appliance, "certificates", "default")
+        return self._read("GET", path, lambda body: Certificate.from_json(body["certificate"]))
 
     def requests(self, appliance: str) -> list[CertificateRequest]:
         """The pending certificate requests, in id order."""
-        body = self._json("GET", self._path(appliance, "requests"))
-        return [CertificateRequest.from_json(r) for r in body["requests"]]
+        return self._read(
+            "GET",
+            self._path(appliance, "requests"),
+            lambda body: [CertificateRequest.from_json(r) for r in _rows(body, "requests")],
+        )
 
     def select(self, appliance: str, server_name: str | None) -> Certificate:
         """The certificate the listener serves for ``server_name`` (``None``: no SNI)."""
         params = {"server_name": server_name} if server_name else None
-        body = self._json("GET", self._path(appliance, "certificates", "select"), params=params)
-        return Certificate.from_json(body["certificate"])
+        return self._read(
+            "GET",
+            self._path(appliance, "certificates", "select"),
+            lambda body: Certificate.from_json(body["certificate"]),
+            params=params,
+        )
 
     def support_bundle(
         self, appliance: str, certificate_id: int | None = None
@@ -342,12 +429,21 @@ class BeyondTrustClient:
     def create_self_signed(self, appliance: str, form: Form) -> Certificate:
         """Create Self-Signed Certificate (409 on a cloud appliance)."""
         path = self._path(appliance, "certificates", "self-signed")
-        return Certificate.from_json(self._json("POST", path, json=_form_json(form))["certificate"])
+        return self._read(
+            "POST",
+            path,
+            lambda body: Certificate.from_json(body["certificate"]),
+            json=_form_json(form),
+        )
 
     def create_request(self, appliance: str, form: Form) -> CertificateRequest:
         """Create Certificate Request: a new key stays on the appliance; the CSR is returned."""
-        body = self._json("POST", self._path(appliance, "requests"), json=_form_json(form))
-        return CertificateRequest.from_json(body["request"])
+        return self._read(
+            "POST",
+            self._path(appliance, "requests"),
+            lambda body: CertificateRequest.from_json(body["request"]),
+            json=_form_json(form),
+        )
 
     def import_file(
         self,
@@ -363,7 +459,7 @@ class BeyondTrustClient:
         if password is not None:
             body["password"] = password.reveal()
         path = self._path(appliance, "certificates", "import")
-        return ImportResult.from_json(self._json("POST", path, json=body))
+        return self._read("POST", path, ImportResult.from_json, json=body)
 
     def export(
         self,
@@ -390,8 +486,12 @@ class BeyondTrustClient:
     def set_default(self, appliance: str, certificate_id: int) -> Certificate:
         """Make a certificate the default (409 for one without a private key)."""
         path = self._path(appliance, "certificates", "default")
-        body = self._json("PUT", path, json={"id": certificate_id})
-        return Certificate.from_json(body["certificate"])
+        return self._read(
+            "PUT",
+            path,
+            lambda body: Certificate.from_json(body["certificate"]),
+            json={"id": certificate_id},
+        )
 
     def delete(self, appliance: str, certificate_id: int) -> None:
         """Delete a certificate (409 for the factory certificate and the current default)."""

@@ -57,6 +57,7 @@ from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from accord import installed_version
+from accord.evidence import failures
 from accord.evidence.catalogue import load_catalogue
 from accord.evidence.formats import WRITERS
 from accord.evidence.model import (
@@ -383,12 +384,16 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     run = item.config.stash.get(_RUN, None)
     if run is None or item.nodeid not in run.items:
-        return (yield)
+        report = yield
+        if run is not None:
+            failures.clean(report, call)
+        return report
     replayed = _replayed(run, site_of(item).name)
     if replayed and call.when == "teardown":
         # JUnit XML writes the properties of a testcase's teardown report (from the item's).
         item.user_properties.append(("replayed_from", replayed))
     report = yield
+    failures.clean(report, call)  # before anyone reads it: one line, no secret
     if report.when == "call" and report.passed:
         _fail_if_waiver_expired(item, run, report)
     if report.when == "call" and replayed:
@@ -455,7 +460,7 @@ def _status(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Sta
                 return status, reason
         return "not run", reason
     if report.failed:
-        message = call.excinfo.exconly().strip() if call.excinfo is not None else ""
+        message = failures.message(call.excinfo)
         if not message:
             lines = report.longreprtext.strip().splitlines()
             message = lines[-1] if lines else "failed"

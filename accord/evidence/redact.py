@@ -1,10 +1,16 @@
-"""One redaction rule for everything Accord writes: observations, reports, logs."""
+"""One redaction rule for everything Accord writes: observations, reports, logs.
+
+By field name (a value under ``password``, ``key``, ``community``... is never shown), then by
+value: every secret Accord knows, in every form it travels in (`accord.evidence.secrecy`), is
+scrubbed from every string that is left.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from accord.evidence import secrecy
 from accord.site import Secret
 
 REDACTED = "***"
@@ -24,9 +30,11 @@ def redact(value: Any, name: str = "") -> Any:
     if isinstance(value, Secret):
         return REDACTED
     if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
+        return {secrecy.scrub_value(k): redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v, name) for v in value]
     if name and is_secret_field(name) and value not in ("", None):
         return REDACTED
+    if isinstance(value, str):
+        return secrecy.scrub(value)
     return value

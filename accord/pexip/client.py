@@ -4,6 +4,19 @@ The same client reaches a real Management Node and the simulator: paths, list sh
 (``{"meta": ..., "objects": [...]}``), ``resource_uri`` references and error bodies are the real
 API's (see ``../shared/pexip-api.md``). A client made with ``read_only=True`` refuses every write
 before it reaches the wire: verification uses only such clients.
+
+It trusts nothing it has not checked. Requests go through `accord.http.ApiSession` (one origin,
+no redirect away from it, credentials to it only, certificates verified, one deadline per
+request, the run's budget). Every answer read is checked against what the API promises: JSON,
+the list envelope, pagination links that stay on the origin and never repeat, no object listed
+twice, as many objects as ``meta.total_count`` says, and every field Accord reads present and of
+its type (`accord.pexip.schema`). Whatever fails is one `accord.http.ClientError` line naming the
+system, the method and the URL: never a traceback, never data to pass on.
+
+Errors every operation may raise: `PexipApiError` (the node refused: 4xx/5xx),
+`accord.http.UnexpectedAnswer` (an answer that is not what the API promises),
+`accord.http.TransportError` / `DeadlineExceeded` (unreachable, TLS refused, too slow),
+`accord.http.BudgetSpent`; writes through a read-only client: `ReadOnlyError` (nothing sent).
 """
 
 from __future__ import annotations
@@ -12,32 +25,36 @@ import copy
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-import requests
-
-from accord.http import session
+from accord.http import Answer, ApiSession, ClientError, Limits, RunBudget, json_type
+from accord.pexip import schema
 from accord.site import Secret
 
 API = "/api/admin/"
 CONFIG = "configuration/v1"
 STATUS = "status/v1"
 PAGE = 500
+MAX_PAGES = 2000  # a million objects: more is a server that pages forever
 
 
-class PexipApiError(Exception):
+class PexipApiError(ClientError):
     """The Management Node refused a request: status code, and the field errors when it gave any.
 
-    The message names the request and the reasons; request bodies are never part of it, so a
-    secret that was being written cannot leak through an error.
+    The message names the system, the request and the reasons; request bodies are never part of
+    it, so a secret that was being written cannot leak through an error, and a body that is not
+    the API's error shape (an HTML page) is described, never quoted.
     """
 
-    def __init__(self, method: str, path: str, status: int, body: Any) -> None:
-        self.method = method
+    separator = " -> "
+
+    def __init__(
+        self, method: str, path: str, status: int, body: Any, system: str = "pexip", url: str = ""
+    ) -> None:
         self.path = path
         self.status = status
         self.body = body
-        super().__init__(f"{method} {path} -> {status}: {_reasons(body)}")
+        super().__init__(system, method, url or path, f"{status}: {_reasons(body)}")
 
     @property
     def field_errors(self) -> dict[str, list[str]]:
@@ -45,7 +62,7 @@ class PexipApiError(Exception):
         if isinstance(self.body, dict):
             for value in self.body.values():
                 if isinstance(value, dict):
-                    return {str(k): list(v) for k, v in value.items()}
+                    return {str(k): [str(m) for m in _messages(v)] for k, v in value.items()}
         return {}
 
 
@@ -53,18 +70,25 @@ class ReadOnlyError(RuntimeError):
     """A write was attempted through a verification (read-only) client."""
 
 
+def _messages(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _reasons(body: Any) -> str:
     if isinstance(body, dict):
         if "error" in body:
-            return str(body["error"])
+            return str(body["error"])[:300]
         parts = []
         for resource, fields in body.items():
             if isinstance(fields, dict):
                 for field, messages in fields.items():
-                    parts.append(f"{resource}.{field}: {' '.join(map(str, messages))}")
+                    text = " ".join(map(str, _messages(messages)))
+                    parts.append(f"{resource}.{field}: {text}")
         if parts:
-            return "; ".join(parts)
-    return str(body)[:300]
+            return "; ".join(parts)[:600]
+    if isinstance(body, str):
+        return body  # the answer's description (not JSON)
+    return f"a JSON {json_type(body)}"
 
 
 def _plain(value: Any) -> Any:
@@ -77,7 +101,14 @@ def _plain(value: Any) -> Any:
 
 
 class PexipClient:
-    """Reads (and, unless read-only, writes) one Management Node's management API."""
+    """Reads (and, unless read-only, writes) one Management Node's management API.
+
+    ``system`` names it in messages (``pexip-primary``); ``limits`` and ``budget`` are the
+    site's (`accord.http.Limits.of`, one `accord.http.RunBudget` per run);
+    ``client_certificate`` ``(certificate, key)`` is presented when the node asks for one (the
+    node then identifies the administrator by it alone); ``remember_reads``: each path is read
+    once, and so is each failure (a read-only client only).
+    """
 
     def __init__(
         self,
@@ -88,33 +119,40 @@ class PexipClient:
         ca_bundle: Path | None = None,
         server_name: str | None = None,
         read_only: bool = True,
-        timeout: float = 15.0,
         client_certificate: tuple[Path, Path] | None = None,
         remember_reads: bool = False,
+        system: str = "pexip",
+        limits: Limits | None = None,
+        budget: RunBudget | None = None,
     ) -> None:
         if remember_reads and not read_only:
             raise ValueError("only a read-only client may answer reads from memory")
-        self.base = url.rstrip("/") + "/"
         self.read_only = read_only
+        self.system = system
         self._remembered: dict[str, Any] | None = {} if remember_reads else None
-        self.timeout = timeout
-        self._session = session(server_name)
-        self._session.auth = (username, password.reveal())
-        # (certificate, key): presented when the node asks for one (client certificates
-        # required); the node then identifies the administrator by it alone.
-        if client_certificate is not None:
-            self._session.cert = (str(client_certificate[0]), str(client_certificate[1]))
-        # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
-        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
-        self._session.headers["Accept"] = "application/json"
+        self._api = ApiSession(
+            system,
+            url,
+            username=username,
+            password=password,
+            ca_bundle=ca_bundle,
+            server_name=server_name,
+            client_certificate=client_certificate,
+            limits=limits,
+            budget=budget,
+        )
+        self.base = self._api.base
+
+    def __repr__(self) -> str:
+        return f"PexipClient({self.system!r}, {self.base!r}, read_only={self.read_only!r})"
 
     def close(self) -> None:
-        self._session.close()
+        self._api.close()
 
     @property
     def presents_certificate(self) -> bool:
         """Whether this client presents a client certificate when asked for one."""
-        return self._session.cert is not None
+        return self._api.client_certificate is not None
 
     # -- paths -------------------------------------------------------------------------------
 
@@ -124,37 +162,48 @@ class PexipClient:
         path = f"{API}{api}/{resource}/"
         return path if key is None else f"{path}{key}/"
 
-    def _url(self, path: str) -> str:
-        return urljoin(self.base, path)
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
         if self.read_only and method not in ("GET", "HEAD"):
             raise ReadOnlyError(f"verification never writes: refused {method} {path}")
-        response = self._session.request(
-            method, self._url(path), timeout=self.timeout, verify=self._verify, **kwargs
-        )
-        if response.status_code >= 400:
-            try:
-                body: Any = response.json()
-            except ValueError:
-                body = response.text
-            raise PexipApiError(method, urlsplit(response.url).path, response.status_code, body)
-        return response
+        answer = self._api.request(method, path, **kwargs)
+        if answer.status >= 400:
+            body: Any = _error_body(answer)
+            raise PexipApiError(
+                method, urlsplit(answer.url).path, answer.status, body, self.system, answer.url
+            )
+        if answer.status >= 300 or answer.status < 200:
+            raise answer.fail(f"answered {answer.status} {answer.reason}".strip())
+        return answer
 
     # -- reads -------------------------------------------------------------------------------
 
-    def _read(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET ``path`` as JSON (from memory when this client remembers reads)."""
+    def _read(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[Answer, Any]:
+        """GET ``path``: the answer and its JSON object (from memory when this client remembers
+        reads: a failure too, so that a broken resource costs one deadline per run, not one per
+        step)."""
         if self._remembered is None:
-            return self._request("GET", path, params=params).json()
+            return self._fetch(path, params)
         key = path if not params else f"{path}?{sorted(params.items())}"
         if key not in self._remembered:
-            self._remembered[key] = self._request("GET", path, params=params).json()
-        return copy.deepcopy(self._remembered[key])
+            try:
+                self._remembered[key] = self._fetch(path, params)
+            except ClientError as exc:
+                self._remembered[key] = exc
+        found = self._remembered[key]
+        if isinstance(found, ClientError):
+            raise found.with_traceback(None)
+        answer, body = found
+        return answer, copy.deepcopy(body)
+
+    def _fetch(self, path: str, params: Mapping[str, Any] | None) -> tuple[Answer, Any]:
+        answer = self._request("GET", path, params=params)
+        return answer, answer.object()
 
     def get(self, resource_uri: str) -> dict[str, Any]:
-        """One object by its resource URI."""
-        return self._read(resource_uri)  # type: ignore[no-any-return]
+        """One object by its resource URI, checked against `accord.pexip.schema`."""
+        answer, body = self._read(resource_uri)
+        _checked(answer, schema.resource_of(urlsplit(resource_uri).path), body)
+        return body  # type: ignore[no-any-return]
 
     def get_one(self, resource: str, key: int | str = 1, api: str = CONFIG) -> dict[str, Any]:
         """One object by resource name and id (singletons live at id 1)."""
@@ -163,14 +212,43 @@ class PexipClient:
     def iter_list(
         self, resource: str, api: str = CONFIG, **filters: str
     ) -> Iterator[dict[str, Any]]:
-        """Every object of a list, page by page, following ``meta.next``."""
+        """Every object of a list, page by page, following ``meta.next`` (on this origin only,
+        never twice), each checked against `accord.pexip.schema`; at the end, as many objects
+        as ``meta.total_count`` says, none twice."""
         params: dict[str, Any] | None = {"limit": PAGE, "offset": 0, **filters}
         path: str | None = self.uri(resource, api=api)
+        kind = (api.split("/")[0], resource)
+        seen_pages: set[str] = set()
+        seen_objects: set[str] = set()
+        count, total = 0, None
+        answer = None
         while path is not None:
-            page = self._read(path, params)
-            yield from page["objects"]
-            path = page["meta"].get("next")
+            if len(seen_pages) >= MAX_PAGES:
+                assert answer is not None
+                raise answer.fail(f"more than {MAX_PAGES} pages")
+            answer, page = self._read(path, params)
+            seen_pages.add(self._api.resolve("GET", path) + str(sorted((params or {}).items())))
+            meta, objects = _envelope(answer, page)
+            total = meta.get("total_count")
+            for obj in objects:
+                _checked(answer, kind, obj, f"objects[{count}]")
+                uri = obj.get("resource_uri")
+                if isinstance(uri, str):
+                    if uri in seen_objects:
+                        raise answer.fail(f"objects[{count}]: {uri} listed twice")
+                    seen_objects.add(uri)
+                count += 1
+                yield obj
+            path = meta.get("next") or None
             params = None  # `next` carries its own query string
+            if path is not None:
+                following = self._api.resolve("GET", path)
+                if following + "[]" in seen_pages:
+                    raise answer.fail(f"meta.next leads back to a page already read: {following}")
+                if not objects:
+                    raise answer.fail("an empty page whose meta.next leads to another")
+        if total is not None and total != count and answer is not None:
+            raise answer.fail(f"{count} objects listed, but meta.total_count says {total}")
 
     def list(self, resource: str, api: str = CONFIG, **filters: str) -> list[dict[str, Any]]:
         """Every object of a list (one request per page of 500)."""
@@ -181,8 +259,11 @@ class PexipClient:
     def create(self, resource: str, fields: Mapping[str, Any]) -> str:
         """POST a new object; returns its resource URI (from the Location header)."""
         body = {key: _plain(value) for key, value in fields.items()}
-        response = self._request("POST", self.uri(resource), json=body)
-        return urlsplit(response.headers["Location"]).path
+        answer = self._request("POST", self.uri(resource), json=body)
+        location = answer.headers.get("Location")
+        if not location:
+            raise answer.fail("no Location header for the object created")
+        return urlsplit(self._api.resolve("POST", location)).path
 
     def update(self, resource_uri: str, fields: Mapping[str, Any]) -> None:
         """PATCH some fields of one object."""
@@ -195,8 +276,8 @@ class PexipClient:
     def command(self, group: str, name: str, fields: Mapping[str, Any]) -> Any:
         """POST a command (``command/v1/<group>/<name>/``); returns its JSON answer."""
         body = {key: _plain(value) for key, value in fields.items()}
-        response = self._request("POST", f"{API}command/v1/{group}/{name}/", json=body)
-        return response.json() if response.content else None
+        answer = self._request("POST", f"{API}command/v1/{group}/{name}/", json=body)
+        return answer.json() if answer.content else None
 
     def fetch_file(
         self, method: str, path: str, fields: Mapping[str, Any] | None = None
@@ -206,7 +287,42 @@ class PexipClient:
         Any method but GET is a write as far as a read-only client is concerned.
         """
         body = None if fields is None else {key: _plain(v) for key, v in fields.items()}
-        response = self._request(method, path, json=body)
-        disposition = response.headers.get("Content-Disposition", "")
+        answer = self._request(method, path, json=body)
+        disposition = answer.headers.get("Content-Disposition", "")
         name = disposition.partition("filename=")[2].strip().strip('"')
-        return name, response.content
+        return name, answer.content
+
+
+def _error_body(answer: Answer) -> Any:
+    """A refusal's body: the API's JSON error, or a description of what came instead (an
+    error page is never quoted: it may echo the request)."""
+    if answer.content_type == "application/json":
+        try:
+            return answer.json()
+        except ClientError:
+            pass
+    reason = answer.reason or "refused"
+    return f"{reason} ({answer.content_type or 'no Content-Type'}, {len(answer.content)} bytes)"
+
+
+def _envelope(answer: Answer, page: Any) -> tuple[dict[str, Any], list[Any]]:
+    """``meta`` and ``objects`` of a list page, as the API promises them."""
+    meta, objects = page.get("meta"), page.get("objects")
+    if not isinstance(meta, dict):
+        raise answer.fail(f"meta: {json_type(meta)}, where the API promises an object")
+    if not isinstance(objects, list):
+        raise answer.fail(f"objects: {json_type(objects)}, where the API promises a list")
+    following = meta.get("next")
+    if following is not None and not isinstance(following, str):
+        raise answer.fail(f"meta.next: {json_type(following)}, where the API promises a link")
+    total = meta.get("total_count")
+    if total is not None and (not isinstance(total, int) or isinstance(total, bool)):
+        raise answer.fail(f"meta.total_count: {json_type(total)}, where the API promises a number")
+    return meta, objects
+
+
+def _checked(answer: Answer, kind: tuple[str, str] | None, obj: Any, where: str = "") -> None:
+    try:
+        schema.check(kind, obj, where)
+    except schema.Problem as problem:
+        raise answer.fail(str(problem)) from None

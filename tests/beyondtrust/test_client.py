@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from cryptography import x509
 
 from accord.beyondtrust import (
@@ -21,6 +20,7 @@ from accord.beyondtrust import (
     CertificateForm,
     ReadOnlyError,
 )
+from accord.http import TransportError
 from accord.labca import LabCA
 from accord.pki import from_pkcs12
 from accord.site import Secret
@@ -174,7 +174,7 @@ def test_refusals_name_the_field_and_the_message(client: BeyondTrustClient) -> N
     assert (error.method, error.status, error.field) == ("POST", 400, "country")
     assert error.path == "/api/appliances/primary/certificates/self-signed"
     assert "two letters" in error.message
-    assert str(error).startswith(f"POST {error.path} -> 400: country: must be exactly")
+    assert str(error).startswith(f"beyondtrust: POST {error.path} -> 400: country: must be exactly")
     with pytest.raises(BeyondTrustApiError) as unknown:
         client.certificates("nowhere")
     assert (unknown.value.status, unknown.value.field) == (404, "appliance")
@@ -231,7 +231,7 @@ def test_read_only_refuses_writes_before_the_wire(fresh: BeyondTrustSimulator) -
     assert len(reader.certificates("primary")) == 1
     name, _data = reader.support_bundle("primary")
     assert name == "support-certificates.zip"
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(TransportError, match=r"^beyondtrust: GET https://127\.0\.0\.1:\d+/api/"):
         nowhere.appliances()
     reader.close()
     nowhere.close()
@@ -247,6 +247,6 @@ def test_ca_bundle_is_given_per_request(
         assert [a.name for a in ok.appliances()][0] == "primary"
     with (
         BeyondTrustClient(fresh.url, "admin", Secret(PASSWORD)) as untrusting,
-        pytest.raises(requests.exceptions.SSLError),
+        pytest.raises(TransportError, match="TLS: the certificate is not trusted"),
     ):
         untrusting.appliances()
