@@ -29,6 +29,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import logging
 import math
 import os
 import socket
@@ -158,6 +159,23 @@ def shown(url: str) -> str:
         parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
     text = parts.geturl()
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+class _OneLine(logging.Filter):
+    """urllib3's log records in one line, scrubbed: no traceback (its frames hold the request's
+    headers), the exception's type named instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[0] is not None:
+            text += f" ({record.exc_info[0].__name__})"
+        record.msg, record.args = secrecy.scrub(text), None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+for _logger in ("urllib3.connection", "urllib3.connectionpool", "urllib3.response"):
+    logging.getLogger(_logger).addFilter(_OneLine())
 
 
 # -- the watchdog: one deadline for a whole request ------------------------------------------
@@ -432,6 +450,10 @@ class ApiSession:
 
     def close(self) -> None:
         self._session.close()
+
+    def same_origin(self, url: str) -> bool:
+        """Whether an absolute URL is on the configured origin."""
+        return origin_of(url) == self.origin
 
     def resolve(self, method: str, target: str) -> str:
         """An absolute URL for a path or a link (relative to the base); `UnexpectedAnswer` when

@@ -33,6 +33,7 @@ RESOURCES = (
     "ldap_role",
     "licence",
 )
+SINGLETONS = frozenset({"global", "authentication"})  # listed: exactly one object each
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ class State:
     """The current objects of every resource the baseline touches, read with list calls."""
 
     def __init__(self, client: PexipClient) -> None:
-        self.objects: dict[str, list[dict[str, Any]]] = {r: client.list(r) for r in RESOURCES}
+        self.objects: dict[str, list[dict[str, Any]]] = {
+            r: client.list_singleton(r) if r in SINGLETONS else client.list(r) for r in RESOURCES
+        }
         self._by_uri = {o["resource_uri"]: o for objs in self.objects.values() for o in objs}
 
     def find(self, resource: str, match: dict[str, Any]) -> dict[str, Any] | None:

@@ -25,9 +25,18 @@ import copy
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from accord.http import Answer, ApiSession, ClientError, Limits, RunBudget, json_type
+from accord.http import (
+    Answer,
+    ApiSession,
+    ClientError,
+    Limits,
+    RunBudget,
+    UnexpectedAnswer,
+    json_type,
+    shown,
+)
 from accord.pexip import schema
 from accord.site import Secret
 
@@ -218,41 +227,55 @@ class PexipClient:
         params: dict[str, Any] | None = {"limit": PAGE, "offset": 0, **filters}
         path: str | None = self.uri(resource, api=api)
         kind = (api.split("/")[0], resource)
-        seen_pages: set[str] = set()
-        seen_objects: set[str] = set()
+        pages = {_page(urljoin(self.base, f"{path}?{urlencode(params)}"))}
+        seen: set[str] = set()
         count, total = 0, None
         answer = None
         while path is not None:
-            if len(seen_pages) >= MAX_PAGES:
-                assert answer is not None
-                raise answer.fail(f"more than {MAX_PAGES} pages")
             answer, page = self._read(path, params)
-            seen_pages.add(self._api.resolve("GET", path) + str(sorted((params or {}).items())))
             meta, objects = _envelope(answer, page)
             total = meta.get("total_count")
             for obj in objects:
                 _checked(answer, kind, obj, f"objects[{count}]")
                 uri = obj.get("resource_uri")
-                if isinstance(uri, str):
-                    if uri in seen_objects:
-                        raise answer.fail(f"objects[{count}]: {uri} listed twice")
-                    seen_objects.add(uri)
+                if uri in seen:
+                    raise answer.fail(f"objects[{count}]: {uri} listed twice")
+                seen.add(uri)
                 count += 1
                 yield obj
-            path = meta.get("next") or None
-            params = None  # `next` carries its own query string
-            if path is not None:
-                following = self._api.resolve("GET", path)
-                if following + "[]" in seen_pages:
-                    raise answer.fail(f"meta.next leads back to a page already read: {following}")
-                if not objects:
-                    raise answer.fail("an empty page whose meta.next leads to another")
+            path, params = meta.get("next") or None, None  # `next` has its own query string
+            if path is None:
+                break
+            following = urljoin(self.base, path)
+            if not self._api.same_origin(following):
+                raise answer.fail(
+                    f"meta.next leads to another origin ({shown(following)}): Accord asks only "
+                    "the configured one"
+                )
+            if _page(following) in pages:
+                raise answer.fail(f"meta.next leads back to a page already read: {path}")
+            if not objects:
+                raise answer.fail("an empty page whose meta.next leads to another")
+            if len(pages) >= MAX_PAGES:
+                raise answer.fail(f"more than {MAX_PAGES} pages")
+            pages.add(_page(following))
         if total is not None and total != count and answer is not None:
             raise answer.fail(f"{count} objects listed, but meta.total_count says {total}")
 
     def list(self, resource: str, api: str = CONFIG, **filters: str) -> list[dict[str, Any]]:
         """Every object of a list (one request per page of 500)."""
         return list(self.iter_list(resource, api, **filters))
+
+    def list_singleton(self, resource: str) -> list[dict[str, Any]]:
+        """A singleton's list (``global``, ``authentication``): its one object, or
+        `UnexpectedAnswer` when it lists none or several."""
+        found = self.list(resource)
+        if len(found) != 1:
+            url = shown(urljoin(self.base, f"{self.uri(resource)}?limit={PAGE}&offset=0"))
+            raise UnexpectedAnswer(
+                self.system, "GET", url, f"{len(found)} objects, where the API promises one"
+            )
+        return found
 
     # -- writes (the deployer's) ---------------------------------------------------------------
 
@@ -291,6 +314,12 @@ class PexipClient:
         disposition = answer.headers.get("Content-Disposition", "")
         name = disposition.partition("filename=")[2].strip().strip('"')
         return name, answer.content
+
+
+def _page(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """A page's URL as compared for loops: its query's parameters in any order."""
+    parts = urlsplit(url)
+    return parts.netloc.lower(), parts.path, tuple(sorted(parse_qsl(parts.query)))
 
 
 def _error_body(answer: Answer) -> Any:
