@@ -36,6 +36,8 @@ from urllib.parse import quote, quote_plus
 
 MASK = "***"
 MIN_LENGTH = 6
+# What a recording writes in a secret's place: in a replay, never a secret to scrub.
+PLACEHOLDERS = frozenset({MASK, "REDACTED"})
 
 _lock = threading.Lock()
 _forms: set[str] = set()
@@ -68,7 +70,7 @@ def _add(forms: set[str]) -> None:
 
 def remember(value: str | None) -> None:
     """A secret value (and its encoded and hashed forms) to be scrubbed from everything."""
-    if value and len(value) >= MIN_LENGTH:
+    if value and len(value) >= MIN_LENGTH and value not in PLACEHOLDERS:
         _add(_encodings(value))
 
 

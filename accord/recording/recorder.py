@@ -214,13 +214,15 @@ _FILE_KEYS = re.compile(r"(_file|ca_bundle)$")
 
 def _copy_site(site: Site, into: Path) -> None:
     """The site file and the files it names, into ``into``: paths rewritten to the copies (a
-    file of the site's folder keeps its relative path, any other goes into ``files/``), no
-    secrets file, private keys as placeholders (mode 0600, as the site loader wants), and the
+    file of the site's folder keeps its relative path, any other goes into ``files/``; a file
+    named several times, as one client certificate for every Management Node, is copied once),
+    no secrets file, private keys as placeholders (mode 0600, as the site loader wants), and the
     values the site file gives secret fields as their stand-ins."""
     data = _document(site)
     data.get("site", {}).pop("secrets_file", None)
     plain = dict(_plain_secrets(data))
     home = site.path.parent.resolve()
+    copied: dict[tuple[Path | None, bool], str] = {}  # a file named several times: one copy
 
     def copy(node: Any, path: str) -> Any:
         if isinstance(node, dict):
@@ -230,7 +232,11 @@ def _copy_site(site: Site, into: Path) -> None:
         if isinstance(node, str) and path in plain:
             return field_stand_in(path)
         if isinstance(node, str) and _FILE_KEYS.search(path):
-            return _copy_file(site, node, home, into, key=path.rsplit(".", 1)[-1])
+            key = path.rsplit(".", 1)[-1]
+            source = (site.file(node), key == "key_file")
+            if source not in copied:
+                copied[source] = _copy_file(site, node, home, into, key=key)
+            return copied[source]
         return node
 
     text = tomli_w.dumps(copy(data, ""))

@@ -42,6 +42,11 @@ SOAP_PASSWORD = re.compile(
     r"<(?P<tag>(?:[A-Za-z_][\w.-]*:)?password)(?P<attrs>\s[^>]*)?(?<!/)>(?P<value>.*?)</(?P=tag)\s*>",
     re.DOTALL,
 )
+# vCenter's session key: the ``key`` of the UserSession a LoginResponse returns (or any
+# property value typed UserSession). Other ``<key>`` elements (device keys) are data a replay needs.
+SESSION_KEY = re.compile(
+    r"(?P<open><(?P<tag>(?:[\w.-]+:)?(?:returnval|val))\b(?P<attrs>[^>]*)>\s*<key>)[^<]*(?=</key>)"
+)
 FORM = re.compile(r"[\w.~%+-]+=[^&\s]*(?:&[\w.~%+-]+=[^&\s]*)*")
 NEW_COOKIE = re.compile(r",\s*(?=[^;,=\s]+=)")  # a comma starting a cookie, not one in Expires=
 
@@ -69,6 +74,29 @@ def _redact_key(match: re.Match[str]) -> str:
     if "\n" not in block and "\\n" in block:  # a key inside a JSON string in raw text
         return REDACTED_KEY.replace("\n", "\\n")
     return REDACTED_KEY
+
+
+def _session_key(match: re.Match[str], text: str) -> str:
+    if "UserSession" in match["attrs"] or (
+        match["tag"].endswith("returnval") and "LoginResponse" in text
+    ):
+        return match["open"] + REDACTED
+    return match.group()
+
+
+def _cookie_values(headers: Mapping[str, Any]) -> list[str]:
+    """The values of the cookies a response sets (session tokens, to be scrubbed wherever the
+    body repeats them)."""
+    name = _header(headers, "set-cookie")
+    found = headers.get(name) if name else None
+    values = [found] if isinstance(found, str) else list(found or [])
+    result = []
+    for header in values:
+        for cookie in NEW_COOKIE.split(str(header)):
+            value = cookie.split(";", 1)[0].partition("=")[2].strip().strip('"')
+            if len(value) >= 8:
+                result.append(value)
+    return result
 
 
 def _decompress(data: bytes, encoding: str) -> bytes:
@@ -194,6 +222,7 @@ class Scrubber:
             return jsonlib.dumps(self.json(parsed), separators=(",", ":"), ensure_ascii=False)
         text = self.text(text)
         if text.lstrip().startswith("<"):
+            text = SESSION_KEY.sub(lambda m: _session_key(m, text), text)
             return SOAP_PASSWORD.sub(self._soap_password, text)
         if FORM.fullmatch(text.strip()):
             return self._form(text)
@@ -269,6 +298,11 @@ class Scrubber:
                     body = _decompress(body, encoding.strip().lower())
         if "body" in scrubbed:
             body = self.body(body)
+            for value in _cookie_values(headers):  # a session cookie the body repeats
+                if isinstance(body, bytes):
+                    body = body.replace(value.encode(), REDACTED.encode())
+                elif isinstance(body, str):
+                    body = body.replace(value, REDACTED)
             scrubbed["body"]["string"] = body
         headers = self.headers(headers)
         length = _header(headers, "content-length")

@@ -115,6 +115,17 @@ def test_no_canary_in_any_file_of_the_recording(recorded):
     assert "vmware_soap_session=REDACTED" in cassettes  # pyvmomi's SOAP was recorded
     assert not re.search(r"vmware_soap_session=(?!REDACTED)", cassettes)
     assert "Authorization:\n      - REDACTED" in cassettes
+    # vCenter's session key: its Login answer keeps no key.
+    answers = [
+        str(interaction["response"]["body"]["string"])
+        for path in (recorded.folder / "cassettes").iterdir()
+        for interaction in yaml.safe_load(path.read_text())["interactions"]
+    ]
+    logins = [answer for answer in answers if "<LoginResponse" in answer]
+    assert logins and all("<key>REDACTED</key>" in login for login in logins)
+    # A client certificate every Management Node names is copied once.
+    site_files = [p.name for p in (recorded.folder / "site").rglob("*") if p.is_file()]
+    assert not [name for name in site_files if name.startswith("_")], site_files
 
 
 def _edit_cassette(path: Path, edit: Callable[[str], str]) -> None:

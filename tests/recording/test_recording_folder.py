@@ -35,12 +35,14 @@ def site_file(tmp_path: Path) -> Path:
     key = home / "certs" / "admin-key.pem"
     key.write_text(KEY_PEM)
     key.chmod(0o600)
-    text = textwrap.dedent(CANARY_SITE).replace(
-        'url = "https://127.0.0.1:1/"',
-        'url = "https://127.0.0.1:1/"\nca_bundle = "../shared-ca.pem"\n'
-        "client_certificates.administrator = "
-        '{ certificate_file = "certs/admin.pem", key_file = "certs/admin-key.pem" }',
-        1,
+    named = (
+        'ca_bundle = "../shared-ca.pem"\nclient_certificates.administrator = '
+        '{ certificate_file = "certs/admin.pem", key_file = "certs/admin-key.pem" }'
+    )
+    text = (
+        textwrap.dedent(CANARY_SITE)
+        .replace('url = "https://127.0.0.1:1/"', f'url = "https://127.0.0.1:1/"\n{named}', 1)
+        .replace('url = "https://127.0.0.1:2/"', f'url = "https://127.0.0.1:2/"\n{named}', 1)
     )
     assert "shared-ca.pem" in text, "the canary site's primary URL moved"
     return write_canary_site(home, text)
@@ -59,6 +61,10 @@ def test_the_copy_of_the_site_holds_no_secret_and_loads_with_stand_ins(site_file
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert (copied / "certs" / "admin.pem").read_text() == CERTIFICATE_PEM
     assert (copied / "files" / "shared-ca.pem").read_text() == CERTIFICATE_PEM
+    # Named by both Management Nodes, each file is copied once.
+    copies = [p.name for p in copied.rglob("*.pem")]
+    assert sorted(copies) == sorted(set(copies)) and not [c for c in copies if c[0] == "_"]
+    assert copies.count("admin.pem") == copies.count("shared-ca.pem") == 1
 
     replayed = load_site(recording.site_file, stand_ins=True)
     password = replayed.systems.pexip.primary.password

@@ -385,3 +385,44 @@ def test_the_factory_snmp_communities_are_kept_so_a_replay_still_sees_them():
     nodes = {"objects": [{"snmp_community": "public"}, {"snmp_community": "private"}]}
     assert scrubber.json(nodes) == nodes
     assert scrubber.json({"snmp_community": "site-own"}) == {"snmp_community": "REDACTED"}
+
+
+# -- vCenter's session key ---------------------------------------------------------------------
+
+SESSION = "3e857c3f-ce5a-4ad4-b95a-94d19c525fac"
+LOGIN = (
+    '<?xml version="1.0"?><soapenv:Envelope><soapenv:Body><LoginResponse xmlns="urn:vim25">'
+    f"<returnval><key>{SESSION}</key><userName>u</userName></returnval></LoginResponse>"
+    "</soapenv:Body></soapenv:Envelope>"
+)
+
+
+def test_the_session_key_of_a_login_response_is_redacted(scrubber):
+    out = scrubber.response(
+        {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"Set-Cookie": [f"vmware_soap_session={SESSION}; HttpOnly"]},
+            "body": {"string": LOGIN.encode()},
+        }
+    )
+    assert SESSION not in repr(out)
+    assert b"<returnval><key>REDACTED</key><userName>u</userName>" in out["body"]["string"]
+
+
+def test_a_session_cookie_repeated_in_a_body_is_redacted_and_device_keys_kept(scrubber):
+    body = (
+        f'<RetrieveResult><val xsi:type="UserSession"><key>{SESSION}</key></val>'
+        '<val xsi:type="ArrayOfVirtualDevice"><VirtualDevice><key>2000</key></VirtualDevice>'
+        f"</val><val>{SESSION[:12]}</val><other>{SESSION}</other></RetrieveResult>"
+    )
+    out = scrubber.response(
+        {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"set-cookie": f'vmware_soap_session="{SESSION}"; Path=/'},
+            "body": {"string": body},
+        }
+    )
+    text = out["body"]["string"]
+    assert SESSION not in text
+    assert '<val xsi:type="UserSession"><key>REDACTED</key></val>' in text
+    assert "<key>2000</key>" in text and f"<val>{SESSION[:12]}</val>" in text
