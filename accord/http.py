@@ -607,6 +607,8 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return "no answer within the deadline ([verification] request_deadline)"
     for cause in causes:
+        if isinstance(cause, TimeoutError):
+            return "no answer in time (timed out)"
         if isinstance(cause, OSError) and cause.strerror:
             return f"cannot connect: {cause.strerror}"
     if isinstance(

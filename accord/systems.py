@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from accord.beyondtrust.client import BeyondTrustClient
 from accord.http import Limits, RunBudget
@@ -12,10 +12,11 @@ from accord.network import AddressMap, Endpoint
 from accord.pexip.client import PexipClient
 from accord.recording.recorder import Recorder
 from accord.site import Site
-from accord.vsphere.client import connect, disconnect
+from accord.vsphere.client import VsphereError, connect, disconnect
 from accord.vsphere.inventory import Inventory
 
 DEPLOYMENTS = ("primary", "contingency")
+T = TypeVar("T")
 
 
 def pexip_client(
@@ -124,6 +125,7 @@ class Systems:
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
     _inventory: Inventory | None = None
+    _failed: dict[str, VsphereError] = field(default_factory=dict)
     budget: RunBudget = field(init=False)  # the run's: every client of this site shares it
 
     def __post_init__(self) -> None:
@@ -173,9 +175,13 @@ class Systems:
         return self.site.systems.vsphere is not None and self.site.model.vsphere is not None
 
     def vsphere(self) -> Any:
-        """A logged-in pyvmomi ServiceInstance of the site's vCenter (verification only reads)."""
+        """A logged-in pyvmomi ServiceInstance of the site's vCenter (verification only reads).
+        A vCenter that cannot be used fails every scenario with the same `VsphereError`, asked
+        once per run (unless recorded or replayed)."""
         if self._vsphere is None:
-            self._vsphere = vsphere_connection(self.site, self.budget)
+            self._vsphere = self._once(
+                "vsphere", lambda: vsphere_connection(self.site, self.budget)
+            )
         return self._vsphere
 
     def inventory(self) -> Inventory:
@@ -184,8 +190,20 @@ class Systems:
         if self.recorder is not None:
             return Inventory.read(self.vsphere())
         if self._inventory is None:
-            self._inventory = Inventory.read(self.vsphere())
+            self._inventory = self._once("inventory", lambda: Inventory.read(self.vsphere()))
         return self._inventory
+
+    def _once(self, what: str, ask: Callable[[], T]) -> T:
+        """``ask()``; its `VsphereError` remembered and raised again (not recording)."""
+        failed = self._failed.get(what)
+        if failed is not None:
+            raise failed.with_traceback(None)
+        try:
+            return ask()
+        except VsphereError as exc:
+            if self.recorder is None:
+                self._failed[what] = exc
+            raise
 
     def close(self) -> None:
         for client in self._pexip.values():

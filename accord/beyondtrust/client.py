@@ -83,42 +83,49 @@ class ReadOnlyError(RuntimeError):
     """A write was attempted through a read-only (verification) client; nothing was sent."""
 
 
-def _time(text: Any) -> dt.datetime:
-    return dt.datetime.strptime(_str(text), _TIME).replace(tzinfo=dt.UTC)
-
-
 class _Shape(ValueError):
     """An answer's field that is not what the API promises."""
 
 
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Shape(f"{json_type(value)} where a string belongs")
+def _typed(body: Mapping[str, Any], name: str, kind: type, what: str) -> Any:
+    if not isinstance(body, Mapping):
+        raise _Shape(f"a {json_type(body)} where an object belongs")
+    if name not in body:
+        raise _Shape(f"{name}: missing")
+    value = body[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _Shape(f"{name}: {json_type(value)}, where the API promises {what}")
     return value
 
 
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Shape(f"{json_type(value)} where a boolean belongs")
-    return value
+def _str(body: Mapping[str, Any], name: str) -> str:
+    return str(_typed(body, name, str, "a string"))
 
 
-def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _Shape(f"{json_type(value)} where an integer belongs")
-    return value
+def _bool(body: Mapping[str, Any], name: str) -> bool:
+    return bool(_typed(body, name, bool, "a boolean"))
 
 
-def _strs(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise _Shape(f"{json_type(value)} where a list belongs")
-    return tuple(_str(item) for item in value)
+def _int(body: Mapping[str, Any], name: str) -> int:
+    return int(_typed(body, name, int, "an integer"))
+
+
+def _strs(body: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    items = _typed(body, name, list, "a list of strings")
+    if not all(isinstance(item, str) for item in items):
+        raise _Shape(f"{name}: not every item is a string")
+    return tuple(items)
+
+
+def _time(body: Mapping[str, Any], name: str) -> dt.datetime:
+    try:
+        return dt.datetime.strptime(_str(body, name), _TIME).replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise _Shape(f"{name}: not a time of the API's form") from None
 
 
 def _rows(body: Any, name: str) -> list[Any]:
-    if not isinstance(body, dict) or not isinstance(body.get(name), list):
-        raise _Shape(f"{name}: not a list")
-    return list(body[name])
+    return list(_typed(body, name, list, "a list"))
 
 
 @dataclass(frozen=True)
@@ -134,12 +141,12 @@ class Appliance:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Appliance:
         listener = body.get("listener")
-        address = (_str(listener["host"]), _int(listener["port"])) if listener else None
+        address = (_str(listener, "host"), _int(listener, "port")) if listener else None
         return cls(
-            _str(body["name"]),
-            _str(body["hostname"]),
-            _str(body["role"]),
-            _bool(body["cloud"]),
+            _str(body, "name"),
+            _str(body, "hostname"),
+            _str(body, "role"),
+            _bool(body, "cloud"),
             address,
         )
 
@@ -172,24 +179,24 @@ class Certificate:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Certificate:
         return cls(
-            id=_int(body["id"]),
-            friendly_name=_str(body["friendly_name"]),
-            issued_to=_str(body["issued_to"]),
-            issued_by=_str(body["issued_by"]),
-            subject=_str(body["subject"]),
-            issuer=_str(body["issuer"]),
-            alternative_names=_strs(body["alternative_names"]),
-            serial=_str(body["serial"]),
-            not_before=_time(body["not_before"]),
-            not_after=_time(body["not_after"]),
-            fingerprint=_str(body["fingerprint_sha256"]),
-            private_key=_bool(body["private_key"]),
-            kind=_str(body["kind"]),
-            warnings=_strs(body["warnings"]),
-            default=_bool(body["default"]),
-            factory=_bool(body["factory"]),
+            id=_int(body, "id"),
+            friendly_name=_str(body, "friendly_name"),
+            issued_to=_str(body, "issued_to"),
+            issued_by=_str(body, "issued_by"),
+            subject=_str(body, "subject"),
+            issuer=_str(body, "issuer"),
+            alternative_names=_strs(body, "alternative_names"),
+            serial=_str(body, "serial"),
+            not_before=_time(body, "not_before"),
+            not_after=_time(body, "not_after"),
+            fingerprint=_str(body, "fingerprint_sha256"),
+            private_key=_bool(body, "private_key"),
+            kind=_str(body, "kind"),
+            warnings=_strs(body, "warnings"),
+            default=_bool(body, "default"),
+            factory=_bool(body, "factory"),
             certificate=x509.load_pem_x509_certificate(
-                _str(body["certificate_pem"]).encode("ascii")
+                _str(body, "certificate_pem").encode("ascii")
             ),
         )
 
@@ -210,13 +217,13 @@ class CertificateRequest:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> CertificateRequest:
         return cls(
-            id=_int(body["id"]),
-            friendly_name=_str(body["friendly_name"]),
-            subject=_str(body["subject"]),
-            alternative_names=_strs(body["alternative_names"]),
-            fingerprint=_str(body["fingerprint"]),
-            public_key=_str(body["public_key"]),
-            request_data=_str(body["request_data"]),
+            id=_int(body, "id"),
+            friendly_name=_str(body, "friendly_name"),
+            subject=_str(body, "subject"),
+            alternative_names=_strs(body, "alternative_names"),
+            fingerprint=_str(body, "fingerprint"),
+            public_key=_str(body, "public_key"),
+            request_data=_str(body, "request_data"),
         )
 
 
@@ -235,8 +242,10 @@ class ImportResult:
         def rows(name: str) -> tuple[Certificate, ...]:
             return tuple(Certificate.from_json(item) for item in body.get(name, ()))
 
-        linked = tuple(_int(i) for i in body.get("linked_requests", ()))
-        return cls(rows("added"), rows("key_added"), rows("unchanged"), linked)
+        linked = body.get("linked_requests", [])
+        if not isinstance(linked, list) or not all(type(i) is int for i in linked):
+            raise _Shape("linked_requests: not a list of integers")
+        return cls(rows("added"), rows("key_added"), rows("unchanged"), tuple(linked))
 
     @property
     def certificates(self) -> tuple[Certificate, ...]:
@@ -371,9 +380,11 @@ class BeyondTrustClient:
         try:
             return parse(body)
         except KeyError as missing:
-            raise answer.fail(f"not the API's shape: {missing} is missing") from None
-        except (_Shape, TypeError, AttributeError, ValueError) as wrong:
-            raise answer.fail(f"not the API's shape: {wrong}") from None
+            raise answer.fail(f"{missing}: missing") from None
+        except _Shape as wrong:
+            raise answer.fail(str(wrong)) from None
+        except (TypeError, AttributeError, ValueError) as wrong:
+            raise answer.fail(f"not the API's shape ({type(wrong).__name__})") from None
 
     # -- reads -------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from accord.site import Secret
 
 SYSTEM = "vsphere"
 POOL_IDLE = 30  # seconds an idle SOAP connection is kept
+OPTIONAL = VmomiSupport.F_OPTIONAL  # a method whose result may be absent
 
 
 class VsphereError(ClientError):
@@ -75,7 +76,7 @@ def connect(
         version=version,
         path="/sdk",
         sslContext=context,
-        httpConnectionTimeout=limits.connect_timeout,
+        httpConnectionTimeout=limits.deadline,  # each socket operation; the whole call: `_guard`
         connectionPoolTimeout=POOL_IDLE,
     )
     _guard(stub, where, limits, budget)
@@ -136,7 +137,7 @@ def _guard(stub: Any, where: str, limits: Limits, budget: RunBudget) -> None:
     def connection() -> Any:
         conn = get_connection()
         watch_connection(conn)
-        return conn
+        return conn if isinstance(conn, _SoapOnly) else _SoapOnly(conn)
 
     def guarded(mo: Any, info: Any, args: Any, outerStub: Any = None) -> Any:  # noqa: N803
         method = f"{where} ({info.wsdlName})"
@@ -146,23 +147,51 @@ def _guard(stub: Any, where: str, limits: Limits, budget: RunBudget) -> None:
             raise VsphereError(error.system, error.method, error.url, error.reason)
         with deadline(remaining) as watch:
             try:
-                return invoke(mo, info, args, outerStub)
+                result = invoke(mo, info, args, outerStub)
             except vmodl.MethodFault:
                 raise  # vCenter's own answer: the caller's to handle
             except Exception as exc:
                 if hasattr(exc, "failed_request"):
                     raise  # a replay's request that is not in its recording
-                if watch.fired:
+                if watch.fired or isinstance(exc, TimeoutError):
                     error = late(SYSTEM, "POST", method, remaining, budget.spent())
                     raise VsphereError(SYSTEM, "POST", method, error.reason) from None
                 raise VsphereError(SYSTEM, "POST", method, _soap_failure(exc)) from None
+        if result is None and info.result is not type(None) and not info.resultFlags & OPTIONAL:
+            raise VsphereError(SYSTEM, "POST", method, "not a SOAP answer (no result)")
+        return result
 
     stub.GetConnection = connection
     stub.InvokeMethod = guarded
 
 
+class _NotSoap(http.client.HTTPException):
+    """An answer whose Content-Type is not XML (pyvmomi would read a well-formed HTML page
+    as an empty result)."""
+
+
+class _SoapOnly:
+    """A SOAP connection whose answers must say they are XML; everything else is the
+    connection's own."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._connection.getresponse(*args, **kwargs)
+        kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        if response.status in (200, 500) and not kind.endswith("xml"):
+            raise _NotSoap(f"not a SOAP answer ({kind or 'no Content-Type'})")
+        return response
+
+
 def _soap_failure(exc: BaseException) -> str:
     """What went wrong with a SOAP call, in a few words."""
+    if isinstance(exc, _NotSoap):
+        return str(exc)
     if isinstance(exc, ExpatError | ElementTree.ParseError):
         return "not a SOAP answer (not XML)"
     if isinstance(exc, http.client.HTTPException) and not isinstance(

@@ -5,7 +5,8 @@ every request), wrapped in TLS with a certificate of a throwaway CA (`accord.pki
 request goes to its ``behaviour``, which may forward it to the honest upstream (`forward`) and
 return that answer changed, or return anything else: a `Reply` (status, headers, body), or
 `Raw` bytes written as they come (a slow drip, a body that never ends, nothing at all).
-``wrong_name`` makes the server present a certificate for another name. Every request is
+Its certificate names ``name`` (a DNS name or an address); ``wrong_name`` makes it present one
+for another name. Every request is
 kept (`seen`), so a test can show what reached the server, and what did not.
 
 With ``tls=False`` it is a plain HTTP server: the "other host" a redirect or a pagination link
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from accord.http import session
 from accord.pki import CA
 
 NAME = "mgr.hostile.example"
@@ -156,6 +159,7 @@ class HostileServer:
         forward: Callable[[Request], Reply] | None = None,
         *,
         tls: bool = True,
+        name: str = NAME,
     ) -> None:
         self.forward = forward
         self.behaviour: Behaviour = forward_only
@@ -163,18 +167,20 @@ class HostileServer:
         self.seen: list[Request] = []
         self.stopping = threading.Event()
         self.tls: ssl.SSLContext | None = None
-        self.ca_file = directory / "hostile-ca.pem"
+        self.ca_file = directory / "no-ca.pem"
         if tls:
-            self.tls = self._contexts(directory)
+            self.tls = self._contexts(directory, name)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.hostile = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def _contexts(self, directory: Path) -> ssl.SSLContext:
+    def _contexts(self, directory: Path, right_name: str) -> ssl.SSLContext:
         ca = CA.new("Hostile Test CA")
+        directory = Path(tempfile.mkdtemp(prefix="hostile-", dir=directory))
+        self.ca_file = directory / "ca.pem"
         self.ca_file.write_text(ca.cert_pem)
         contexts = []
-        for name in (NAME, WRONG_NAME):
+        for name in (right_name, WRONG_NAME):
             leaf = ca.issue_cert(name)
             cert, key = directory / f"{name}.pem", directory / f"{name}-key.pem"
             cert.write_text(leaf.chain_pem)
@@ -219,6 +225,49 @@ class HostileServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+class Forwarder:
+    """The honest upstream: each request sent on to ``base`` (its credentials, not the
+    client's), ``swap``'s bytes replaced in request bodies (a canary password for the real
+    one), and its answer returned with the headers a client needs."""
+
+    KEPT_IN = ("Content-Type", "SOAPAction", "Cookie", "Accept")
+    KEPT_OUT = ("Content-Type", "Set-Cookie", "Location", "Content-Disposition")
+
+    def __init__(
+        self,
+        base: str,
+        verify: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        cert: tuple[str, str] | None = None,
+        server_name: str | None = None,
+        swap: dict[bytes, bytes] | None = None,
+    ) -> None:
+        self.base = base.rstrip("/")
+        self._session = session(server_name)
+        self._session.auth = auth
+        self._session.cert = cert
+        self._verify = verify
+        self._swap = swap or {}
+
+    def __call__(self, request: Request) -> Reply:
+        body = request.body
+        for old, new in self._swap.items():
+            body = body.replace(old, new)
+        headers = {k: v for k, v in request.headers.items() if k in self.KEPT_IN}
+        answer = self._session.request(
+            request.method,
+            self.base + request.path,
+            data=body or None,
+            headers=headers,
+            verify=self._verify,
+            timeout=20,
+            allow_redirects=False,
+        )
+        kept = {k: v for k, v in answer.headers.items() if k in self.KEPT_OUT}
+        return Reply(answer.status_code, answer.content, kept)
 
 
 def slowly(behaviour: Behaviour, pause: float) -> Behaviour:

@@ -20,32 +20,24 @@ is a canary and whose deadlines are short, and asserts:
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
-import hashlib
-import io
 import re
 import threading
-import time
 import tomllib
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
-import tomli_w
 
-from accord import cli
-from accord.http import session
-from accord.labca import write_private
 from accord.site import Site
 from tests.conftest import Lab
-from tests.features_run import Run, run_features
+from tests.hostile.runs import Outcome, assert_no_secret, hostile_site, run_both
 from tests.hostile.server import (
     NAME,
+    Forwarder,
     HostileServer,
     Raw,
     Reply,
@@ -93,36 +85,27 @@ class Hostile:
         """The hostile site with other ``[verification]`` values (a file of its own)."""
         document = tomllib.loads(self.site_file.read_text())
         document["verification"] = {**document["verification"], **verification}
-        path = self.site_file.with_name("hostile-budget.toml")
-        path.write_text(tomli_w.dumps(document))
-        return path
+        return hostile_site(self.site_file.parent, "hostile-budget", document, self.secrets)
 
 
 def _upstream(site: Site) -> Callable[[Request], Reply]:
-    """The honest Management Node: GETs forwarded with the lab's credentials, kept per path."""
+    """The lab's primary Management Node, reached with the lab's credentials, reads only."""
     system = site.systems.pexip.primary
-    http = session(system.tls_server_name)
-    http.auth = (system.username, site.resolve(system.password).reveal())
     certificate = site.client_certificate("primary")
-    if certificate is not None:
-        http.cert = (str(certificate[0]), str(certificate[1]))
-    verify = str(site.file(system.ca_bundle))
-    kept: dict[str, Reply] = {}
-    lock = threading.Lock()
+    forward = Forwarder(
+        system.url,
+        str(site.file(system.ca_bundle)),
+        auth=(system.username, site.resolve(system.password).reveal()),
+        cert=(str(certificate[0]), str(certificate[1])) if certificate else None,
+        server_name=system.tls_server_name,
+    )
 
-    def forward(request: Request) -> Reply:
+    def read(request: Request) -> Reply:
         if request.method != "GET":
             return Reply.json({"error": "this test's server only reads"}, 405)
-        with lock:
-            if request.path not in kept:
-                answer = http.get(system.url.rstrip("/") + request.path, verify=verify, timeout=10)
-                kind = answer.headers.get("Content-Type", "application/json")
-                kept[request.path] = Reply(
-                    answer.status_code, answer.content, {"Content-Type": kind}
-                )
-            return kept[request.path]
+        return forward(request)
 
-    return forward
+    return read
 
 
 @pytest.fixture(scope="module")
@@ -152,14 +135,10 @@ def hostile(lab: Lab, deployed_snapshot: dict[str, Any]) -> Iterator[Hostile]:
         }
         for section in ("vsphere", "beyondtrust"):
             document.pop(section, None)
-        secrets_file = folder / "hostile-secrets.toml"
         secrets = tomllib.loads((folder / document["site"]["secrets_file"]).read_text())
         secrets["hostile_admin"] = CANARY
-        write_private(secrets_file, tomli_w.dumps(secrets))
-        document["site"]["secrets_file"] = secrets_file.name
         document["verification"] = VERIFICATION
-        site_file = folder / "hostile-site.toml"
-        site_file.write_text(tomli_w.dumps(document))
+        site_file = hostile_site(folder, "hostile-site", document, secrets)
         yield Hostile(server, other, site_file, secrets, upstream)
 
 
@@ -237,10 +216,6 @@ def _changed(honest: Reply, change: Callable[[dict[str, Any]], None]) -> Reply:
     return Reply.json(value, honest.status)
 
 
-def _offset(request: Request) -> str:
-    return parse_qs(urlsplit(request.path).query).get("offset", ["0"])[0]
-
-
 def duplicated(page: dict[str, Any]) -> None:
     page["objects"] += page["objects"]
     page["meta"]["total_count"] = len(page["objects"])
@@ -304,79 +279,7 @@ def echo_json(_s: HostileServer, request: Request, _h: Reply) -> Reply:
     return Reply.json({"error": f"bad request from {decoded} ({token}; {quote(decoded)})"}, 400)
 
 
-# -- running what a user runs --------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    run: Run
-    deploy_code: int | None
-    deploy_out: str
-    deploy_err: str
-    seconds: float
-    reports: Path
-
-    def statuses(self, requirement: str) -> set[str]:
-        return {s.status for s in self.run.scenarios if requirement in s.tags}
-
-
-def _deploy(site_file: Path, into: dict[str, Any]) -> None:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        into["code"] = cli.main(["deploy", "--site", str(site_file), "--dry-run"])
-    into["out"], into["err"] = out.getvalue(), err.getvalue()
-
-
-def run_both(hostile: Hostile, tmp_path: Path, site_file: Path | None = None) -> Outcome:
-    """`pytest features/ --target live` and `accord deploy --dry-run` at once, timed."""
-    site_file = site_file or hostile.site_file
-    deployed: dict[str, Any] = {}
-    started = time.monotonic()
-    thread = threading.Thread(target=_deploy, args=(site_file, deployed), daemon=True)
-    thread.start()
-    reports = tmp_path / "reports"
-    run = run_features(reports, "--target", "live", "--site", str(site_file), "-m", MARKS)
-    thread.join(timeout=60)
-    seconds = time.monotonic() - started
-    assert not thread.is_alive(), "accord deploy --dry-run did not finish"
-    (tmp_path / "pytest-output.txt").write_text(run.output)
-    return Outcome(
-        run,
-        deployed.get("code"),
-        deployed.get("out", ""),
-        deployed.get("err", ""),
-        seconds,
-        reports,
-    )
-
-
-def _forms(value: str, username: str = "admin") -> set[str]:
-    """How a secret may travel: as it is, SHA-1 hex, base64, Basic token, URL-encoded."""
-    raw = value.encode()
-    return {
-        value,
-        hashlib.sha1(raw).hexdigest(),
-        hashlib.sha1(raw).hexdigest().upper(),
-        base64.b64encode(raw).decode(),
-        base64.b64encode(f"{username}:{value}".encode()).decode(),
-        quote(value, safe=""),
-    }
-
-
-def assert_no_secret(hostile: Hostile, outcome: Outcome) -> None:
-    needles = set().union(*(_forms(v) for v in hostile.secrets.values() if len(v) >= 8))
-    texts = {
-        "pytest's output": outcome.run.output,
-        "accord deploy's output": outcome.deploy_out,
-        "accord deploy's errors": outcome.deploy_err,
-    }
-    for path in outcome.reports.rglob("*"):
-        if path.is_file():
-            texts[str(path)] = path.read_text(errors="replace")
-    assert len(texts) > 8, list(texts)  # results.json, cucumber, junit, HDF, OSCAL, HTML...
-    for where, text in texts.items():
-        leaked = sorted(n for n in needles if n in text)
-        assert not leaked, f"{where} holds a secret ({len(leaked)} form(s))"
+# -- what every run must show -------------------------------------------------------------
 
 
 def assert_outcome(
@@ -394,24 +297,11 @@ def assert_outcome(
         assert statuses and "passed" not in statuses, (requirement, statuses, outcome.run.output)
     for requirement in intact:
         assert outcome.statuses(requirement) == {"passed"}, (requirement, outcome.run.output)
-    failures = [
-        element.get("message", "")
-        for element in ET.parse(outcome.run.reports / "junit.xml").iter("failure")
-    ]
     for resource, pattern in broken.items():
-        line = rf"{api_line(resource)}:? {pattern}"
-        shown = [text for text in outcome.run.output.splitlines() if re.search(line, text)]
-        assert shown, (line, outcome.run.output)
-        prefix = r"(FAILED \S+ - |[A-Z0-9-]+ failed: )?"
-        assert all(re.fullmatch(rf"{prefix}{line}.*", text) for text in shown), shown
-        assert any(re.fullmatch(rf"{line}[^\n]*", m) for m in failures), (line, failures)
-    assert "Traceback" not in outcome.run.output
+        outcome.assert_one_line(rf"{api_line(resource)}:? {pattern}")
     first = next(r for r in DEPLOY_ORDER if r in broken)
-    assert outcome.deploy_code == 1, (outcome.deploy_out, outcome.deploy_err)
-    error = outcome.deploy_err.strip()
-    assert "\n" not in error, error
-    assert re.fullmatch(rf"accord deploy: {api_line(first)}:? {broken[first]}.*", error), error
-    assert_no_secret(hostile, outcome)
+    outcome.assert_deploy_error(rf"{api_line(first)}:? {broken[first]}")
+    assert_no_secret(hostile.secrets, outcome)
     assert not hostile.other.seen, "another origin was asked"
 
 
@@ -430,13 +320,13 @@ def within(outcome: Outcome, deadlines: int) -> None:
 
 def test_an_honest_server_passes_everything_and_deploys_nothing(hostile, tmp_path):
     hostile.server.reset()
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     assert outcome.run.returncode == 0, outcome.run.output
     for requirement in set().union(*READS.values()) | UNTOUCHED:
         assert outcome.statuses(requirement) == {"passed"}, requirement
     assert outcome.deploy_code == 0, outcome.deploy_err
     assert "pexip-primary: no changes" in outcome.deploy_out
-    assert_no_secret(hostile, outcome)
+    assert_no_secret(hostile.secrets, outcome)
     within(outcome, 0)
 
 
@@ -452,7 +342,7 @@ def test_redirects_and_links_to_another_origin_are_never_followed(hostile, tmp_p
             },
         )
     )
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     assert_outcome(
         hostile,
         outcome,
@@ -479,7 +369,7 @@ def test_looping_pagination_duplicates_and_wrong_types_never_pass(hostile, tmp_p
             },
         )
     )
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     assert_outcome(
         hostile,
         outcome,
@@ -504,7 +394,7 @@ def test_bodies_that_are_not_json_and_nulls_never_pass(hostile, tmp_path):
             },
         )
     )
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     assert_outcome(
         hostile,
         outcome,
@@ -528,7 +418,7 @@ def test_a_server_that_drips_or_says_nothing_is_cut_off_at_the_deadline(hostile,
             },
         )
     )
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     late = r"no complete answer within 1\.5 s \(request_deadline\)"
     assert_outcome(hostile, outcome, {"global": late, "system_location": late, "worker_vm": late})
     # One deadline per broken resource for pytest (a failed read is remembered, as a read is),
@@ -547,7 +437,7 @@ def test_huge_empty_and_incomplete_answers_never_pass(hostile, tmp_path):
             },
         )
     )
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     # An empty list is the API's answer for a deployment without locations: the client
     # cannot refuse it; LOC-01 fails on it ("no locations"), NET-01 is the steps' to judge
     # against the site's declared inventory.
@@ -571,7 +461,7 @@ def test_partial_lists_and_error_pages_echoing_credentials(hostile, tmp_path):
             {"global": echo_page, "system_location": echo_json, "worker_vm": edit(partial)},
         )
     )
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     assert_outcome(
         hostile,
         outcome,
@@ -587,7 +477,7 @@ def test_partial_lists_and_error_pages_echoing_credentials(hostile, tmp_path):
 def test_a_certificate_for_another_name_is_refused_in_one_line(hostile, tmp_path):
     hostile.server.reset()
     hostile.server.wrong_name = True
-    outcome = run_both(hostile, tmp_path)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
     assert {s.status for s in outcome.run.scenarios} == {"failed"}, outcome.run.output
     refused = (
         r"TLS: the certificate is not trusted: Hostname mismatch, certificate is not valid for "
@@ -595,11 +485,9 @@ def test_a_certificate_for_another_name_is_refused_in_one_line(hostile, tmp_path
     )
     for resource in ("global", "management_vm", "system_location", "authentication"):
         line = rf"{api_line(resource)}: {refused}"
-        assert re.search(rf"(?m)^{line}$", outcome.run.output), (line, outcome.run.output)
-    assert "Traceback" not in outcome.run.output
-    assert outcome.deploy_code == 1
-    assert re.fullmatch(rf"accord deploy: {api_line('global')}: {refused}\n", outcome.deploy_err)
-    assert_no_secret(hostile, outcome)
+        outcome.assert_one_line(f"{line}$")
+    outcome.assert_deploy_error(rf"{api_line('global')}: {refused}$")
+    assert_no_secret(hostile.secrets, outcome)
     assert not hostile.server.seen  # not one request got through
     within(outcome, 0)
 
@@ -608,7 +496,7 @@ def test_the_run_budget_stops_a_slow_server(hostile, tmp_path):
     budget = 2.0
     hostile.server.reset(slowly(lambda _s, request: hostile.upstream(request), 0.7))
     site_file = hostile.write_site(run_budget=budget)
-    outcome = run_both(hostile, tmp_path, site_file)
+    outcome = run_both(site_file, MARKS, tmp_path)
     statuses = {s.status for s in outcome.run.scenarios}
     assert "failed" in statuses, outcome.run.output
     assert re.search(
@@ -617,5 +505,5 @@ def test_the_run_budget_stops_a_slow_server(hostile, tmp_path):
         outcome.run.output,
     ), outcome.run.output
     assert outcome.deploy_code == 1 and "budget" in outcome.deploy_err, outcome.deploy_err
-    assert_no_secret(hostile, outcome)
+    assert_no_secret(hostile.secrets, outcome)
     assert outcome.seconds < 12 + budget + DEADLINE, outcome.seconds
