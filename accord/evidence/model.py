@@ -162,6 +162,22 @@ class RunResult:
         )
 
 
+SIMULATED = (
+    "Not evidence about a real system: this run verified Accord's simulators (target sim), "
+    "which stand in for a deployment"
+)
+
+
+def caveat(target: str, replayed_from: str | None = None) -> str | None:
+    """What every report of a run that is no evidence about a real system says of it (None for
+    a live run): a replay's provenance, or that the simulators were verified."""
+    if replayed_from or target == "replay":
+        return f"Not a live verification: {replayed_from or 'replayed from a recording'}"
+    if target == "sim":
+        return SIMULATED
+    return None
+
+
 def worst(statuses: list[Status]) -> Status:
     """The status a requirement takes from its scenarios' statuses ("not run" for none)."""
     if not statuses:

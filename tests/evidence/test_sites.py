@@ -127,14 +127,14 @@ def test_html_has_a_column_per_site(parallel):
 def test_hdf_and_oscal_have_each_site(parallel):
     hdf = json.loads((parallel.reports / "hdf.json").read_text())
     jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(hdf)
-    snmp = [
-        (p["title"], heimdall_status(c))
-        for p in hdf["profiles"]
-        for c in p["controls"]
-        if c["id"] == "SNMP-01"
-    ]
-    assert sorted(snmp) == sorted((t, "Passed") for t in {t for t, _ in snmp})
-    assert {t.rsplit("(", 1)[1] for t, _ in snmp} == {"hq)", "hq-dr)"}
+    # One profile, a control per requirement (SAF reads one profile): each site's status in its
+    # tags, each site's scenarios among its results.
+    (profile,) = hdf["profiles"]
+    (snmp,) = [c for c in profile["controls"] if c["id"] == "SNMP-01"]
+    assert heimdall_status(snmp) == "Passed"
+    assert snmp["tags"]["sites"] == {site: "passed" for site in SITES}
+    named = {r["code_desc"].split("]")[0] + "]" for r in snmp["results"]}
+    assert named == {f"[{site}]" for site in SITES}
     model = AssessmentResults.oscal_read(parallel.reports / "oscal-assessment-results.json")
     assert model is not None
     for validator in validators.validator_factory.get_all():
