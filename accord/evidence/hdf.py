@@ -446,4 +446,3 @@ def _prefixed(status: str, reason: str | None) -> str:
 def _title(text: str) -> str:
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
     return first if len(first) <= 160 else first[:157].rstrip() + "..."
-

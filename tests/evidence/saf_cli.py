@@ -58,7 +58,7 @@ def install() -> list[str]:
         return command(target)
     npm = shutil.which("npm")
     if npm is None:
-        raise SafInstallError(f"the SAF CLI is installed with npm, which is missing: {INSTALL_HINT}")
+        raise SafInstallError(f"npm installs the SAF CLI and is missing: {INSTALL_HINT}")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".install-") as scratch:
         staging = Path(scratch) / "saf"

@@ -14,11 +14,11 @@ import pytest
 
 from accord.evidence.hdf import (
     ATTESTATION_CODE_DESC,
-    PROFILE,
     HEIMDALL_STATUS,
     IMPACT_HIGH,
     IMPACT_MEDIUM,
     IMPACT_NONE,
+    PROFILE,
     hdf_results,
     nist_tag,
     write_hdf,
