@@ -249,7 +249,9 @@ def _says_it_everywhere(run: Run, said: dict[str, str]) -> RunResult:
     lines = run.output.splitlines()
     for site, sentence_ in said.items():
         named = f"{site}: " if several else ""
-        progress = [line for line in lines if re.match(rf"{named}[A-Z0-9-]+-\d\d ", line)]
+        progress = [
+            line for line in lines if re.match(rf"\[ *\d+/\d+\] {named}[A-Z0-9-]+-\d\d ", line)
+        ]
         assert len(progress) == 3, run.output  # SNMP-01, SNMP-02, HOST-03
         assert all(line.endswith(f" — {sentence_}") for line in progress), progress
         (count,) = [line for line in lines if line.startswith(f"accord: {named}112 requirements")]
