@@ -260,7 +260,12 @@ def _control(
         "accord_status": result.status,
         **({"sites": {r.site: r.status for r in per_site}} if several else {}),
     }
-    check = f"Proven by {requirement.proof}"
+    check = (
+        f"Sees {requirement.sees}. Cannot see {requirement.cannot_see}. "
+        if requirement.sees
+        else ""
+    )
+    check += f"Proven by {requirement.proof}"
     check += f" in the scenarios: {'; '.join(result.scenarios)}." if result.scenarios else "."
     descriptions = [
         {"label": "default", "data": requirement.text},

@@ -109,6 +109,8 @@ class Requirement:
     stig: tuple[str, ...] = ()
     nist: tuple[str, ...] = ()
     mapping: Literal["STIG", "mapped"] = "mapped"
+    sees: str = ""  # what its scenarios observe (data/check-limits.md)
+    cannot_see: str = ""  # and what they cannot, for an assessor to examine otherwise
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ def _requirement_result(data: dict[str, Any]) -> RequirementResult:
             stig=tuple(requirement.get("stig", ())),
             nist=tuple(requirement.get("nist", ())),
             mapping=requirement.get("mapping", "mapped"),
+            sees=requirement.get("sees", ""),
+            cannot_see=requirement.get("cannot_see", ""),
         ),
         status=_status(data["status"]),
         reason=data["reason"],
