@@ -33,7 +33,6 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +41,17 @@ from trestle.oscal import assessment_results as ar
 
 from accord.evidence.hdf import guides
 from accord.evidence.model import (
+    EVIDENCE_DIR,
     AttestationRecord,
     Observation,
     RequirementResult,
     RunResult,
     ScenarioResult,
     Status,
+    evidence_slugs,
 )
 
 FILENAME = "oscal-assessment-results.json"
-EVIDENCE_DIR = "evidence"
 NS = "urn:accord:oscal"  # the namespace of Accord's own props
 UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:accord:evidence")
 NIST = re.compile(r"^\s*([A-Za-z]{2})-(\d+)\s*(?:\(\s*(\d+)\s*\))?\s*(.*?)\s*$")
@@ -95,7 +95,7 @@ class _Builder:
     def __init__(self, run: RunResult) -> None:
         self.run = run
         self.seed = f"{run.site_name}|{_aware(run.started).isoformat()}"
-        self.slugs = _slugs(run.scenarios)
+        self.slugs = evidence_slugs(run.scenarios)
         self.hashes: dict[int, str] = {}  # scenario index -> SHA-256 of its evidence file
         self.tool = self.uuid("component", "accord")
         self.parties: dict[str, str] = {}  # name -> party uuid
@@ -420,21 +420,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     raise TypeError(f"not JSON-able in an observation: {type(value).__name__}")
-
-
-def _slugs(scenarios: Iterable[ScenarioResult]) -> list[str]:
-    """A file name per scenario: its name's slug and a short hash of what identifies it."""
-    slugs: list[str] = []
-    seen: set[str] = set()
-    for s in scenarios:
-        base = re.sub(r"[^a-z0-9]+", "-", s.name.lower()).strip("-")[:60].rstrip("-")
-        key = hashlib.sha256(f"{s.site}|{s.feature}|{s.name}".encode()).hexdigest()[:8]
-        slug, n = f"{base or 'scenario'}-{key}", 2
-        while slug in seen:  # the same scenario twice in one run
-            slug, n = f"{base or 'scenario'}-{key}-{n}", n + 1
-        seen.add(slug)
-        slugs.append(slug)
-    return slugs
 
 
 def _prop(name: str, value: str) -> common.Property:

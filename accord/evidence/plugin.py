@@ -66,6 +66,7 @@ from accord.evidence.formats import WRITERS
 from accord.evidence.model import (
     PRECEDENCE,
     AttestationRecord,
+    InScope,
     Observation,
     Requirement,
     RequirementResult,
@@ -78,6 +79,7 @@ from accord.evidence.model import (
     caveat,
     jsonable,
     scenario_from_json,
+    scope_from_json,
     waiver_from_json,
 )
 from accord.evidence.redact import redact
@@ -131,17 +133,21 @@ class _Scenario:
 @dataclass
 class _SiteFacts:
     """What the `systems` fixture learnt of one site: its file's SHA-256, its waivers and
-    attestations."""
+    attestations, and its scope (`remember_scope`)."""
 
     sha256: str
     waivers: list[Waiver]
     attestations: list[AttestationRecord]
+    scope: tuple[InScope, ...] = ()
+    scope_notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "sha256": self.sha256,
             "waivers": [jsonable(asdict(w)) for w in self.waivers],
             "attestations": [jsonable(asdict(a)) for a in self.attestations],
+            "scope": [asdict(item) for item in self.scope],
+            "scope_notes": list(self.scope_notes),
         }
 
     @classmethod
@@ -150,6 +156,8 @@ class _SiteFacts:
             data["sha256"],
             [waiver_from_json(w) for w in data["waivers"]],
             [attestation_from_json(a) for a in data["attestations"]],
+            scope_from_json(data.get("scope", [])),
+            tuple(data.get("scope_notes", [])),
         )
 
 
@@ -230,6 +238,19 @@ def remember_site(config: pytest.Config, verified: RunSite, site: Site) -> None:
             for a in site.model.attestations
         ],
     )
+
+
+def remember_scope(config: pytest.Config, verified: RunSite, systems: Any) -> None:
+    """What a site's run verifies (`accord.evidence.scope.read_scope` of its `Systems`), said by
+    the `systems` fixture after `remember_site`: every report shows it."""
+    run = config.stash.get(_RUN, None)
+    facts = run.facts.get(verified.name) if run is not None else None
+    if facts is None:
+        return
+    from accord.evidence.scope import read_scope
+
+    items, notes = read_scope(systems)
+    facts.scope, facts.scope_notes = tuple(items), tuple(notes)
 
 
 def replayed_from(config: pytest.Config, sentence: str, site: str | None = None) -> None:
@@ -819,6 +840,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         scenarios=scenarios,
         sites=hashes,
         replayed_from=_replayed(run),
+        scope={name: facts.scope for name, facts in run.facts.items() if facts.scope},
+        scope_notes={name: facts.scope_notes for name, facts in run.facts.items()},
     )
     run.result = result
     written = _attempt(

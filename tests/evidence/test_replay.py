@@ -155,7 +155,7 @@ def test_html_has_a_banner_and_says_it_in_every_row() -> None:
     run = replay(sample.run())
     html = render(run)
     header = html[html.index("<header>") : html.index("</header>")]
-    assert '<p class="replay" role="note">' in header and SENTENCE in header
+    assert '<p class="banner" role="note">' in header and SENTENCE in header
     rows = _rows(html)
     assert len(rows) == len(run.requirements)
     for rid, row in rows.items():
