@@ -136,8 +136,9 @@ def test_oscal_says_it_on_the_result_every_finding_and_observation(tmp_path: Pat
     (result,) = model.results
     assert props(result)["replayed-from"] == [SENTENCE]
     assert f"Not a live verification: {SENTENCE}." in result.description
-    assert len(result.findings or []) == len(run.requirements)
-    for finding in result.findings or []:
+    requirements = [f for f in result.findings or [] if "accord-status" in props(f)]
+    assert len(requirements) == len(run.requirements)
+    for finding in result.findings or []:  # the NIST control objectives' too
         assert props(finding)["replayed-from"] == [SENTENCE], finding.title
         assert f"Not a live verification: {SENTENCE}." in (finding.remarks or ""), finding.title
     scenarios = [o for o in result.observations or [] if "scenario-status" in props(o)]
