@@ -161,6 +161,8 @@ class RunResult:
     # What each site's run verified and saw, and what could not be read of it (site -> ...).
     scope: dict[str, tuple[InScope, ...]] = field(default_factory=dict)
     scope_notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `accord evidence merge`: each merged run's folder name -> its manifest's SHA-256.
+    merged_from: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (dates as ISO 8601 strings)."""
@@ -183,6 +185,7 @@ class RunResult:
             replayed_from=data.get("replayed_from"),
             scope={site: scope_from_json(items) for site, items in data.get("scope", {}).items()},
             scope_notes={site: tuple(n) for site, n in data.get("scope_notes", {}).items()},
+            merged_from=dict(data.get("merged_from", {})),
         )
 
 

@@ -201,3 +201,36 @@ def test_run_sites(tmp_path):
 )
 def test_site_of_test_id(nodeid, site):
     assert site_of_test_id(nodeid, list(SITES)) == site
+
+
+@pytest.fixture(scope="module")
+def merged(sites: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each site run alone, as one job per site would (its own folder), then merged."""
+    base = tmp_path_factory.mktemp("jobs")
+    folders = []
+    for site in sites:
+        run = run_features(base / site.parent.name, "--site", str(site), "-m", SELECTION)
+        assert run.returncode == 0, run.output
+        folders.append(run.reports.resolve())
+    assert main(["evidence", "merge", *map(str, folders), "-o", str(base / "merged")]) == 0
+    return base / "merged"
+
+
+def test_merged_site_runs_say_what_one_run_of_both_sites_says(merged, parallel, results):
+    both = RunResult.from_json(json.loads((merged / "results.json").read_text()))
+    assert both.site_name == "hq, hq-dr" and list(both.sites) == list(SITES)
+    assert {(r.site, r.requirement.id): r.status for r in both.requirements} == {
+        (r.site, r.requirement.id): r.status for r in results.requirements
+    }
+    assert sorted((s.site, s.name, s.status) for s in both.scenarios) == sorted(
+        (s.site, s.name, s.status) for s in results.scenarios
+    )
+    assert main(["evidence", "verify", str(merged)]) == 0
+    hdf = json.loads((merged / "hdf.json").read_text())
+    (profile,) = hdf["profiles"]
+    (snmp,) = [c for c in profile["controls"] if c["id"] == "SNMP-01"]
+    assert snmp["tags"]["sites"] == {site: "passed" for site in SITES}
+    assert len(read_cucumber(merged / "cucumber.json")) == len(both.scenarios)
+    assert len(ET.parse(merged / "junit.xml").getroot().findall(".//testcase")) == len(
+        both.scenarios
+    )
