@@ -163,7 +163,9 @@ def folder_with_evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_each_scenario_links_to_its_evidence_file_in_the_folder(folder_with_evidence) -> None:
     html = (folder_with_evidence / "report.html").read_text()
     links = [
-        a["href"] or "" for t, a in tags(html) if t == "a" and a.get("class") == "evidence-file"
+        a["href"] or ""
+        for t, a in tags(html)
+        if t == "a" and a.get("class") in ("evidence-file", "evidence-path")
     ]
     outside = [h for h in links if not h.startswith("evidence/") or ".." in h or ":" in h]
     assert links and not outside, outside
