@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -156,18 +157,26 @@ def _read_requirements(path: Path) -> dict[str, tuple[str, str, str, str]]:
     return rows
 
 
+def _id_rows(
+    path: Path, pattern: re.Pattern[str], shape: str
+) -> Iterator[tuple[str, re.Match[str]]]:
+    """Each table row of a file whose first column names requirement IDs, with where it is;
+    `CatalogueError` for a row not of ``pattern``'s shape."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.startswith("| ") or line.startswith(("| requirement IDs |", "|---")):
+            continue
+        row = pattern.match(line)
+        if row is None:
+            raise CatalogueError(f"{path}:{number}: not a row {shape}: {line!r}")
+        yield f"{path}:{number}", row
+
+
 def _read_mapping(
     path: Path, known: list[str]
 ) -> dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """ID -> (kind, STIG items, NIST controls) from the control mapping's rows."""
     controls: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.startswith("| ") or line.startswith(("| requirement IDs |", "|---")):
-            continue
-        where = f"{path}:{number}"
-        row = _MAPPING_ROW.match(line)
-        if row is None:
-            raise CatalogueError(f"{where}: not a row | IDs | kind | STIG item | NIST |: {line!r}")
+    for where, row in _id_rows(path, _MAPPING_ROW, "| IDs | kind | STIG item | NIST |"):
         stig = tuple(f"{m['item']} ({m['vid']})" for m in _STIG_ITEM.finditer(row["stig"]))
         if row["kind"] == "STIG" and not stig:
             raise CatalogueError(f"{where}: a STIG row names no STIG item (ID and V-ID)")
@@ -186,13 +195,7 @@ def _read_limits(path: Path, known: list[str]) -> dict[str, tuple[str, str]]:
     """ID -> (what its checks see, what they cannot) from ``check-limits.md``; every catalogue
     ID exactly once."""
     found: dict[str, tuple[str, str]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.startswith("| ") or line.startswith(("| requirement IDs |", "|---")):
-            continue
-        where = f"{path}:{number}"
-        row = _LIMITS_ROW.match(line)
-        if row is None:
-            raise CatalogueError(f"{where}: not a row | IDs | sees | cannot see |: {line!r}")
+    for where, row in _id_rows(path, _LIMITS_ROW, "| IDs | sees | cannot see |"):
         for requirement in expand(row["ids"], known, where):
             if requirement in found:
                 raise CatalogueError(f"{where}: {requirement} is there twice")

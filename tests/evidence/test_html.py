@@ -27,7 +27,7 @@ from accord.evidence.html import (
     render,
     write_html,
 )
-from accord.evidence.model import Observation, RequirementResult, ScenarioResult
+from accord.evidence.model import RequirementResult
 from accord.evidence.oscal import write_oscal
 from accord.network import Endpoint
 from accord.pki.ca import CA
@@ -213,23 +213,14 @@ def test_the_action_scenarios_certificates_are_apart(tmp_path: Path) -> None:
     listed apart, never as the deployment's, nor on its timeline."""
     run = sample.run()
     served = next(r for r in run.requirements if r.requirement.id == "BT-13")
-    made = ScenarioResult(
-        feature="features/beyondtrust/certificate_actions.feature",
-        name="A renewal makes a new certificate",
-        requirements=("BT-12",),
-        status="passed",
-        reason=None,
-        steps=(),
-        observations=(
-            Observation(
-                "Then it is served", "served to no SNI",
-                sample.handshake([THROWAWAY], "127.0.0.1:9443", ""), sample.STARTED,
-            ),
-        ),
-        started=sample.STARTED,
-        duration=0.1,
-        site="lab",
-    )  # fmt: skip
+    handshake = sample.handshake([THROWAWAY], "127.0.0.1:9443", "")
+    made = sample.scenario(
+        "A renewal makes a new certificate",
+        ("BT-12",),
+        "passed",
+        None,
+        (sample.observation("served to no SNI", handshake),),
+    )
     run.scenarios.append(made)
     act = dataclasses.replace(served.requirement, id="BT-12", proof="act")
     run.requirements.append(RequirementResult(act, "passed", None, (made.name,), site="lab"))

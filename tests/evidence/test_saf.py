@@ -23,7 +23,7 @@ from accord.evidence.catalogue import load_catalogue
 from accord.evidence.hdf import HEIMDALL_STATUS, write_hdf
 from accord.evidence.model import RunResult
 from tests.evidence import saf_cli
-from tests.features_run import Run, run_features
+from tests.features_run import run_features
 
 # Passed (config and wire), checked and attested (HOST-03), attested only (BIOS-03).
 SELECTION = "SNMP-01 or SNMP-04 or VLAN-01 or HOST-03 or BIOS-03"
@@ -50,20 +50,22 @@ def saf(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunResult]:
+    """The one real run: its folder and its results."""
     done = run_features(tmp_path_factory.mktemp("saf") / "reports", "-m", SELECTION)
     assert done.returncode == 0, done.output
-    return done
+    folder = done.reports.resolve()
+    return folder, RunResult.from_json(json.loads((folder / "results.json").read_text()))
 
 
 @pytest.fixture(scope="module")
-def folder(run: Run) -> Path:
-    return run.reports.resolve()
+def folder(run: tuple[Path, RunResult]) -> Path:
+    return run[0]
 
 
 @pytest.fixture(scope="module")
-def results(folder: Path) -> RunResult:
-    return RunResult.from_json(json.loads((folder / "results.json").read_text()))
+def results(run: tuple[Path, RunResult]) -> RunResult:
+    return run[1]
 
 
 def test_view_summary_counts_every_requirement_with_its_status(folder, results, tmp_path):
