@@ -25,8 +25,9 @@ from accord.evidence.model import RunResult
 from tests.evidence import saf_cli
 from tests.features_run import run_features
 
-# Passed (config and wire), checked and attested (HOST-03), attested only (BIOS-03).
-SELECTION = "SNMP-01 or SNMP-04 or VLAN-01 or HOST-03 or BIOS-03"
+# Passed (config and wire, Pexip, vSphere and BeyondTrust), checked and attested (HOST-03),
+# attested only (BIOS-03).
+SELECTION = "SNMP-01 or SNMP-04 or VLAN-01 or BT-09 or HOST-03 or BIOS-03"
 SAF_STATUS = {  # `saf view summary`'s keys for Heimdall's statuses
     "Passed": "passed",
     "Failed": "failed",
@@ -73,7 +74,7 @@ def test_view_summary_counts_every_requirement_with_its_status(folder, results, 
     assert done.returncode == 0, done.stderr
     (summary,) = json.loads(done.stdout)
     expected = Counter(SAF_STATUS[HEIMDALL_STATUS[r.status]] for r in results.requirements)
-    assert expected["passed"] == 5  # SNMP-01, SNMP-04, VLAN-01, HOST-03 and BIOS-03 (attested)
+    assert expected["passed"] == 6  # SNMP-01, SNMP-04, VLAN-01, BT-09, HOST-03, BIOS-03
     counted = {status: summary[status]["total"] for status in SAF_STATUS.values()}
     assert counted == {status: expected[status] for status in SAF_STATUS.values()}
     assert sum(counted.values()) == len(load_catalogue()) == len(results.requirements)
@@ -181,18 +182,18 @@ def test_a_threshold_from_the_run_fails_a_run_with_one_failed_requirement(
     assert done.returncode == 0, done.stderr
     clean = saf("validate", "threshold", "-i", folder / "hdf.json", "-T", "t.yaml", cwd=tmp_path)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    # The same run with one requirement failed: its scenario failed, everything else as it was.
+    # The same run with one requirement failed (a BeyondTrust one: with a profile per guide, SAF
+    # saw only the first guide's), its scenario failed, everything else as it was.
+    why = "the primary appliance serves a self-signed certificate"
     failed = dataclasses.replace(
         results,
         scenarios=[
-            dataclasses.replace(s, status="failed", reason="SNMP answered over MD5")
-            if "SNMP-04" in s.requirements
-            else s
+            dataclasses.replace(s, status="failed", reason=why) if "BT-09" in s.requirements else s
             for s in results.scenarios
         ],
         requirements=[
-            dataclasses.replace(r, status="failed", reason="SNMP answered over MD5")
-            if r.requirement.id == "SNMP-04"
+            dataclasses.replace(r, status="failed", reason=why)
+            if r.requirement.id == "BT-09"
             else r
             for r in results.requirements
         ],
