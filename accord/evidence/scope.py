@@ -7,12 +7,15 @@ vCenter's ``about`` and its hosts and the site's Pexip VMs, and the BeyondTrust 
 site file names them (a real appliance has no API to ask). Nothing it cannot read fails the run:
 it says what and why in its notes, which every report shows with the scope. A replay reads
 nothing (the recording holds no such request): its scope is what the recorded site file names.
-The scratch systems (where the guides' actions run) are listed as such, never as verified.
+The scratch systems (where the guides' actions run) are listed as such, never as verified. A URL
+is shown without any user or password in it, and the connections the read made are closed.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from accord.evidence.model import InScope
 from accord.pexip.client import STATUS
@@ -28,12 +31,17 @@ def read_scope(systems: Systems) -> tuple[list[InScope], list[str]]:
     replay = systems.recorder is not None and systems.recorder.replay
     if replay:
         notes.append("a replay reads nothing: the systems are as the recorded site file names them")
-    for reader in (_pexip, _vsphere, _beyondtrust):
-        try:
-            items += reader(systems, notes, read=not replay)
-        except Exception as exc:  # noqa: BLE001 - a scope read never fails the run
-            notes.append(f"{reader.__name__.strip('_')}: not read ({_why(exc)})")
-    return items, notes
+    try:
+        for reader in (_pexip, _vsphere, _beyondtrust):
+            try:
+                items += reader(systems, notes, read=not replay)
+            except Exception as exc:  # noqa: BLE001 - a scope read never fails the run
+                notes.append(f"{reader.__name__.strip('_')}: not read ({_why(exc)})")
+    finally:
+        # Its connections are not the scenarios': a recorded scenario makes its own inside its
+        # cassette (accord.recording.plugin).
+        systems.close()
+    return [replace(i, address=_public(i.address)) for i in items], notes
 
 
 def _pexip(systems: Systems, notes: list[str], read: bool) -> list[InScope]:
@@ -44,9 +52,7 @@ def _pexip(systems: Systems, notes: list[str], read: bool) -> list[InScope]:
         if system is None:
             continue
         label = SCRATCH if role == "scratch" else f"{role} deployment"
-        manager = InScope(
-            "Pexip deployment (its Management Node's API)", role, system.url, "", label
-        )
+        manager = InScope("Pexip deployment (Management Node API)", role, system.url, "", label)
         if role == "scratch" or not read:
             items.append(manager)
             continue
@@ -89,15 +95,26 @@ def _vsphere(systems: Systems, notes: list[str], read: bool) -> list[InScope]:
     if site.model.vsphere is not None:
         for deployment, names in site.model.vsphere.vms.model_dump().items():
             wanted |= {name: f"{deployment} deployment" for name in names or ()}
+    named = [InScope("vCenter", "vsphere", system.url, "", "runs the Pexip VMs")] + [
+        InScope("VM", name, "", "", role) for name, role in wanted.items()
+    ]
     if not read:
-        return [InScope("vCenter", "vsphere", system.url, "", "runs the Pexip VMs")] + [
-            InScope("VM", name, "", "", role) for name, role in wanted.items()
-        ]
+        return named
+    try:
+        return _vsphere_read(systems, system.url, wanted, notes)
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"vsphere: not read ({_why(exc)})")
+        return named
+
+
+def _vsphere_read(
+    systems: Systems, url: str, wanted: dict[str, str], notes: list[str]
+) -> list[InScope]:
     from accord.vsphere.inventory import Inventory
 
     si = systems.vsphere()
     about = si.content.about
-    items = [InScope("vCenter", str(about.name), system.url, str(about.fullName), "runs the VMs")]
+    items = [InScope("vCenter", str(about.name), url, str(about.fullName), "runs the Pexip VMs")]
     inventory = Inventory.read(si)
     hosts = sorted({vm.host for name, vm in inventory.vms.items() if name in wanted})
     for name in hosts:
@@ -138,6 +155,14 @@ def _beyondtrust(systems: Systems, notes: list[str], read: bool) -> list[InScope
     if items and read:
         notes.append("beyondtrust: a real appliance has no API that tells its version")
     return items
+
+
+def _public(address: str) -> str:
+    """An address as a report may show it: a URL without user or password."""
+    parts = urlsplit(address)
+    if not parts.scheme or "@" not in parts.netloc:
+        return address
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _why(exc: BaseException) -> str:
