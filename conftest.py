@@ -188,7 +188,12 @@ def accord_site(request: pytest.FixtureRequest) -> RunSite:
 def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Systems]:
     """The systems of the scenario's site, from the chosen target (one target per site: its
     scenarios run together, then it stops and the run checks what it found)."""
-    from accord.evidence.plugin import remember_site, replayed_from, target_problems
+    from accord.evidence.plugin import (
+        remember_scope,
+        remember_site,
+        replayed_from,
+        target_problems,
+    )
 
     config = request.config
     options = TargetOptions(config.getoption("--record"), config.getoption("--cassettes"))
@@ -199,6 +204,7 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         target.stop()
         pytest.exit(str(exc), returncode=4)
     remember_site(config, accord_site, found.site)
+    remember_scope(config, accord_site, found)  # what the reports say the run verified
     if found.recorder is not None and found.recorder.replay:
         replayed_from(config, found.recorder.recording.sentence(), site=accord_site.name)
     try:

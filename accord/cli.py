@@ -1,4 +1,4 @@
-"""The `accord` command: `accord sim`, `accord deploy` and `accord evidence verify|diff`."""
+"""The `accord` command: `accord sim`, `accord deploy` and `accord evidence verify|diff|merge`."""
 
 from __future__ import annotations
 
@@ -315,6 +315,27 @@ def cmd_evidence_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evidence_merge(args: argparse.Namespace) -> int:
+    """Several runs' evidence folders (one job per site, or per part of a site) as one folder."""
+    from collections import Counter
+
+    from accord.evidence.merge import MergeRefused, merge
+
+    output = Path(args.output)
+    try:
+        run = merge([Path(folder) for folder in args.folders], output)
+    except MergeRefused as exc:
+        for problem in exc.problems:
+            print(f"accord evidence merge: {problem}", file=sys.stderr)
+        return 1
+    for site in run.sites:
+        counts = Counter(r.status for r in run.requirements if r.site == site)
+        shown = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        print(f"{site}: {sum(counts.values())} requirements: {shown}")
+    print(f"accord evidence merge: {len(args.folders)} runs merged into {output}/")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="accord", description="Executable acceptance tests for vendor hardening guides."
@@ -364,6 +385,16 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("old", metavar="OLD", help="the earlier run's folder (or results.json)")
     diff.add_argument("new", metavar="NEW", help="the later run's folder (or results.json)")
     diff.set_defaults(func=cmd_evidence_diff)
+    merged = evidence_commands.add_parser(
+        "merge",
+        help="merge the evidence folders of several runs (one job per site or part of a site) "
+        "into one folder with one manifest, HDF, OSCAL and HTML report",
+    )
+    merged.add_argument("folders", nargs="+", metavar="DIR", help="each run's reports folder")
+    merged.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="the merged folder (new or empty)"
+    )
+    merged.set_defaults(func=cmd_evidence_merge)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
