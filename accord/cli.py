@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from accord.labdirectory import LabDirectoryError
-from accord.site import Site, SiteError, load_site
+from accord.site import Site, SiteError, check_site, load_site
 
 if TYPE_CHECKING:
     from accord.lab import LabShape
@@ -269,6 +269,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from accord.vsphere.client import VsphereError
 
     site = load_site(args.site)
+    check_site(site)
     try:
         deploy(site, dry_run=args.dry_run)
     except (
