@@ -229,6 +229,7 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         remember_site,
         replayed_from,
         target_problems,
+        target_requests,
     )
 
     config = request.config
@@ -249,6 +250,7 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         found.close()
         try:
             problems = target.finish()
+            target_requests(config, accord_site, target.requests(found))
         finally:
             target.stop()
         target_problems(config, accord_site, problems)

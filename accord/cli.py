@@ -81,6 +81,20 @@ def _vm_specs(names: list[str], host: str, powered_on: bool) -> list[Any]:
     return specs
 
 
+def _inventory(sim: ManagementNodeSimulator) -> tuple[list[str], list[str]]:
+    """The names of a simulated deployment's nodes (Management Node first) and locations."""
+    from simulator.pexip.resources import MANAGEMENT_VM, SYSTEM_LOCATION, WORKER_VM
+
+    def names(state: Any) -> tuple[list[str], list[str]]:
+        def of(rdef: Any) -> list[str]:
+            rows = state.table(rdef).rows
+            return [rows[key]["name"] for key in sorted(rows)]
+
+        return of(MANAGEMENT_VM) + of(WORKER_VM), of(SYSTEM_LOCATION)
+
+    return sim.model.read_state(names)
+
+
 def _not_observable(sim: ManagementNodeSimulator) -> dict[str, str]:
     """What this simulator cannot show, by requirement ID (the site file carries it)."""
     network = sim.network
@@ -214,6 +228,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 sim.address_map,
                 sim.port_map,
                 _not_observable(sim),
+                # The verified deployments' inventory, declared in the site file; the scratch
+                # node's changes with the guides' actions.
+                *(_inventory(sim) if role != "scratch" else (None, None)),
             )
         vcenter = _start_vcenter(site, directory, shape)
         if vcenter is not None:

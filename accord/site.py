@@ -169,6 +169,10 @@ class PexipSystem(_Model):
     console: Literal["manual", "simulator"] = "manual"
     client_certificates: ClientCertificates = ClientCertificates()
     session_users: list[SessionUser] = []
+    # What the deployment has, by the names its API lists (optional): a run then fails what
+    # depends on them when the API shows fewer, more or others (`accord.pexip.inventory`).
+    nodes: list[Annotated[str, Field(min_length=1)]] | None = None
+    locations: list[Annotated[str, Field(min_length=1)]] | None = None
     not_observable: dict[
         Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")],
         Annotated[str, Field(min_length=1, max_length=500)],
@@ -208,6 +212,8 @@ class VsphereSystem(_Model):
     ca_bundle: str | None = None
     username: Annotated[str, Field(min_length=1)]
     password: CredentialRef
+    # The ESXi hosts that run the Pexip VMs, as vCenter names them (optional).
+    hosts: list[Annotated[str, Field(min_length=1)]] | None = None
 
 
 BeyondTrustRole = Literal["primary", "backup", "traffic_node"]

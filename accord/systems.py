@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,7 @@ class Systems:
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
     _inventory: Inventory | None = None
+    _sent: dict[str, Counter[str]] = field(default_factory=dict)  # of the clients closed
 
     def pexip(self, deployment: str = "primary") -> PexipClient:
         """The read-only client of the primary (or contingency) Management Node. It reads each
@@ -157,8 +159,17 @@ class Systems:
             self._inventory = Inventory.read(self.vsphere())
         return self._inventory
 
+    def pexip_requests(self) -> dict[str, Counter[str]]:
+        """What each Pexip client of this run sent, by method (``refused``: a write the
+        read-only client refused before it reached the network), closed clients included."""
+        counts = {name: Counter(sent) for name, sent in self._sent.items()}
+        for name, client in self._pexip.items():
+            counts.setdefault(f"pexip-{name}", Counter()).update(client.sent)
+        return counts
+
     def close(self) -> None:
-        for client in self._pexip.values():
+        for name, client in self._pexip.items():
+            self._sent.setdefault(f"pexip-{name}", Counter()).update(client.sent)
             client.close()
         self._pexip.clear()
         if self._vsphere is not None:

@@ -38,7 +38,7 @@ from accord.simcontrol import SimControl  # noqa: E402
 from accord.site import load_site  # noqa: E402
 
 READY = "accord sim: ready"
-SENT = re.compile(r"accord: (\d+) probes sent")
+SENT = re.compile(r"accord: (\d+) probes on the wire")
 STATUSES = re.compile(r"accord: 112 requirements: (.*)")
 
 

@@ -32,7 +32,7 @@ from accord.pki import (
 from accord.probes import tls
 from accord.probes.wire import Wire, probe
 from accord.systems import Systems
-from steps.common import Observe
+from steps.common import Observe, shown
 
 HTTPS, SIP_TLS = 443, 5061
 EXPIRY_DAYS = 30
@@ -55,13 +55,13 @@ class Platform:
 
 @given("the certificates of the primary deployment", target_fixture="platform")
 def platform(primary: Deployment, systems: Systems) -> Platform:
-    """Nodes, TLS certificates and trusted CA certificates: four list calls."""
+    """Nodes, TLS certificates and trusted CA certificates: four list calls; the nodes as the
+    site declares them."""
     protocols = primary.global_settings()
-    return Platform(
-        PlatformCertificates(primary.client),
-        systems.addresses("primary"),
-        bool(protocols.get("enable_sip")),
-    )
+    certificates = PlatformCertificates(primary.client)
+    declared = systems.site.systems.pexip.primary.nodes
+    shown("nodes of pexip-primary", [node.obj for node in certificates.nodes], declared)
+    return Platform(certificates, systems.addresses("primary"), bool(protocols.get("enable_sip")))
 
 
 def _each_assigned(platform: Platform) -> list[Node]:

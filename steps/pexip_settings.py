@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then
 
+from accord import inventory
 from accord.pexip import baseline
 from accord.pexip.deployment import Deployment
 from accord.site import Site
-from steps.common import Observe, Subject
+from accord.systems import Systems
+from steps.common import Observe, Subject, locations_of, nodes_of
 
 Obj = dict[str, Any]
 
@@ -24,14 +26,15 @@ def global_settings(primary: Deployment) -> Subject:
 
 
 @given("the nodes of the primary deployment", target_fixture="nodes")
-def nodes(primary: Deployment) -> list[Obj]:
-    """The Management Node and every Conferencing Node (two list reads)."""
-    return primary.nodes()
+def nodes(systems: Systems) -> list[Obj]:
+    """The Management Node and every Conferencing Node (two list reads), as the site declares
+    them."""
+    return nodes_of(systems, "primary")
 
 
 @given("every location of the primary deployment", target_fixture="locations")
-def locations(primary: Deployment) -> list[Obj]:
-    return primary.locations()
+def locations(systems: Systems) -> list[Obj]:
+    return locations_of(systems, "primary")
 
 
 @given("the site uses IPv6")
@@ -178,7 +181,7 @@ def ipv6_everywhere(nodes: list[Obj], site: Site, observe: Observe) -> None:
 def every_location(locations: list[Obj], label: str, site: Site, observe: Observe) -> None:
     field = baseline.LOCATION_LABELS[label]
     expected = baseline.location_fields(site.pexip)[field]
-    actual = {location["name"]: location.get(field) for location in locations}
+    actual = {inventory.label(loc, locations): loc.get(field) for loc in locations}
     observe(f"every location: {label} ({field})", actual)
     wrong = {name: value for name, value in actual.items() if value != expected}
     assert locations, "the deployment has no locations"
@@ -193,7 +196,9 @@ AUTOMATIC_DEPLOYMENT = "VMWARE"
 
 @then("every Conferencing Node has a manual deployment type")
 def manual_deployment(nodes: list[Obj], observe: Observe) -> None:
-    workers = {n["name"]: n.get("deployment_type") for n in nodes if "deployment_type" in n}
+    workers = {
+        inventory.label(n, nodes): n.get("deployment_type") for n in nodes if "deployment_type" in n
+    }
     observe("deployment types", workers)
     assert workers, "no Conferencing Node lists a deployment type"
     automatic = {

@@ -106,7 +106,10 @@ def merged_run(runs: list[tuple[Path, RunResult]]) -> RunResult:
     first = runs[0][1]
     scope: dict[str, tuple[InScope, ...]] = {}
     notes: dict[str, tuple[str, ...]] = {}
+    requests: dict[str, tuple[str, ...]] = {}
     for _, run in runs:
+        for site, lines in run.requests.items():
+            requests.setdefault(site, lines)
         for site, items in run.scope.items():
             scope.setdefault(site, items)
         for site, said in run.scope_notes.items():
@@ -124,6 +127,7 @@ def merged_run(runs: list[tuple[Path, RunResult]]) -> RunResult:
         replayed_from=replayed or None,
         scope=scope,
         scope_notes=notes,
+        requests=requests,
         merged_from={folder.name: _manifest_sha256(folder) for folder, _ in runs},
     )
 

@@ -161,6 +161,9 @@ class RunResult:
     # What each site's run verified and saw, and what could not be read of it (site -> ...).
     scope: dict[str, tuple[InScope, ...]] = field(default_factory=dict)
     scope_notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What verification sent each system of a site, beside its reads (site -> one line each):
+    # configuration writes (none), the login probes and logouts, the probes on the wire.
+    requests: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # `accord evidence merge`: each merged run's folder name -> its manifest's SHA-256.
     merged_from: dict[str, str] = field(default_factory=dict)
 
@@ -185,6 +188,7 @@ class RunResult:
             replayed_from=data.get("replayed_from"),
             scope={site: scope_from_json(items) for site, items in data.get("scope", {}).items()},
             scope_notes={site: tuple(n) for site, n in data.get("scope_notes", {}).items()},
+            requests={site: tuple(r) for site, r in data.get("requests", {}).items()},
             merged_from=dict(data.get("merged_from", {})),
         )
 

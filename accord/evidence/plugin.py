@@ -140,6 +140,7 @@ class _SiteFacts:
     attestations: list[AttestationRecord]
     scope: tuple[InScope, ...] = ()
     scope_notes: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()  # `target_requests`
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +149,7 @@ class _SiteFacts:
             "attestations": [jsonable(asdict(a)) for a in self.attestations],
             "scope": [asdict(item) for item in self.scope],
             "scope_notes": list(self.scope_notes),
+            "requests": list(self.requests),
         }
 
     @classmethod
@@ -158,6 +160,7 @@ class _SiteFacts:
             [attestation_from_json(a) for a in data["attestations"]],
             scope_from_json(data.get("scope", [])),
             tuple(data.get("scope_notes", [])),
+            tuple(data.get("requests", [])),
         )
 
 
@@ -296,6 +299,15 @@ def target_problems(config: pytest.Config, site: RunSite, problems: list[str]) -
     at the end of the run (by the controller under xdist), and the run fails."""
     prefix = f"{site.name}: " if len(config.stash[SITES]) > 1 else ""
     config.stash.setdefault(_PROBLEMS, []).extend(prefix + p for p in problems)
+
+
+def target_requests(config: pytest.Config, site: RunSite, lines: list[str]) -> None:
+    """What verification sent the site's systems besides its reads (`Target.requests`): every
+    report shows it, and so does the end of the run."""
+    run = config.stash.get(_RUN, None)
+    facts = run.facts.get(site.name) if run is not None else None
+    if facts is not None:
+        facts.requests = tuple(lines)
 
 
 def found_problems(config: pytest.Config) -> list[str]:
@@ -848,6 +860,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         replayed_from=_replayed(run),
         scope={name: facts.scope for name, facts in run.facts.items() if facts.scope},
         scope_notes={name: facts.scope_notes for name, facts in run.facts.items()},
+        requests={name: facts.requests for name, facts in run.facts.items() if facts.requests},
     )
     run.result = result
     written = _attempt(
@@ -932,6 +945,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"accord: {named}{len(results)} requirements: {', '.join(parts)}{replayed}"
         )
+    for site, lines in run.result.requests.items():
+        named = f"{site}: " if run.several else ""
+        for line in lines:
+            terminalreporter.write_line(f"accord: {named}{line}")
     for failed in run.failed_by_site:
         named = f"{failed.site}: " if run.several else ""
         terminalreporter.write_line(f"accord: {named}{progress_line(failed)}", red=True)

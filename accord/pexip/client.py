@@ -9,6 +9,7 @@ before it reaches the wire: verification uses only such clients.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ class PexipClient:
         self.base = url.rstrip("/") + "/"
         self.read_only = read_only
         self._remembered: dict[str, Any] | None = {} if remember_reads else None
+        self.sent: Counter[str] = Counter()  # requests sent, by method ("refused": never sent)
         self.timeout = timeout
         self._session = session(server_name)
         self._session.auth = (username, password.reveal())
@@ -129,7 +131,9 @@ class PexipClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if self.read_only and method not in ("GET", "HEAD"):
+            self.sent["refused"] += 1
             raise ReadOnlyError(f"verification never writes: refused {method} {path}")
+        self.sent[method] += 1
         response = self._session.request(
             method, self._url(path), timeout=self.timeout, verify=self._verify, **kwargs
         )
