@@ -114,6 +114,9 @@ def measure(nodes: int, concurrency: int) -> dict[str, object]:
             text = output.read_text()
             sent = SENT.search(text)
             statuses = STATUSES.search(text)
+            for line in text.splitlines():
+                if line.startswith(("FAILED", "ERROR")):
+                    print(f"  {nodes} nodes: {line}", flush=True)
             return {
                 "nodes": nodes,
                 "sim start s": started,

@@ -139,6 +139,11 @@ def observe(
     return record
 
 
+def requirement_tags(node: pytest.Item) -> list[str]:
+    """The requirement IDs a scenario is tagged with."""
+    return sorted({m.name for m in node.iter_markers() if REQUIREMENT.match(m.name)})
+
+
 @pytest.fixture(autouse=True)
 def _observable(request: pytest.FixtureRequest) -> None:
     """A scenario of a requirement the site's primary system cannot show here (its

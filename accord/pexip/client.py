@@ -23,7 +23,10 @@ from accord.site import Secret
 API = "/api/admin/"
 CONFIG = "configuration/v1"
 STATUS = "status/v1"
-PAGE = 500
+# Objects asked for per page. Real Management Nodes are said to serve up to 10 000 per request
+# (secondhand: ../shared/pexip-api-reference.md); a list of up to this many is one request
+# however many nodes a deployment has, and a longer one follows ``meta.next``.
+PAGE = 5000
 
 
 class PexipApiError(Exception):
@@ -177,7 +180,7 @@ class PexipClient:
             params = None  # `next` carries its own query string
 
     def list(self, resource: str, api: str = CONFIG, **filters: str) -> list[dict[str, Any]]:
-        """Every object of a list (one request per page of 500)."""
+        """Every object of a list (one request per `PAGE` objects)."""
         return list(self.iter_list(resource, api, **filters))
 
     # -- writes (the deployer's) ---------------------------------------------------------------
