@@ -341,10 +341,11 @@ def served_sip(systems: Systems, wire: Wire, observe: Observe) -> None:
     _served(systems, True, wire, observe, f"SIP TLS handshakes (port {port})")
 
 
-def _fqdn_plan(systems: Systems) -> Named[tls.Handshake]:
+def _https_plan(systems: Systems, send: Callable[..., Any], *args: Any) -> Named[Any]:
+    """``send(endpoint, fqdn, *args, timeout)`` to every node's HTTPS listener."""
     timeout = systems.site.verification.connect_timeout
     return [
-        (one.name, probe(tls.handshake, one.endpoint, one.node.fqdn, timeout))
+        (one.name, probe(send, one.endpoint, one.node.fqdn, *args, timeout))
         for one in _listeners(systems, sip_tls=False)
     ]
 
@@ -352,11 +353,11 @@ def _fqdn_plan(systems: Systems) -> Named[tls.Handshake]:
 @probing(
     "each node's HTTPS listener (443) in each deployment the site names presents a certificate "
     "valid for the node's FQDN",
-    lambda systems: [p for _, p in _fqdn_plan(systems)],
+    lambda systems: [p for _, p in _https_plan(systems, tls.handshake)],
 )
 def wire_fqdn(systems: Systems, wire: Wire, observe: Observe) -> None:
     listeners = list(_listeners(systems, sip_tls=False))
-    shakes = wire.results(_fqdn_plan(systems))
+    shakes: list[tuple[str, tls.Handshake]] = wire.results(_https_plan(systems, tls.handshake))
     observe("HTTPS handshakes (port 443)", {name: s.observation() for name, s in shakes})
     bad = [
         name
@@ -372,21 +373,15 @@ def _hsts_header(answer: tls.WebResponse) -> str:
     return headers.get("strict-transport-security", "")
 
 
-def _web_plan(systems: Systems) -> Named[tls.WebResponse]:
-    timeout = systems.site.verification.connect_timeout
-    return [
-        (one.name, probe(tls.web_get, one.endpoint, one.node.fqdn, "/", timeout))
-        for one in _listeners(systems, sip_tls=False)
-    ]
-
-
 @probing(
     "the web responses of every Management Node and Conferencing Node of each deployment the "
     "site names carry HSTS",
-    lambda systems: [p for _, p in _web_plan(systems)],
+    lambda systems: [p for _, p in _https_plan(systems, tls.web_get, "/")],
 )
 def hsts(systems: Systems, wire: Wire, observe: Observe) -> None:
-    answers = wire.results(_web_plan(systems))
+    answers: list[tuple[str, tls.WebResponse]] = wire.results(
+        _https_plan(systems, tls.web_get, "/")
+    )
     observe("web responses", {name: a.observation() for name, a in answers})
     bad = [name for name, answer in answers if "max-age=" not in _hsts_header(answer)]
     assert answers, "no node to probe"
