@@ -62,7 +62,9 @@ def test_a_deviation_names_the_guides_and_the_sites_value(lab: Lab, tmp_path: Pa
     assert waived is not None and waived.waiver is not None
     assert "waived by A. Jones, CISO until" in waived.describe()
     # A waiver not yet in force, or expired, records nothing.
-    later = deviation(load_site(_site(tmp_path, lab, 46, waiver=True)), "LOC-01", TODAY.replace(year=2030))
+    later = deviation(
+        load_site(_site(tmp_path, lab, 46, waiver=True)), "LOC-01", TODAY.replace(year=2030)
+    )
     assert later is not None and later.waiver is None
 
 
@@ -72,7 +74,9 @@ def test_media_dscp_46_fails_loc01_without_a_waiver_and_is_waived_with_one(
     bare = _site(tmp_path, deployed, 46, waiver=False)
     lines: list[str] = []
     deploy(load_site(bare), out=lines.append)  # applies the site's 46 to every location
-    assert any("LOC-01: guide 51, site 46" in line and "verification fails it" in line for line in lines)
+    assert any(
+        "LOC-01: guide 51, site 46" in line and "verification fails it" in line for line in lines
+    )
     try:
         run = run_features(
             tmp_path / "bare", "-m", "LOC-01 or LOC-02", "--target", "live", "--site", str(bare)
