@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 # chromium renders the HTML evidence report in tests/evidence.
 DEBS := golang-go golang-github-vmware-govmomi-dev slapd ldap-utils snmp nftables chromium
 
-.PHONY: test evidence lint clean vcsim debs
+.PHONY: test evidence lint clean vcsim debs saf
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,17 @@ debs:
 	  || { DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBS); } \
 	  || { echo "could not install $(DEBS) with apt-get"; exit 1; }
 
+## saf: MITRE's SAF CLI and the Node.js 22 it needs (npm packages pinned in
+## tests/evidence/saf/package.json), installed once per machine into ~/.cache/accord/saf/ for
+## tests/evidence/test_saf.py; npm itself comes from Debian's archive when the machine has none.
+saf: $(STAMP)
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory debs DEBS=npm
+	$(PY) -m tests.evidence.saf_cli
+
 ## test: lint, our own tests (simulator, site file, client, deployer, mutations) on every core
 ## (pytest-xdist, a file per worker at a time: each worker has its own lab), then the features;
 ## it ends by saying how long it took (the one-time setup above not included)
-test: $(STAMP) vcsim
+test: $(STAMP) vcsim saf
 	@start=$$(date +%s); status=0; \
 	  $(PY) -m ruff check . && $(PY) -m ruff format --check . \
 	  && $(PY) -m pytest tests -q -n auto --dist loadfile \

@@ -14,6 +14,7 @@ each site's scenarios go to one worker (`accord.evidence.sites`).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ import pytest
 
 from accord.evidence.sites import SITES, RunSite, make_scheduler, run_sites
 from accord.recording.recorder import Recording, RecordingError
-from accord.site import SiteError
+from accord.site import SiteError, check_site, load_site
 from accord.systems import Systems
 from accord.targets import TARGETS, TargetOptions
 
@@ -118,6 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"accord: {exc}") from exc
     if not _runs_features(config):
         return
+    _check_sites(config)
     from accord.evidence.plugin import RUN_FOLDER, WORKER  # imported by pytest_plugins
 
     if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the reports
@@ -126,8 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
     site = "+".join(s.name for s in config.stash[SITES])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     base = Path(config.getoption("--reports"))
-    run = base / f"{stamp}-{config.getoption('--target')}-{site}"
-    run.mkdir(parents=True, exist_ok=True)
+    run = _new_folder(base, f"{stamp}-{config.getoption('--target')}-{site}")
     config.stash[RUN_FOLDER] = run
     if not config.option.cucumber_json_path:
         config.option.cucumber_json_path = str(run / "cucumber.json")
@@ -137,6 +138,41 @@ def pytest_configure(config: pytest.Config) -> None:
     if latest.is_symlink() or not latest.exists():
         latest.unlink(missing_ok=True)
         os.symlink(run.name, latest)
+
+
+def _new_folder(base: Path, name: str) -> Path:
+    """A new folder ``base/name``, or ``base/name-2``, ``-3``... when a run in the same second
+    made it first (two runs never share a reports folder)."""
+    base.mkdir(parents=True, exist_ok=True)
+    for number in itertools.count(1):
+        folder = base / (name if number == 1 else f"{name}-{number}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise AssertionError("unreachable")
+
+
+def _check_sites(config: pytest.Config) -> None:
+    """Load and check every site as `accord deploy` does (`accord.site.check_site`) before
+    anything runs: a problem is one line and exit code 4, with no reports folder written."""
+    target = config.getoption("--target")
+    for run_site in config.stash[SITES]:
+        if run_site.file is None:
+            continue  # the lab: `accord sim` writes it
+        try:
+            site = load_site(run_site.file, stand_ins=target == "replay")
+            check_site(site, files=target != "sim")  # the simulators stand in for its files
+        except SiteError as exc:
+            problems = str(exc).splitlines()
+            more = (
+                f" (and {len(problems) - 1} more: `accord deploy --dry-run --site "
+                f"{run_site.file}` lists them all)"
+                if len(problems) > 1
+                else ""
+            )
+            raise pytest.UsageError(f"accord: {problems[0]}{more}") from None
 
 
 def _site_files(config: pytest.Config) -> list[str] | None:
@@ -188,7 +224,13 @@ def accord_site(request: pytest.FixtureRequest) -> RunSite:
 def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Systems]:
     """The systems of the scenario's site, from the chosen target (one target per site: its
     scenarios run together, then it stops and the run checks what it found)."""
-    from accord.evidence.plugin import remember_site, replayed_from, target_problems
+    from accord.evidence.plugin import (
+        remember_scope,
+        remember_site,
+        replayed_from,
+        target_problems,
+        target_requests,
+    )
 
     config = request.config
     options = TargetOptions(config.getoption("--record"), config.getoption("--cassettes"))
@@ -199,6 +241,7 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         target.stop()
         pytest.exit(str(exc), returncode=4)
     remember_site(config, accord_site, found.site)
+    remember_scope(config, accord_site, found)  # what the reports say the run verified
     if found.recorder is not None and found.recorder.replay:
         replayed_from(config, found.recorder.recording.sentence(), site=accord_site.name)
     try:
@@ -207,6 +250,7 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
         found.close()
         try:
             problems = target.finish()
+            target_requests(config, accord_site, target.requests(found))
         finally:
             target.stop()
         target_problems(config, accord_site, problems)

@@ -1,4 +1,4 @@
-"""The `accord` command: `accord sim`, `accord deploy` and `accord evidence verify|diff`."""
+"""The `accord` command: `accord sim`, `accord deploy` and `accord evidence verify|diff|merge`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from accord.labdirectory import LabDirectoryError
-from accord.site import Site, SiteError, load_site
+from accord.site import Site, SiteError, check_site, load_site
 
 if TYPE_CHECKING:
     from accord.lab import LabShape
@@ -79,6 +79,20 @@ def _vm_specs(names: list[str], host: str, powered_on: bool) -> list[Any]:
             )
         )
     return specs
+
+
+def _inventory(sim: ManagementNodeSimulator) -> tuple[list[str], list[str]]:
+    """The names of a simulated deployment's nodes (Management Node first) and locations."""
+    from simulator.pexip.resources import MANAGEMENT_VM, SYSTEM_LOCATION, WORKER_VM
+
+    def names(state: Any) -> tuple[list[str], list[str]]:
+        def of(rdef: Any) -> list[str]:
+            rows = state.table(rdef).rows
+            return [rows[key]["name"] for key in sorted(rows)]
+
+        return of(MANAGEMENT_VM) + of(WORKER_VM), of(SYSTEM_LOCATION)
+
+    return sim.model.read_state(names)
 
 
 def _not_observable(sim: ManagementNodeSimulator) -> dict[str, str]:
@@ -214,6 +228,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 sim.address_map,
                 sim.port_map,
                 _not_observable(sim),
+                # The verified deployments' inventory, declared in the site file; the scratch
+                # node's changes with the guides' actions.
+                *(_inventory(sim) if role != "scratch" else (None, None)),
             )
         vcenter = _start_vcenter(site, directory, shape)
         if vcenter is not None:
@@ -268,6 +285,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from accord.http import ClientError
 
     site = load_site(args.site)
+    check_site(site)
     try:
         deploy(site, dry_run=args.dry_run, out=lambda line: print(secrecy.scrub(line)))
     except (
@@ -308,6 +326,27 @@ def cmd_evidence_diff(args: argparse.Namespace) -> int:
         return 2
     for line in lines:
         print(line)
+    return 0
+
+
+def cmd_evidence_merge(args: argparse.Namespace) -> int:
+    """Several runs' evidence folders (one job per site, or per part of a site) as one folder."""
+    from collections import Counter
+
+    from accord.evidence.merge import MergeRefused, merge
+
+    output = Path(args.output)
+    try:
+        run = merge([Path(folder) for folder in args.folders], output)
+    except MergeRefused as exc:
+        for problem in exc.problems:
+            print(f"accord evidence merge: {problem}", file=sys.stderr)
+        return 1
+    for site in run.sites:
+        counts = Counter(r.status for r in run.requirements if r.site == site)
+        shown = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        print(f"{site}: {sum(counts.values())} requirements: {shown}")
+    print(f"accord evidence merge: {len(args.folders)} runs merged into {output}/")
     return 0
 
 
@@ -360,6 +399,16 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("old", metavar="OLD", help="the earlier run's folder (or results.json)")
     diff.add_argument("new", metavar="NEW", help="the later run's folder (or results.json)")
     diff.set_defaults(func=cmd_evidence_diff)
+    merged = evidence_commands.add_parser(
+        "merge",
+        help="merge the evidence folders of several runs (one job per site or part of a site) "
+        "into one folder with one manifest, HDF, OSCAL and HTML report",
+    )
+    merged.add_argument("folders", nargs="+", metavar="DIR", help="each run's reports folder")
+    merged.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="the merged folder (new or empty)"
+    )
+    merged.set_defaults(func=cmd_evidence_merge)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -294,6 +294,9 @@ class SimSystem:
     port_map: dict[int, int] = field(default_factory=dict)
     # Requirement ID -> why this simulator cannot show it (e.g. no root for dropped packets).
     not_observable: dict[str, str] = field(default_factory=dict)
+    # What the deployment has (the site file declares it: `accord.inventory`); None: nothing.
+    nodes: list[str] | None = None
+    locations: list[str] | None = None
 
 
 @dataclass
@@ -413,6 +416,10 @@ def write_site(
                 entry["session_users"].append({"username": username, "password": {"secret": key}})
         if system.not_observable:
             entry["not_observable"] = dict(system.not_observable)
+        if system.nodes is not None:
+            entry["nodes"] = list(system.nodes)
+        if system.locations is not None:
+            entry["locations"] = list(system.locations)
         document["systems"]["pexip"][role] = entry
     if vcenter is not None:
         secret_values["vsphere_password"] = vcenter.password

@@ -171,6 +171,10 @@ class PexipSystem(_Model):
     console: Literal["manual", "simulator"] = "manual"
     client_certificates: ClientCertificates = ClientCertificates()
     session_users: list[SessionUser] = []
+    # What the deployment has, by the names its API lists (optional): a run then fails what
+    # depends on them when the API shows fewer, more or others (`accord.pexip.inventory`).
+    nodes: list[Annotated[str, Field(min_length=1)]] | None = None
+    locations: list[Annotated[str, Field(min_length=1)]] | None = None
     not_observable: dict[
         Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")],
         Annotated[str, Field(min_length=1, max_length=500)],
@@ -210,6 +214,8 @@ class VsphereSystem(_Model):
     ca_bundle: str | None = None
     username: Annotated[str, Field(min_length=1)]
     password: CredentialRef
+    # The ESXi hosts that run the Pexip VMs, as vCenter names them (optional).
+    hosts: list[Annotated[str, Field(min_length=1)]] | None = None
 
 
 BeyondTrustRole = Literal["primary", "backup", "traffic_node"]
@@ -723,6 +729,59 @@ class Site:
                 f"{mode:04o}"
             )
         return certificate, key
+
+
+def check_site(site: Site, *, files: bool = True) -> None:
+    """Everything a run needs beside the site file, checked before any system is touched (by
+    `accord deploy` and `pytest features/` alike): every secret resolves (the secrets file is
+    there, owner-only, and holds it; the environment variable is set), and every file the
+    site names is there (CA bundles, client certificates, their keys owner-only, the lab CA).
+    `SiteError` lists every problem, one line each. A replayed site (stand-ins) has no secrets
+    and its files are the recording's copies: only the files are checked. ``files=False``
+    (a site the simulators stand in for: `accord sim` writes its systems, CA and client
+    certificates) checks the secrets only."""
+    problems: list[str] = []
+    if not site.stand_ins:
+        for ref in credential_refs(site.model):
+            try:
+                site.resolve(ref)
+            except SiteError as exc:
+                problems.append(str(exc))
+    for where, relative in _named_files(site.model) if files else ():
+        path = site.file(relative)
+        if path is not None and not path.exists():
+            problems.append(f"{site.path}: {where}: {path} does not exist")
+    systems = site.systems.pexip
+    for deployment in ("primary", "contingency", "scratch"):
+        system = getattr(systems, deployment)
+        if system is None or site.stand_ins or not files:
+            continue
+        for which in type(system.client_certificates).model_fields:
+            try:
+                site.client_certificate(deployment, which)
+            except SiteError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise SiteError("\n".join(dict.fromkeys(problems)))
+
+
+def _named_files(model: SiteModel) -> list[tuple[str, str | None]]:
+    """(key path, file) of every CA bundle and folder the site file names."""
+    named: list[tuple[str, str | None]] = []
+    for deployment in ("primary", "contingency", "scratch"):
+        system = getattr(model.systems.pexip, deployment)
+        if system is not None:
+            named.append((f"systems.pexip.{deployment}.ca_bundle", system.ca_bundle))
+    if model.systems.vsphere is not None:
+        named.append(("systems.vsphere.ca_bundle", model.systems.vsphere.ca_bundle))
+    if model.systems.beyondtrust is not None:
+        named.append(("systems.beyondtrust.ca_bundle", model.systems.beyondtrust.ca_bundle))
+    certificates = model.pexip.certificates
+    named.append(("pexip.certificates.trusted_ca_bundle", certificates.trusted_ca_bundle))
+    named.append(("pexip.certificates.lab_ca", certificates.lab_ca))
+    if model.beyondtrust is not None:
+        named.append(("beyondtrust.trusted_ca_bundle", model.beyondtrust.trusted_ca_bundle))
+    return named
 
 
 def stand_in(ref: CredentialRef) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -125,6 +126,7 @@ class Systems:
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
     _inventory: Inventory | None = None
+    _sent: dict[str, Counter[str]] = field(default_factory=dict)  # of the clients closed
     _failed: dict[str, VsphereError] = field(default_factory=dict)
     budget: RunBudget = field(init=False)  # the run's: every client of this site shares it
 
@@ -205,8 +207,17 @@ class Systems:
                 self._failed[what] = exc
             raise
 
+    def pexip_requests(self) -> dict[str, Counter[str]]:
+        """What each Pexip client of this run sent, by method (``refused``: a write the
+        read-only client refused before it reached the network), closed clients included."""
+        counts = {name: Counter(sent) for name, sent in self._sent.items()}
+        for name, client in self._pexip.items():
+            counts.setdefault(f"pexip-{name}", Counter()).update(client.sent)
+        return counts
+
     def close(self) -> None:
-        for client in self._pexip.values():
+        for name, client in self._pexip.items():
+            self._sent.setdefault(f"pexip-{name}", Counter()).update(client.sent)
             client.close()
         self._pexip.clear()
         if self._vsphere is not None:

@@ -20,9 +20,11 @@ import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from accord.deployer import deploy
 from accord.harness import SimProcess
+from accord.recording import observations
 from accord.recording.recorder import NOT_RECORDED, Recorder, Recording, RecordingError
 from accord.simcontrol import SimControl
 from accord.site import Site, SiteError, load_site
@@ -50,6 +52,27 @@ class Target(ABC):
     def finish(self) -> list[str]:
         """Problems found after verification (e.g. writes during a read-only run)."""
         return []
+
+    def requests(self, systems: Systems) -> list[str]:
+        """What verification sent the systems besides its reads, one line each, as the
+        clients counted it (a real system's own log is not Accord's to read)."""
+        lines = []
+        for name, sent in sorted(systems.pexip_requests().items()):
+            if name == "pexip-scratch":
+                continue  # the guides' actions: its own line below
+            reads = sent["GET"] + sent["HEAD"]
+            refused = f", {sent['refused']} refused before it was sent" if sent["refused"] else ""
+            lines.append(f"{name}: {reads} API reads, no configuration write{refused}")
+        probes = observations.probes_sent()
+        at_once = systems.site.verification.concurrency
+        lines.append(
+            f"{probes} probes on the wire, at most {at_once} at once (TLS handshakes, TCP "
+            "connections, SIP OPTIONS, SNMP GETs, HTTPS requests: login attempts that must be "
+            "refused, the configured administrator's login and logout)"
+        )
+        if "scratch" in systems.pexip_requests() or systems.reset_scratch is not None:
+            lines.append("pexip-scratch: the guides' actions (a scratch system, never verified)")
+        return lines
 
     def stop(self) -> None:  # noqa: B027 - nothing to release by default
         """Release what `start` started."""
@@ -86,6 +109,8 @@ class SimTarget(Target):
         self._dir: Path | None = None
         self._process: SimProcess | None = None
         self._controls: list[SimControl] = []
+        self._deployments: list[str] = []
+        self._logs: dict[str, dict[str, Any]] = {}  # each deployment's request log at the end
         self._scratch: SimControl | None = None
         self._site: Site | None = None
         self._appliances: dict[str, list[tuple[str, bool]]] | None = None
@@ -99,11 +124,8 @@ class SimTarget(Target):
         deploy(site, out=lambda _line: None)
         self._site = site
         self._appliances = _beyondtrust_state(site)
-        self._controls = [
-            SimControl.for_site(site, d)
-            for d in DEPLOYMENTS
-            if getattr(site.systems.pexip, d) is not None
-        ]
+        self._deployments = [d for d in DEPLOYMENTS if getattr(site.systems.pexip, d) is not None]
+        self._controls = [SimControl.for_site(site, d) for d in self._deployments]
         for control in self._controls:
             control.clear_requests()
         scratch = SimControl.for_site(site, "scratch") if site.systems.pexip.scratch else None
@@ -113,8 +135,10 @@ class SimTarget(Target):
 
     def finish(self) -> list[str]:
         problems = []
-        for control in self._controls:
+        self._logs = {}
+        for deployment, control in zip(self._deployments, self._controls, strict=True):
             log = control.requests()
+            self._logs[deployment] = log
             if log["writes"]:
                 problems.append(
                     f"verification wrote to {control.base}: {log['writes']} write request(s)"
@@ -122,6 +146,20 @@ class SimTarget(Target):
         if self._site is not None and _beyondtrust_state(self._site) != self._appliances:
             problems.append("verification changed the BeyondTrust appliances' certificates")
         return problems
+
+    def requests(self, systems: Systems) -> list[str]:
+        """As `Target.requests`, with each simulated Management Node's own count of what it
+        received: every request, Administrator interface included."""
+        lines = []
+        for deployment, log in self._logs.items():
+            reads = sum(1 for r in log["requests"] if r["path"].startswith("/api/"))
+            web = ", ".join(f"{request} x{n}" for request, n in sorted(log["web"].items()))
+            lines.append(
+                f"pexip-{deployment} (its own log): {reads - log['writes']} API reads, "
+                f"{log['writes']} configuration writes"
+                + (f"; Administrator interface: {web}" if web else "")
+            )
+        return lines + super().requests(systems)
 
     def stop(self) -> None:
         if self._scratch is not None:

@@ -38,7 +38,7 @@ from accord.simcontrol import SimControl  # noqa: E402
 from accord.site import load_site  # noqa: E402
 
 READY = "accord sim: ready"
-SENT = re.compile(r"accord: (\d+) probes sent")
+SENT = re.compile(r"accord: (\d+) probes on the wire")
 STATUSES = re.compile(r"accord: 112 requirements: (.*)")
 
 
@@ -114,6 +114,9 @@ def measure(nodes: int, concurrency: int) -> dict[str, object]:
             text = output.read_text()
             sent = SENT.search(text)
             statuses = STATUSES.search(text)
+            for line in text.splitlines():
+                if line.startswith(("FAILED", "ERROR")):
+                    print(f"  {nodes} nodes: {line}", flush=True)
             return {
                 "nodes": nodes,
                 "sim start s": started,

@@ -9,20 +9,19 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
 from pytest_bdd import given, then
 
-from accord import attestations
+from accord import attestations, inventory
 from accord.evidence import plugin as evidence
 from accord.evidence.sites import RunSite
 from accord.pexip.deployment import Deployment
 from accord.probes import snmp
 from accord.probes.wire import Probe, Wire
-from accord.recording import observations
 from accord.site import Site
 from accord.systems import Systems
 
@@ -31,7 +30,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The probes a step will send, from the systems alone: started when the run begins.
 Prefetch = Callable[[Systems], Iterable[Probe[Any]]]
 PREFETCH: dict[str, Prefetch] = {}
-CONCURRENCY = pytest.StashKey[list[int]]()  # each site's [verification] concurrency
 REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
 
 
@@ -88,19 +86,40 @@ def wire(request: pytest.FixtureRequest, systems: Systems, accord_site: RunSite)
     with snmp.shared_engines() if share else contextlib.nullcontext():
         try:
             for text in sorted(texts & PREFETCH.keys()):
-                found.start(PREFETCH[text](systems))
+                try:
+                    found.start(PREFETCH[text](systems))
+                except Exception:  # noqa: BLE001 - the step itself meets it, and fails with it
+                    continue
             yield found
         finally:
             found.close()
-            request.config.stash.setdefault(CONCURRENCY, []).append(found.concurrency)
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """How many probes the run sent (every `accord.probes` call), and how many at once."""
-    if CONCURRENCY in config.stash:
-        at_once = max(config.stash[CONCURRENCY])
-        sent = observations.probes_sent()
-        terminalreporter.write_line(f"accord: {sent} probes sent, at most {at_once} at once")
+def shown(
+    what: str, objects: list[dict[str, Any]], declared: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """``objects`` as a system lists them, once `accord.pexip.inventory` finds nothing wrong:
+    the step fails, naming them, when there are none, when a name is listed twice, or when the
+    site ``declared`` others (nothing passes on nothing)."""
+    problems = inventory.compare(what, inventory.names(objects), declared)
+    if problems:
+        pytest.fail("; ".join(problems))
+    return objects
+
+
+def nodes_of(systems: Systems, deployment: str) -> list[dict[str, Any]]:
+    """The Management Node and every Conferencing Node of a deployment, checked against the
+    nodes its site file declares (`shown`)."""
+    found = Deployment(systems.pexip(deployment), f"pexip-{deployment}").nodes()
+    declared = getattr(systems.site.systems.pexip, deployment).nodes
+    return shown(f"nodes of pexip-{deployment}", found, declared)
+
+
+def locations_of(systems: Systems, deployment: str) -> list[dict[str, Any]]:
+    """Every location of a deployment, checked against the ones its site file declares."""
+    found = Deployment(systems.pexip(deployment), f"pexip-{deployment}").locations()
+    declared = getattr(systems.site.systems.pexip, deployment).locations
+    return shown(f"locations of pexip-{deployment}", found, declared)
 
 
 @pytest.fixture
@@ -121,6 +140,11 @@ def observe(
         record_property("observed", json.dumps({what: shown}))
 
     return record
+
+
+def requirement_tags(node: pytest.Item) -> list[str]:
+    """The requirement IDs a scenario is tagged with."""
+    return sorted({m.name for m in node.iter_markers() if REQUIREMENT.match(m.name)})
 
 
 @pytest.fixture(autouse=True)
@@ -157,4 +181,6 @@ def contingency(systems: Systems) -> Deployment:
     """The secondary deployment of the guide's "Contingency deployment" section."""
     if not systems.has("contingency"):
         pytest.skip("the site file names no contingency deployment ([systems.pexip.contingency])")
+    nodes_of(systems, "contingency")  # nothing about a deployment that shows none passes
+    locations_of(systems, "contingency")
     return Deployment(systems.pexip("contingency"), "pexip-contingency")

@@ -1,15 +1,23 @@
 """Steps for the TLS certificates of every node: what the API lists and what the wire shows.
 
-Config steps read the platform's certificates (`accord.pexip.certificates`); wire steps make
-real TLS handshakes and HTTPS requests to each node (`accord.probes.tls`), reaching the nodes
-where the site's address map says.
+Config steps read the primary deployment's certificates (`accord.pexip.certificates`). Wire
+steps make real TLS handshakes and HTTPS requests (`accord.probes.tls`) to every node of each
+deployment the site names (primary and contingency), each reached where its deployment's
+address map says, on HTTPS (443) and the site's SIP TLS listen port, and compare what is served
+with what that deployment's API assigns. Their probes are planned from the systems alone and
+started when the run begins (`steps.common.probing`); their timeout is the site's
+``[verification] connect_timeout``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_bdd import given, then
@@ -30,21 +38,22 @@ from accord.pki import (
     to_pem,
 )
 from accord.probes import tls
-from accord.probes.wire import Wire, probe
-from accord.systems import Systems
-from steps.common import Observe
+from accord.probes.wire import Named, Probe, Wire, probe
+from accord.systems import DEPLOYMENTS, Systems
+from steps.common import Observe, probing, shown
 
-HTTPS, SIP_TLS = 443, 5061
+HTTPS = 443
 EXPIRY_DAYS = 30
 
 
 @dataclass
 class Platform:
-    """The primary deployment's certificates and how to reach its nodes."""
+    """A deployment's certificates and how to reach its nodes."""
 
     certificates: PlatformCertificates
     addresses: AddressMap
     sip_enabled: bool
+    deployment: str = "primary"
 
     def assigned(self) -> list[tuple[Node, object]]:
         return [(n, n.certificate) for n in self.certificates.nodes]
@@ -53,15 +62,31 @@ class Platform:
         return self.addresses.endpoint(node.address, port)
 
 
-@given("the certificates of the primary deployment", target_fixture="platform")
-def platform(primary: Deployment, systems: Systems) -> Platform:
-    """Nodes, TLS certificates and trusted CA certificates: four list calls."""
-    protocols = primary.global_settings()
+def _platform(systems: Systems, deployment: str) -> Platform:
+    """Nodes, TLS certificates and trusted CA certificates of a deployment: four list calls
+    (remembered for the run); its nodes as the site declares them."""
+    client = systems.pexip(deployment)
+    protocols = Deployment(client, f"pexip-{deployment}").global_settings()
+    certificates = PlatformCertificates(client)
+    declared = getattr(systems.site.systems.pexip, deployment).nodes
+    shown(f"nodes of pexip-{deployment}", [node.obj for node in certificates.nodes], declared)
     return Platform(
-        PlatformCertificates(primary.client),
-        systems.addresses("primary"),
+        certificates,
+        systems.addresses(deployment),
         bool(protocols.get("enable_sip")),
+        deployment,
     )
+
+
+def platforms(systems: Systems) -> list[Platform]:
+    """The certificates of each deployment the site names: what the wire steps probe."""
+    return [_platform(systems, d) for d in DEPLOYMENTS if systems.has(d)]
+
+
+@given("the certificates of the primary deployment", target_fixture="platform")
+def platform(systems: Systems) -> Platform:
+    """Nodes, TLS certificates and trusted CA certificates: four list calls."""
+    return _platform(systems, "primary")
 
 
 def _each_assigned(platform: Platform) -> list[Node]:
@@ -207,74 +232,142 @@ def not_expiring(platform: Platform, observe: Observe) -> None:
     assert not soon, f"expired or expiring within {EXPIRY_DAYS} days: {soon}"
 
 
-def _trust_file(platform: Platform, directory: Path) -> Path:
-    path = directory / "trusted-roots.pem"
-    roots = platform.certificates.trusted_roots()
-    path.write_text("".join(to_pem(c) for c in roots))
+# -- on the wire: every node of each deployment the site names --------------------------
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One TLS listener of a node of a deployment, where it is reached."""
+
+    platform: Platform
+    node: Node
+    endpoint: Endpoint
+
+    @property
+    def name(self) -> str:
+        return f"{self.node} ({self.platform.deployment})"
+
+
+def _listeners(systems: Systems, *, sip_tls: bool) -> Iterator[Listener]:
+    """Every node's HTTPS listener, or every Conferencing Node's SIP TLS listener on the site's
+    SIP TLS listen port, in each deployment the site names."""
+    port = systems.site.pexip.security_wizard.sip_tls_port if sip_tls else HTTPS
+    for found in platforms(systems):
+        nodes = found.certificates.conferencing_nodes if sip_tls else found.certificates.nodes
+        for node in nodes:
+            yield Listener(found, node, found.endpoint(node, port))
+
+
+def _trust_file(platform: Platform) -> Path:
+    """The deployment's trusted CA list's roots as a PEM file, named the same in every run (a
+    probe's arguments identify it: the run's early start and a replay find it again)."""
+    text = "".join(to_pem(c) for c in platform.certificates.trusted_roots())
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"accord-trust-{digest}"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"trusted-roots-{platform.deployment}.pem"
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text)
+        partial.replace(path)
     return path
 
 
-def _served(
-    platform: Platform, port: int, nodes: list[Node], wire: Wire, observe: Observe, what: str
-) -> None:
-    problems = []
-    seen = {}
-    with tempfile.TemporaryDirectory() as folder:
-        trust = _trust_file(platform, Path(folder))
-        endpoints = {str(node): platform.endpoint(node, port) for node in nodes}
-        shakes = dict(
-            wire.results([(str(n), probe(tls.handshake, endpoints[str(n)], n.fqdn)) for n in nodes])
+def _served_plan(systems: Systems, sip_tls: bool) -> list[tuple[Listener, Probe[Any], Probe[Any]]]:
+    """Per listener: a handshake accepting anything, and a strict verification of the chain
+    against the deployment's trusted roots (SNI: the node's FQDN)."""
+    timeout = systems.site.verification.connect_timeout
+    return [
+        (
+            one,
+            probe(tls.handshake, one.endpoint, one.node.fqdn, timeout),
+            probe(
+                tls.verify,
+                one.endpoint,
+                one.node.fqdn,
+                _trust_file(one.platform),
+                timeout,
+                check_name=False,
+            ),
         )
-        checks = dict(
-            wire.results(
-                [
-                    (str(n), probe(tls.verify, endpoints[str(n)], n.fqdn, trust, check_name=False))
-                    for n in nodes
-                ]
-            )
-        )
-    for node in nodes:
-        shake, check = shakes[str(node)], checks[str(node)]
-        seen[str(node)] = {"handshake": shake.observation(), "verification": check.observation()}
+        for one in _listeners(systems, sip_tls=sip_tls)
+    ]
+
+
+def _served_probes(sip_tls: bool) -> Callable[[Systems], list[Probe[Any]]]:
+    def probes(systems: Systems) -> list[Probe[Any]]:
+        return [p for _, shake, check in _served_plan(systems, sip_tls) for p in (shake, check)]
+
+    return probes
+
+
+def _served(systems: Systems, sip_tls: bool, wire: Wire, observe: Observe, what: str) -> None:
+    plan = _served_plan(systems, sip_tls)
+    shakes = dict(wire.results([(one.name, shake) for one, shake, _ in plan]))
+    checks = dict(wire.results([(one.name, check) for one, _, check in plan]))
+    problems, seen = [], {}
+    for one, _, _ in plan:
+        shake, check = shakes[one.name], checks[one.name]
+        seen[one.name] = {"handshake": shake.observation(), "verification": check.observation()}
         if shake.error or not shake.chain:
-            problems.append(f"{node}: no TLS at {endpoints[str(node)]}: {shake.error}")
+            problems.append(f"{one.name}: no TLS at {one.endpoint}: {shake.error}")
             continue
-        assigned = node.certificate
+        assigned = one.node.certificate
         if assigned is None or shake.leaf != assigned.leaf:
             problems.append(
-                f"{node}: serves {tls.describe(shake.leaf)['subject']} "
+                f"{one.name}: serves {tls.describe(shake.leaf)['subject']} "
                 "serial {:x}, not its assigned certificate".format(shake.leaf.serial_number)
             )
         if not check.ok:
-            problems.append(f"{node}: the served chain does not verify: {check.error}")
+            problems.append(f"{one.name}: the served chain does not verify: {check.error}")
     observe(what, seen)
+    assert plan, "no node to probe"
     assert not problems, "; ".join(problems)
 
 
-@then("each node serves its assigned certificate with the full chain on HTTPS")
-def served_https(platform: Platform, wire: Wire, observe: Observe) -> None:
-    nodes = _each_assigned(platform)
-    _served(platform, HTTPS, nodes, wire, observe, "HTTPS handshakes (port 443)")
+@probing(
+    "each node of each deployment the site names serves its assigned certificate with the full "
+    "chain on HTTPS (443)",
+    _served_probes(sip_tls=False),
+)
+def served_https(systems: Systems, wire: Wire, observe: Observe) -> None:
+    _served(systems, False, wire, observe, "HTTPS handshakes (port 443)")
 
 
-@then("each Conferencing Node serves its assigned certificate with the full chain on SIP TLS")
-def served_sip(platform: Platform, wire: Wire, observe: Observe) -> None:
-    nodes = platform.certificates.conferencing_nodes
-    _served(platform, SIP_TLS, nodes, wire, observe, "SIP TLS handshakes (port 5061)")
+@probing(
+    "each Conferencing Node of each deployment the site names serves its assigned certificate "
+    "with the full chain on the site's SIP TLS listen port",
+    _served_probes(sip_tls=True),
+)
+def served_sip(systems: Systems, wire: Wire, observe: Observe) -> None:
+    port = systems.site.pexip.security_wizard.sip_tls_port
+    _served(systems, True, wire, observe, f"SIP TLS handshakes (port {port})")
 
 
-@then("each node's HTTPS listener presents a certificate valid for the node's FQDN")
-def wire_fqdn(platform: Platform, wire: Wire, observe: Observe) -> None:
-    nodes = platform.certificates.nodes
-    shakes = wire.results(
-        [(str(n), probe(tls.handshake, platform.endpoint(n, HTTPS), n.fqdn)) for n in nodes]
-    )
+def _https_plan(systems: Systems, send: Callable[..., Any], *args: Any) -> Named[Any]:
+    """``send(endpoint, fqdn, *args, timeout)`` to every node's HTTPS listener."""
+    timeout = systems.site.verification.connect_timeout
+    return [
+        (one.name, probe(send, one.endpoint, one.node.fqdn, *args, timeout))
+        for one in _listeners(systems, sip_tls=False)
+    ]
+
+
+@probing(
+    "each node's HTTPS listener (443) in each deployment the site names presents a certificate "
+    "valid for the node's FQDN",
+    lambda systems: [p for _, p in _https_plan(systems, tls.handshake)],
+)
+def wire_fqdn(systems: Systems, wire: Wire, observe: Observe) -> None:
+    listeners = list(_listeners(systems, sip_tls=False))
+    shakes: list[tuple[str, tls.Handshake]] = wire.results(_https_plan(systems, tls.handshake))
     observe("HTTPS handshakes (port 443)", {name: s.observation() for name, s in shakes})
     bad = [
-        str(node)
-        for node, (_, shake) in zip(nodes, shakes, strict=True)
-        if shake.error or not shake.chain or not matches_hostname(shake.leaf, node.fqdn)
+        name
+        for one, (name, shake) in zip(listeners, shakes, strict=True)
+        if shake.error or not shake.chain or not matches_hostname(shake.leaf, one.node.fqdn)
     ]
+    assert shakes, "no node to probe"
     assert not bad, f"served certificates not valid for the node's FQDN: {bad}"
 
 
@@ -283,12 +376,16 @@ def _hsts_header(answer: tls.WebResponse) -> str:
     return headers.get("strict-transport-security", "")
 
 
-@then("the web responses of the Management Node and every Conferencing Node carry HSTS")
-def hsts(platform: Platform, wire: Wire, observe: Observe) -> None:
-    nodes = platform.certificates.nodes
-    answers = wire.results(
-        [(str(n), probe(tls.web_get, platform.endpoint(n, HTTPS), n.fqdn)) for n in nodes]
+@probing(
+    "the web responses of every Management Node and Conferencing Node of each deployment the "
+    "site names carry HSTS",
+    lambda systems: [p for _, p in _https_plan(systems, tls.web_get, "/")],
+)
+def hsts(systems: Systems, wire: Wire, observe: Observe) -> None:
+    answers: list[tuple[str, tls.WebResponse]] = wire.results(
+        _https_plan(systems, tls.web_get, "/")
     )
     observe("web responses", {name: a.observation() for name, a in answers})
     bad = [name for name, answer in answers if "max-age=" not in _hsts_header(answer)]
+    assert answers, "no node to probe"
     assert not bad, f"no Strict-Transport-Security header: {bad}"

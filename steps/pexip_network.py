@@ -7,10 +7,12 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then
 
+from accord import inventory
 from accord.pexip import baseline
 from accord.pexip.deployment import Deployment
 from accord.site import Site
-from steps.common import Observe
+from accord.systems import Systems
+from steps.common import Observe, locations_of, shown
 
 Obj = dict[str, Any]
 
@@ -23,16 +25,19 @@ class ServerUsers:
     locations: list[Obj]
 
     def each(self) -> list[tuple[str, Obj]]:
-        return [(f"Management Node {n['name']}", n) for n in self.management_nodes] + [
-            (f"location {loc['name']}", loc) for loc in self.locations
+        """Each one, named (with its resource URI where two share a name)."""
+        managers = self.management_nodes
+        return [(f"Management Node {inventory.label(n, managers)}", n) for n in managers] + [
+            (f"location {inventory.label(loc, self.locations)}", loc) for loc in self.locations
         ]
 
 
 @given(
     "the Management Node and the locations of the primary deployment", target_fixture="server_users"
 )
-def server_users(primary: Deployment) -> ServerUsers:
-    return ServerUsers(primary.management_nodes(), primary.locations())
+def server_users(primary: Deployment, systems: Systems) -> ServerUsers:
+    managers = shown("Management Nodes of pexip-primary", primary.management_nodes())
+    return ServerUsers(managers, locations_of(systems, "primary"))
 
 
 def _addresses(obj: Obj, field: str) -> list[str]:
@@ -100,7 +105,7 @@ def syslog(server_users: ServerUsers, site: Site, observe: Observe) -> None:
 def every_node_choice(nodes: list[Obj], label: str, choice: str, observe: Observe) -> None:
     field = baseline.NODE_LABELS[label]
     expected = baseline.choice_value(field, choice)
-    actual = {node["name"]: node.get(field) for node in nodes}
+    actual = {inventory.label(node, nodes): node.get(field) for node in nodes}
     observe(f"every node: {label} ({field})", actual)
     wrong = {
         name: baseline.choice_label(field, value)

@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then
 
+from accord import inventory
+from accord.deviations import deviation
 from accord.pexip import baseline
 from accord.pexip.deployment import Deployment
 from accord.site import Site
-from steps.common import Observe, Subject
+from accord.systems import Systems
+from steps.common import Observe, Subject, locations_of, nodes_of, requirement_tags
 
 Obj = dict[str, Any]
 
@@ -24,14 +27,15 @@ def global_settings(primary: Deployment) -> Subject:
 
 
 @given("the nodes of the primary deployment", target_fixture="nodes")
-def nodes(primary: Deployment) -> list[Obj]:
-    """The Management Node and every Conferencing Node (two list reads)."""
-    return primary.nodes()
+def nodes(systems: Systems) -> list[Obj]:
+    """The Management Node and every Conferencing Node (two list reads), as the site declares
+    them."""
+    return nodes_of(systems, "primary")
 
 
 @given("every location of the primary deployment", target_fixture="locations")
-def locations(primary: Deployment) -> list[Obj]:
-    return primary.locations()
+def locations(systems: Systems) -> list[Obj]:
+    return locations_of(systems, "primary")
 
 
 @given("the site uses IPv6")
@@ -174,15 +178,38 @@ def ipv6_everywhere(nodes: list[Obj], site: Site, observe: Observe) -> None:
 # -- locations -------------------------------------------------------------------------------
 
 
-@then(parsers.parse("every location's \"{label}\" is the site's value"))
-def every_location(locations: list[Obj], label: str, site: Site, observe: Observe) -> None:
+@then(parsers.parse("every location's \"{label}\" is the guide's value"))
+def every_location(
+    request: pytest.FixtureRequest,
+    locations: list[Obj],
+    label: str,
+    site: Site,
+    observe: Observe,
+) -> None:
+    """The value the deployer applies is the site file's; where it differs from the guide's,
+    the evidence shows both and the scenario fails unless a waiver records the deviation
+    (`accord.deviations`)."""
     field = baseline.LOCATION_LABELS[label]
     expected = baseline.location_fields(site.pexip)[field]
-    actual = {location["name"]: location.get(field) for location in locations}
-    observe(f"every location: {label} ({field})", actual)
+    actual = {inventory.label(loc, locations): loc.get(field) for loc in locations}
+    found = [deviation(site, r) for r in requirement_tags(request.node)]
+    deviating = next((d for d in found if d is not None), None)
+    observe(
+        f"every location: {label} ({field})",
+        {
+            "guide": deviating.guide if deviating else expected,
+            "site": expected,
+            "observed": actual,
+            **({"deviation": deviating.describe()} if deviating else {}),
+        },
+    )
     wrong = {name: value for name, value in actual.items() if value != expected}
     assert locations, "the deployment has no locations"
     assert not wrong, f'"{label}" is not {expected} in location(s) {wrong}'
+    assert deviating is None or deviating.waiver is not None, (
+        f'"{label}": {deviating.describe()}; the site file chooses {deviating.site} where the '
+        f"guide says {deviating.guide}: record the deviation in a waiver, or use the guide's"
+    )
 
 
 # The API's deployment types (Platform > Conferencing Nodes > Add: "Deployment type"): every
@@ -193,7 +220,9 @@ AUTOMATIC_DEPLOYMENT = "VMWARE"
 
 @then("every Conferencing Node has a manual deployment type")
 def manual_deployment(nodes: list[Obj], observe: Observe) -> None:
-    workers = {n["name"]: n.get("deployment_type") for n in nodes if "deployment_type" in n}
+    workers = {
+        inventory.label(n, nodes): n.get("deployment_type") for n in nodes if "deployment_type" in n
+    }
     observe("deployment types", workers)
     assert workers, "no Conferencing Node lists a deployment type"
     automatic = {

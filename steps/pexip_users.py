@@ -9,7 +9,7 @@ from pytest_bdd import given, parsers, then
 from accord.pexip import baseline
 from accord.pexip.deployment import Deployment
 from accord.site import Site
-from steps.common import Observe, Subject
+from steps.common import Observe, Subject, shown
 
 Obj = dict[str, Any]
 
@@ -20,7 +20,7 @@ def _permission_names(role: Obj) -> list[str]:
 
 @given("the administrator roles of the primary deployment", target_fixture="roles")
 def roles(primary: Deployment, observe: Observe) -> list[Obj]:
-    found = primary.roles()
+    found = shown("administrator roles of pexip-primary", primary.roles())
     observe("administrator roles", {role["name"]: _permission_names(role) for role in found})
     return found
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from pytest_bdd import given, then
 
+from accord import inventory
 from accord.deployer.vsphere import FIRST_DISK, cpu_target, memory_target, site_vms
 from accord.site import Site
 from accord.systems import Systems
@@ -33,11 +34,19 @@ class Layer:
     def vms(self) -> list[Vm]:
         missing = [n for n in self.deployments if n not in self.inventory.vms]
         assert not missing, f"Pexip VMs named in the site file not found in vCenter: {missing}"
+        twice = [n for n in self.deployments if n in self.inventory.twice]
+        assert not twice, f"vCenter has more than one VM named {twice}: which is the Pexip VM?"
         return [self.inventory.vms[n] for n in self.deployments]
 
     @property
     def hosts(self) -> list[Host]:
-        names = dict.fromkeys(vm.host for vm in self.vms)
+        names = list(dict.fromkeys(vm.host for vm in self.vms))
+        declared = self.site.systems.vsphere.hosts if self.site.systems.vsphere else None
+        problems = inventory.compare("ESXi hosts that run the Pexip VMs", names, declared)
+        twice = [n for n in names if n in self.inventory.twice]
+        if twice:
+            problems.append(f"vCenter has more than one host named {twice}")
+        assert not problems, "; ".join(problems)
         return [self.inventory.hosts[n] for n in names]
 
 

@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from accord.http import UnexpectedAnswer
-from accord.pexip.client import PexipApiError, PexipClient, ReadOnlyError
+from accord.pexip.client import PAGE, PexipApiError, PexipClient, ReadOnlyError
 from accord.site import Secret
 
 BASE = "https://mgr.example.com/"
@@ -109,7 +109,8 @@ def _dns(key: int) -> dict:
 @responses.activate
 def test_a_singleton_listed_empty_is_one_line_not_an_index_error():
     responses.get(BASE + "api/admin/configuration/v1/global/", json=_page([]))
-    with pytest.raises(UnexpectedAnswer, match=r"/global/\?limit=500&offset=0: 0 objects, where"):
+    empty = rf"/global/\?limit={PAGE}&offset=0: 0 objects, where"
+    with pytest.raises(UnexpectedAnswer, match=empty):
         _client().list_singleton("global")
 
 
@@ -131,7 +132,7 @@ def test_a_list_answer_that_breaks_the_api_promise_is_an_unexpected_answer():
             r"meta\.next leads to another origin \(https://other\.example\.com/",
         ),
         "loop": (
-            {"json": _page([_dns(1)], 2, DNS_URI + "?offset=0&limit=500")},
+            {"json": _page([_dns(1)], 2, DNS_URI + f"?offset=0&limit={PAGE}")},
             r"meta\.next leads back to a page already read",
         ),
     }

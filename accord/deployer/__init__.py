@@ -11,6 +11,7 @@ from accord.deployer import beyondtrust, pexip, pki, vsphere
 from accord.deployer.beyondtrust import Plan as BeyondTrustPlan
 from accord.deployer.pexip import Plan
 from accord.deployer.vsphere import VspherePlan
+from accord.deviations import deviations
 from accord.pexip import baseline
 from accord.pexip.console import Console, console_for, instructions
 from accord.pki import PkiError, load_pem_certificates
@@ -26,6 +27,9 @@ def deploy(
     site names one), then every Management Node, then the BeyondTrust appliances' certificate
     (when the site names appliances)."""
     plans: list[Plan | VspherePlan | BeyondTrustPlan] = []
+    for found in deviations(site):
+        fails = "" if found.waiver else " (verification fails it)"
+        out(f"site: the site's value, not the guide's: {found.describe()}{fails}")
     if site.systems.vsphere is not None and site.model.vsphere is not None:
         si = vsphere_connection(site)
         try:

@@ -272,7 +272,8 @@ def plan(
     """The steps the site still needs (reads only; see module doc).
 
     Raises ``PlanInputError`` for unusable input and the client's ``BeyondTrustApiError`` (an
-    unknown appliance is a 404 naming field ``appliance``) or ``requests.RequestException``.
+    unknown appliance is a 404 naming field ``appliance``) or `accord.http.ClientError`
+    (unreachable, too slow, an answer that is not the API's).
     """
     names = _names(appliances, site_hostname, appliance_hostnames)
     form = _form(names, defaults)
@@ -449,7 +450,7 @@ def apply(
     Raises ``ReadOnlyError`` (a read-only client; nothing sent), ``PlanInputError`` (an empty
     passphrase where a private key must travel), ``SigningError``, ``ChainIncompleteError``,
     ``ReplicationError`` (see each), the client's ``BeyondTrustApiError`` and
-    ``requests.RequestException``.
+    `accord.http.ClientError` (unreachable, too slow, an answer that is not the API's).
     """
     if plan.empty:
         return []

@@ -9,6 +9,10 @@ the guides, headed ``## <title> (<guides and their sections>)``, each with a tab
 ``| requirement IDs | kind | STIG item (V-ID) | NIST 800-53 |`` whose IDs are single IDs, ranges
 (``SNMP-01..04``) and wildcards (``VM-CPU-*``).
 
+``check-limits.md`` says, in rows ``| requirement IDs | sees | cannot see |`` named the same way,
+what each requirement's scenarios observe and what they cannot: the one place every report takes
+it from.
+
 Any row that cannot be read, an ID mapped twice or never, or a guide the legend does not name is
 a `CatalogueError` naming the file and line: the catalogue is data Accord ships, so a mistake in
 it is Accord's bug and must not pass silently.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -44,6 +49,7 @@ _ROW = re.compile(rf"^\| (?P<id>{ID}) \| (?P<text>.+) \| (?P<proof>[a-z]+(?: \+ 
 _MAPPING_ROW = re.compile(
     r"^\| (?P<ids>[^|]+) \| (?P<kind>STIG|mapped) \| (?P<stig>[^|]+) \| (?P<nist>[^|]+) \|$"
 )
+_LIMITS_ROW = re.compile(r"^\| (?P<ids>[^|]+) \| (?P<sees>[^|]+) \| (?P<blind>[^|]+) \|$")
 _RANGE = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9-]*-)(?P<start>\d\d)\.\.(?P<end>\d\d)$")
 _WILDCARD = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9-]*-)\*$")
 _STIG_ITEM = re.compile(r"(?P<item>[A-Z]+-\d+-\d{6}) \((?P<vid>V-\d+)")
@@ -60,27 +66,36 @@ def data_file(name: str) -> Path:
 
 
 def load_catalogue(
-    requirements: Path | None = None, mapping: Path | None = None
+    requirements: Path | None = None, mapping: Path | None = None, limits: Path | None = None
 ) -> dict[str, Requirement]:
-    """Every requirement by ID, in the catalogue's order, with its controls (the shipped copies
-    unless other files are given)."""
+    """Every requirement by ID, in the catalogue's order, with its controls and what its checks
+    see and cannot (the shipped files unless others are given; without ``limits`` when only the
+    other two are given)."""
+    if limits is None and requirements is None and mapping is None:
+        limits = data_file("check-limits.md")
     return dict(
         _load(
-            requirements or data_file("requirements.md"), mapping or data_file("control-mapping.md")
+            requirements or data_file("requirements.md"),
+            mapping or data_file("control-mapping.md"),
+            limits,
         )
     )
 
 
 @functools.cache
-def _load(requirements: Path, mapping: Path) -> tuple[tuple[str, Requirement], ...]:
+def _load(
+    requirements: Path, mapping: Path, limits: Path | None
+) -> tuple[tuple[str, Requirement], ...]:
     rows = _read_requirements(requirements)
     controls = _read_mapping(mapping, list(rows))
     missing = [requirement for requirement in rows if requirement not in controls]
     if missing:
         raise CatalogueError(f"{mapping}: no controls for {', '.join(missing)}")
+    seen = _read_limits(limits, list(rows)) if limits is not None else {}
     catalogue = []
     for requirement, (text, proof, guide, section) in rows.items():
         kind, stig, nist = controls[requirement]
+        sees, cannot_see = seen.get(requirement, ("", ""))
         catalogue.append(
             (
                 requirement,
@@ -93,6 +108,8 @@ def _load(requirements: Path, mapping: Path) -> tuple[tuple[str, Requirement], .
                     stig=stig,
                     nist=nist,
                     mapping=kind,
+                    sees=sees,
+                    cannot_see=cannot_see,
                 ),
             )
         )
@@ -140,18 +157,26 @@ def _read_requirements(path: Path) -> dict[str, tuple[str, str, str, str]]:
     return rows
 
 
+def _id_rows(
+    path: Path, pattern: re.Pattern[str], shape: str
+) -> Iterator[tuple[str, re.Match[str]]]:
+    """Each table row of a file whose first column names requirement IDs, with where it is;
+    `CatalogueError` for a row not of ``pattern``'s shape."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.startswith("| ") or line.startswith(("| requirement IDs |", "|---")):
+            continue
+        row = pattern.match(line)
+        if row is None:
+            raise CatalogueError(f"{path}:{number}: not a row {shape}: {line!r}")
+        yield f"{path}:{number}", row
+
+
 def _read_mapping(
     path: Path, known: list[str]
 ) -> dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """ID -> (kind, STIG items, NIST controls) from the control mapping's rows."""
     controls: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.startswith("| ") or line.startswith(("| requirement IDs |", "|---")):
-            continue
-        where = f"{path}:{number}"
-        row = _MAPPING_ROW.match(line)
-        if row is None:
-            raise CatalogueError(f"{where}: not a row | IDs | kind | STIG item | NIST |: {line!r}")
+    for where, row in _id_rows(path, _MAPPING_ROW, "| IDs | kind | STIG item | NIST |"):
         stig = tuple(f"{m['item']} ({m['vid']})" for m in _STIG_ITEM.finditer(row["stig"]))
         if row["kind"] == "STIG" and not stig:
             raise CatalogueError(f"{where}: a STIG row names no STIG item (ID and V-ID)")
@@ -164,6 +189,21 @@ def _read_mapping(
                 raise CatalogueError(f"{where}: {requirement} is mapped twice")
             controls[requirement] = (row["kind"], stig, nist)
     return controls
+
+
+def _read_limits(path: Path, known: list[str]) -> dict[str, tuple[str, str]]:
+    """ID -> (what its checks see, what they cannot) from ``check-limits.md``; every catalogue
+    ID exactly once."""
+    found: dict[str, tuple[str, str]] = {}
+    for where, row in _id_rows(path, _LIMITS_ROW, "| IDs | sees | cannot see |"):
+        for requirement in expand(row["ids"], known, where):
+            if requirement in found:
+                raise CatalogueError(f"{where}: {requirement} is there twice")
+            found[requirement] = (row["sees"].strip(), row["blind"].strip())
+    missing = [requirement for requirement in known if requirement not in found]
+    if missing:
+        raise CatalogueError(f"{path}: nothing said of {', '.join(missing)}")
+    return found
 
 
 def expand(ids: str, known: list[str], where: str = "") -> list[str]:

@@ -1,9 +1,21 @@
-"""The run as HDF results (`hdf.json`): the InSpec exec-json shape MITRE's Heimdall loads.
+"""The run as HDF results (`hdf.json`): the InSpec exec-json shape Heimdall and SAF CLI load.
 
-One profile per guide (per guide and site when the run covers several sites), holding one control
-per requirement ID that guide states, with one result per scenario carrying the ID. A requirement
-whose catalogue section serves two guides ("A; B") is a control in both guides' profiles, so each
-profile is the whole of its guide; its ``guides`` tag names both.
+One profile for the run ("accord"), holding one control per requirement ID of the catalogue, each
+exactly once, with one result per scenario carrying the ID: SAF's ``view summary``, thresholds and
+``convert`` read the first profile of a file only, and inspecjs (which both use) takes a control ID
+seen in two profiles for an overlay of one by the other, so a profile per guide would hide every
+requirement but the first profile's. The guides and the catalogue section are tags of each control
+(``guides``, ``section``) and the profile's groups (one per section). A run of several sites still
+has one control per requirement: its status is the worst of the sites' (`PRECEDENCE`), its
+results are every site's scenarios (each named with its site), and ``tags.sites`` has each site's
+status.
+
+Tags are what SAF's checklist (``hdf2ckl``) and CSV (``hdf2csv``) writers read, as strings where
+they take one: ``rid`` (the requirement ID: Accord's rule), ``stig_id`` and ``gid`` (the first STIG
+item that states the requirement and its V-ID; only on "STIG" rows of the control mapping), with
+every STIG item in ``stig``; ``nist`` in MITRE's form ("IA-2 (12)") and ``cci``, DISA's CCIs for
+those controls (`accord.evidence.cci`); ``gtitle`` the section. ``passthrough.metadata`` carries
+the checklist's asset (the site) and says what the run is.
 
 Heimdall computes a control's status from its results, impact, ``waiver_data`` and
 ``attestation_data`` (heimdall2 ``libs/inspecjs/src/compat_impl/compat_inspec_1_0.ts``): any
@@ -22,8 +34,10 @@ not run        Not Reviewed (every result skipped; a passed scenario shows as sk
                with "passed" in its skip message, since the requirement is unproven)
 not applicable Not Applicable (impact 0)
 waived         Not Applicable, waived (``waiver_data.skipped_due_to_waiver``)
-attested       Passed, attested (``attestation_data`` and the attestation's result, as the
-               SAF CLI's ``attest apply`` writes it)
+attested       Passed, attested, in the shape SAF CLI's ``attest apply`` writes: the
+               skipped results (what no check could read) first, then the checks' results,
+               then the attestation's result ("Manually verified status provided through
+               attestation", its message as SAF words it) and ``attestation_data``
 ============== ===================================================================
 
 Impact (Heimdall's severity) follows one rule, from how the requirement is proven:
@@ -32,10 +46,11 @@ action the system must refuse), ``IMPACT_MEDIUM`` 0.5 otherwise (``config``, ``a
 ``IMPACT_NONE`` 0.0 for a requirement that is not applicable (Heimdall reads impact 0 as Not
 Applicable, so no applicable requirement ever gets it).
 
-A replay (``RunResult.replayed_from``) says so on every control: a ``caveat`` description
-("Not a live verification: replayed from a recording made at ... of hq."), which Heimdall shows
-above the control's description on its Test tab and on its Details tab (it does not change the
-status), and in ``passthrough.accord.replayed_from``.
+A run that is no evidence about a real system says so on every control, in a ``caveat``
+description, which Heimdall shows above the control's description and SAF's checklist writes into
+its comments: a replay ("Not a live verification: replayed from a recording made at ... of hq.")
+and a run against the simulator ("Not evidence about a real system: ..."); and in
+``passthrough.accord`` (``replayed_from``, ``caveat``).
 
 Nothing is written that is not in the model: observations are not part of HDF (they are in the
 OSCAL evidence files), so a step's values never reach this file.
@@ -47,12 +62,22 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from accord.evidence.model import RequirementResult, RunResult, ScenarioResult, Status
+from accord.evidence.cci import ccis_of
+from accord.evidence.model import (
+    RequirementResult,
+    RunResult,
+    ScenarioResult,
+    Status,
+    caveat,
+    worst,
+)
 
 FILENAME = "hdf.json"
+PROFILE = "accord"  # the one profile's name: the checklist's STIG ID, SAF's profile name
 
 IMPACT_HIGH = 0.7
 IMPACT_MEDIUM = 0.5
@@ -70,7 +95,7 @@ HEIMDALL_STATUS: dict[Status, str] = {
     "attested": "Passed",
 }
 
-ATTESTATION_CODE_DESC = "Manually verified status provided through attestation"
+ATTESTATION_CODE_DESC = "Manually verified status provided through attestation"  # SAF's words
 STIG_RULE = re.compile(r"\b[A-Z][A-Z0-9]*-\d+-\d+\b")  # ESXI-80-000220
 STIG_VID = re.compile(r"\bV-\d+\b")  # V-258775
 NIST = re.compile(r"^\s*([A-Za-z]{2})-(\d+)\s*(?:\(\s*(\d+)\s*\))?\s*(.*?)\s*$")
@@ -87,13 +112,7 @@ def write_hdf(run: RunResult, folder: Path) -> list[Path]:
 
 def hdf_results(run: RunResult) -> dict[str, Any]:
     """The exec-json document for ``run``."""
-    sites = {r.site for r in run.requirements}
-    profiles: dict[tuple[str, str], list[RequirementResult]] = {}
-    for result in run.requirements:
-        for guide in guides(result.requirement.guide):
-            key = (guide, result.site if len(sites) > 1 else "")
-            profiles.setdefault(key, []).append(result)
-    scenarios = _scenarios_by_name(run)
+    said = caveat(run.target, run.replayed_from)
     return {
         "platform": {
             "name": "Accord",
@@ -102,10 +121,7 @@ def hdf_results(run: RunResult) -> dict[str, Any]:
         },
         "version": run.accord_version,
         "statistics": {"duration": (run.ended - run.started).total_seconds()},
-        "profiles": [
-            _profile(run, guide, site, results, scenarios)
-            for (guide, site), results in profiles.items()
-        ],
+        "profiles": [_profile(run)],
         "passthrough": {
             "accord": {
                 "site": run.site_name,
@@ -115,7 +131,18 @@ def hdf_results(run: RunResult) -> dict[str, Any]:
                 "started": run.started.isoformat(),
                 "ended": run.ended.isoformat(),
                 **({"replayed_from": run.replayed_from} if run.replayed_from else {}),
-            }
+                **({"caveat": said} if said else {}),
+            },
+            # What SAF's checklist writer takes for the asset (hdf2ckl's flags override it).
+            "metadata": {
+                "hostname": run.site_name,
+                "targetcomment": said or f"Accord {run.accord_version}, target {run.target}",
+                "role": "None",
+                "assettype": "Computing",
+                "techarea": "",
+                "webordatabase": False,
+                "profiles": [{"name": PROFILE, "title": _title_of_profile(run)}],
+            },
         },
     }
 
@@ -147,21 +174,34 @@ def nist_tag(control: str) -> str:
     return tag
 
 
-def _profile(
-    run: RunResult,
-    guide: str,
-    site: str,
-    results: list[RequirementResult],
-    scenarios: dict[tuple[str, str], list[ScenarioResult]],
-) -> dict[str, Any]:
+def _title_of_profile(run: RunResult) -> str:
+    named = dict.fromkeys(g for r in run.requirements for g in guides(r.requirement.guide))
+    return "Accord: " + ("; ".join(named) or "no requirement")
+
+
+def _profile(run: RunResult) -> dict[str, Any]:
+    """The run's one profile: a control per requirement (across the sites of the run)."""
+    several = len({r.site for r in run.requirements}) > 1
+    by_id: dict[str, list[RequirementResult]] = {}
+    for result in run.requirements:
+        by_id.setdefault(result.requirement.id, []).append(result)
+    scenarios = _scenarios_by_name(run)
     sections: dict[str, list[str]] = {}
-    for result in results:
-        sections.setdefault(result.requirement.section, []).append(result.requirement.id)
+    controls = []
+    for rid, results in by_id.items():
+        sections.setdefault(results[0].requirement.section, []).append(rid)
+        carried = [
+            s for r in results for name in r.scenarios for s in scenarios.get((r.site, name), [])
+        ]
+        controls.append(_control(_combined(results), results, carried, run, several))
     profile: dict[str, Any] = {
-        "name": _slug(f"{guide} {site}".strip()),
-        "title": f"{guide} ({site})" if site else guide,
+        "name": PROFILE,
+        "title": _title_of_profile(run),
         "maintainer": "Accord",
-        "summary": f"Accord's acceptance tests for the {guide}",
+        "summary": (
+            f"Accord's acceptance tests of {run.site_name} ({run.target}): a control per "
+            "requirement of the guides, with a result per scenario that proves it"
+        ),
         "version": run.accord_version,
         "status": "loaded",
         "supports": [],
@@ -169,35 +209,63 @@ def _profile(
         "groups": [
             {"id": section, "title": section, "controls": ids} for section, ids in sections.items()
         ],
-        "controls": [_control(result, scenarios, run.started) for result in results],
+        "controls": controls,
     }
     digest = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
     return {**profile, "sha256": digest}
 
 
+def _combined(results: list[RequirementResult]) -> RequirementResult:
+    """One requirement across the sites: the worst site's result, every site's reason."""
+    if len(results) == 1:
+        return results[0]
+    status = worst([r.status for r in results])
+    first = next(r for r in results if r.status == status)
+    reasons = [f"{r.site}: {_prefixed(r.status, r.reason)}" for r in results if r.reason]
+    replayed = "; ".join(dict.fromkeys(r.replayed_from for r in results if r.replayed_from))
+    return replace(
+        first,
+        reason="; ".join(reasons) or None,
+        scenarios=tuple(name for r in results for name in r.scenarios),
+        replayed_from=replayed or None,
+        site="",
+    )
+
+
 def _control(
     result: RequirementResult,
-    scenarios: dict[tuple[str, str], list[ScenarioResult]],
-    run_started: dt.datetime,
+    per_site: list[RequirementResult],
+    carried: list[ScenarioResult],
+    run: RunResult,
+    several: bool,
 ) -> dict[str, Any]:
     requirement = result.requirement
-    carried = [s for name in result.scenarios for s in scenarios.get((result.site, name), [])]
     level = impact(result)
-    started = min([s.started for s in carried], default=run_started).isoformat()
+    started = min([s.started for s in carried], default=run.started).isoformat()
     stig = " ".join(requirement.stig)
+    stig_ids, gids = STIG_RULE.findall(stig), STIG_VID.findall(stig)
     tags: dict[str, Any] = {
         "nist": [nist_tag(c) for c in requirement.nist],
-        "stig_id": STIG_RULE.findall(stig),
-        "gid": STIG_VID.findall(stig),
+        "cci": ccis_of(requirement.nist),
+        "rid": requirement.id,
+        **({"stig_id": stig_ids[0]} if stig_ids else {}),
+        **({"gid": gids[0]} if gids else {}),
         "stig": list(requirement.stig),
+        "gtitle": requirement.section,
         "mapping": requirement.mapping,
         "severity": SEVERITY[level],
         "proof": requirement.proof,
         "guides": guides(requirement.guide),
         "section": requirement.section,
         "accord_status": result.status,
+        **({"sites": {r.site: r.status for r in per_site}} if several else {}),
     }
-    check = f"Proven by {requirement.proof}"
+    check = (
+        f"Sees {requirement.sees}. Cannot see {requirement.cannot_see}. "
+        if requirement.sees
+        else ""
+    )
+    check += f"Proven by {requirement.proof}"
     check += f" in the scenarios: {'; '.join(result.scenarios)}." if result.scenarios else "."
     descriptions = [
         {"label": "default", "data": requirement.text},
@@ -205,9 +273,9 @@ def _control(
     ]
     if result.reason:
         descriptions.append({"label": "rationale", "data": result.reason})
-    if result.replayed_from:
-        caveat = f"Not a live verification: {result.replayed_from}."
-        descriptions.append({"label": "caveat", "data": caveat})
+    said = caveat(run.target, result.replayed_from)
+    if said:
+        descriptions.append({"label": "caveat", "data": f"{said}."})
     return {
         "id": requirement.id,
         "title": _title(requirement.text),
@@ -218,18 +286,18 @@ def _control(
         "tags": tags,
         "code": None,
         "source_location": {"ref": carried[0].feature if carried else None, "line": None},
-        "results": _results(result, carried, started),
+        "results": _results(result, carried, started, several),
         "waiver_data": _waiver_data(result, carried),
         "attestation_data": _attestation_data(result),
     }
 
 
 def _results(
-    result: RequirementResult, carried: list[ScenarioResult], started: str
+    result: RequirementResult, carried: list[ScenarioResult], started: str, several: bool
 ) -> list[dict[str, Any]]:
     """One result per scenario, shaped so that Heimdall's status is the requirement's."""
     status = result.status
-    results = [_scenario_result(s) for s in carried]
+    results = [_scenario_result(s, several) for s in carried]
     for r in results:
         if r["status"] == "error" and status != "error":
             # Heimdall shows any error as Profile Error; Accord lets failed (and a waiver) win.
@@ -238,19 +306,10 @@ def _results(
             # Heimdall shows any passed result as Passed; the requirement is unproven.
             _skip(r, f"passed, but {_prefixed(status, result.reason)}")
     if status == "attested" and result.attestation is not None:
-        a = result.attestation
-        results.append(
-            {
-                "status": "passed",
-                "code_desc": ATTESTATION_CODE_DESC,
-                "message": (
-                    f"Attestation {a.id}: {a.statement} (by {a.by} on {a.date.isoformat()}, "
-                    f"expires {a.expires.isoformat()})"
-                ),
-                "start_time": started,
-                "run_time": None,
-            }
-        )
+        # SAF's shape (attest apply): what no check could read first, then the checks, then
+        # the attestation's own result.
+        results.sort(key=lambda r: r["status"] != "skipped")
+        results.append(_attestation_result(result, started))
     wanted = {"failed": "failed", "error": "error", "passed": "passed", "attested": "passed"}
     verdict = wanted.get(status)
     if (verdict and verdict not in {r["status"] for r in results}) or not results:
@@ -258,10 +317,28 @@ def _results(
     return results
 
 
-def _scenario_result(scenario: ScenarioResult) -> dict[str, Any]:
+def _attestation_result(result: RequirementResult, started: str) -> dict[str, Any]:
+    """The attestation as SAF CLI's ``attest apply`` adds it to a control."""
+    a = result.attestation
+    assert a is not None
+    return {
+        "status": "passed",
+        "code_desc": ATTESTATION_CODE_DESC,
+        "message": (
+            f"Attestation:\nStatus: passed\nExplanation: {a.statement}\n\n"
+            f"Updated: {a.date.isoformat()}\nUpdated By: {a.by}\n"
+            f"Frequency: {_frequency(a.date, a.expires)}\nExpires: {a.expires.isoformat()}"
+            + (f"\nSite: {result.site}" if result.site else "")
+        ),
+        "start_time": started,
+        "run_time": None,
+    }
+
+
+def _scenario_result(scenario: ScenarioResult, several: bool) -> dict[str, Any]:
     r: dict[str, Any] = {
         "status": "skipped",
-        "code_desc": scenario.name,
+        "code_desc": f"[{scenario.site}] {scenario.name}" if several else scenario.name,
         "start_time": scenario.started.isoformat(),
         "run_time": scenario.duration,
         "resource": scenario.feature,
@@ -333,7 +410,8 @@ def _attestation_data(result: RequirementResult) -> dict[str, Any] | None:
 
 
 def _frequency(start: dt.date, end: dt.date) -> str:
-    """The SAF CLI's attestation frequency words where the period is one of them."""
+    """The SAF CLI's attestation frequency words where the period is one of them, else its
+    "<n>d" form (so that SAF works out the same expiry)."""
     days = (end - start).days
     for word, lo, hi in (
         ("annually", 365, 366),
@@ -347,7 +425,7 @@ def _frequency(start: dt.date, end: dt.date) -> str:
     ):
         if lo <= days <= hi:
             return word
-    return f"every{days}days"
+    return f"{days}d"
 
 
 def _scenarios_by_name(run: RunResult) -> dict[tuple[str, str], list[ScenarioResult]]:
@@ -373,7 +451,3 @@ def _prefixed(status: str, reason: str | None) -> str:
 def _title(text: str) -> str:
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
     return first if len(first) <= 160 else first[:157].rstrip() + "..."
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "accord"

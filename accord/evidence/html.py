@@ -1,14 +1,21 @@
 """``report.html``: the run's evidence for a person, in one self-contained file.
 
-A summary by guide and section (counts per status), a row per requirement (its status, reason,
-scenarios and, folded in ``<details>``, what their steps observed), every served certificate
-chain drawn as a picture, an expiry timeline of every distinct certificate seen, and the
-attestation and waiver tables. A run of several sites has a column per site in the summary
-(each site's counts) and in the requirement table (each site's status and reason, and its
-scenarios' evidence under the site's name), and a site column in the attestation and waiver
-tables. A replay (``RunResult.replayed_from``) says so in a banner under the run's facts and in
-every requirement's row (with its reason, at each site). Inline CSS and SVG only: no script, no
-external URL, nothing to fetch, so the file opens the same from a share, a mail or an archive.
+A banner when the run is no evidence about a real system (a run against the simulator, a
+replay), the scope (every system verified, where it was reached, its version where an API tells
+it, the nodes, hosts, VMs and appliances seen), a summary by guide and section and one by NIST
+SP 800-53 control (counts per status), a row per requirement (its status, reason, what its
+checks see and cannot see, its scenarios, each linked to its evidence file
+``evidence/<slug>.json`` in the same folder, and, folded in ``<details>``, what their steps
+observed; printed, the folded evidence is shown and each link says its file), every served
+certificate chain drawn as a picture, an expiry timeline of the deployment's certificates, apart
+from the throwaway ones the action scenarios made on scratch systems, and the attestation and
+waiver tables. A run of several sites has a column per site in the summary (each site's counts)
+and in the requirement table (each site's status and reason, and its scenarios' evidence under
+the site's name), a scope per site, and a site column in the attestation and waiver tables. A
+replay (``RunResult.replayed_from``) says so in the banner and in every requirement's row (with
+its reason, at each site). Inline CSS and SVG only: no script, no external URL, nothing to fetch
+(the evidence links are relative, to files of the same folder), so the file opens the same from a
+share, a mail or an archive.
 
 Everything is written from the ``RunResult`` (observations are redacted upstream) through Jinja2
 with autoescaping on; this module only works out what to show and where to draw it.
@@ -19,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,8 +36,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from accord.evidence.model import (
+    EVIDENCE_DIR,
     PRECEDENCE,
     AttestationRecord,
+    InScope,
     Observation,
     Requirement,
     RequirementResult,
@@ -37,6 +47,8 @@ from accord.evidence.model import (
     ScenarioResult,
     Status,
     Waiver,
+    caveat,
+    evidence_slugs,
 )
 
 REPORT = "report.html"
@@ -217,6 +229,16 @@ class ObservationView:
 class ScenarioView:
     scenario: ScenarioResult
     observations: tuple[ObservationView, ...]
+    evidence: str | None = None  # its evidence file, relative to the report, when written
+
+
+@dataclass(frozen=True)
+class NistRow:
+    """A NIST SP 800-53 control: the requirements mapped to it and their statuses."""
+
+    control: str  # as the control mapping writes it: "CM-6 b", "IA-2(12)"
+    requirements: tuple[RequirementResult, ...]
+    counts: dict[Status, int]
 
 
 @dataclass(frozen=True)
@@ -424,6 +446,39 @@ def summary(requirements: list[RequirementResult]) -> list[SummaryRow]:
     return rows
 
 
+def nist_summary(requirements: list[RequirementResult]) -> list[NistRow]:
+    """Every NIST control the requirements map to, in control order, with each mapped
+    requirement's result (at every site) and the counts per status."""
+    mapped: dict[str, list[RequirementResult]] = {}
+    for result in requirements:
+        for control in result.requirement.nist:
+            mapped.setdefault(control, []).append(result)
+    return [
+        NistRow(
+            control,
+            tuple(results),
+            {s: sum(1 for r in results if r.status == s) for s in PRECEDENCE},
+        )
+        for control, results in sorted(mapped.items(), key=lambda item: _control_order(item[0]))
+    ]
+
+
+def _control_order(control: str) -> tuple[str, int, int, str]:
+    match = re.match(r"([A-Z]{2})-(\d+)(?:\((\d+)\))?\s*(.*)", control)
+    if match is None:
+        return control, 0, 0, ""
+    family, number, enhancement, part = match.groups()
+    return family, int(number), int(enhancement or 0), part
+
+
+def made_by_actions(scenario: ScenarioResult, proofs: dict[str, str]) -> bool:
+    """Whether a scenario is one of the guides' actions (every requirement it proves is proven
+    by ``act``): what it saw was made on a scratch system, not the deployment's."""
+    return bool(scenario.requirements) and all(
+        "act" in re.findall(r"[a-z]+", proofs.get(rid, "")) for rid in scenario.requirements
+    )
+
+
 def sites_of(run: RunResult) -> list[str]:
     """The run's sites in order: ``RunResult.sites``, else as its requirement results name
     them."""
@@ -465,10 +520,15 @@ def _observation_view(observation: Observation, day: dt.datetime) -> Observation
     )
 
 
-def certificates_seen(run: RunResult) -> list[SeenCertificate]:
-    """Every distinct certificate in any served chain of the run, with where it was seen."""
+def certificates_seen(run: RunResult, actions: bool | None = None) -> list[SeenCertificate]:
+    """Every distinct certificate in any served chain of the run, with where it was seen; only
+    those the action scenarios saw (``actions`` True: made on scratch systems, thrown away), or
+    only the others (False: the deployment's)."""
+    proofs = {r.requirement.id: r.requirement.proof for r in run.requirements}
     seen: dict[tuple[str, ...], SeenCertificate] = {}
     for scenario in run.scenarios:
+        if actions is not None and made_by_actions(scenario, proofs) != actions:
+            continue
         for observation in scenario.observations:
             for chain in chains_in(observation.value):
                 for cert in chain.certificates:
@@ -496,14 +556,21 @@ def _environment() -> Environment:
     return env
 
 
-def render(run: RunResult) -> str:
-    """The report's HTML."""
+def render(run: RunResult, folder: Path | None = None) -> str:
+    """The report's HTML (written into ``folder``: links to the evidence files there)."""
     day = run.started if run.started.tzinfo else run.started.replace(tzinfo=dt.UTC)
     sites = sites_of(run)
+    files = {
+        id(s): f"{EVIDENCE_DIR}/{slug}.json"
+        for s, slug in zip(run.scenarios, evidence_slugs(run.scenarios), strict=True)
+        if folder is not None and (folder / EVIDENCE_DIR / f"{slug}.json").is_file()
+    }
     sections: dict[tuple[str, str], list[tuple[RequirementResult, list[ScenarioView]]]] = {}
     for result in run.requirements:
         views = [
-            ScenarioView(s, tuple(_observation_view(o, day) for o in s.observations))
+            ScenarioView(
+                s, tuple(_observation_view(o, day) for o in s.observations), files.get(id(s))
+            )
             for s in _scenarios_of(run, result)
         ]
         key = (result.requirement.guide, result.requirement.section)
@@ -527,9 +594,14 @@ def render(run: RunResult) -> str:
                 for cells in by_id.values()
             ]
     seen = sorted(
-        certificates_seen(run),
+        certificates_seen(run, actions=False),
         key=lambda s: (s.certificate.not_after or day, s.certificate.name),
     )
+    throwaway = sorted(
+        certificates_seen(run, actions=True),
+        key=lambda s: (s.certificate.not_after or day, s.certificate.name),
+    )
+    scope: dict[str, tuple[InScope, ...]] = {site: run.scope.get(site, ()) for site in sites}
     attestations: list[tuple[str, AttestationRecord]] = _distinct(
         [(r.site, r.attestation) if r.attestation else None for r in run.requirements]
     )
@@ -562,7 +634,11 @@ def render(run: RunResult) -> str:
             site_summary=site_summary(run.requirements, sites),
             site_sections=site_sections,
             seen=seen,
+            throwaway=throwaway,
             timeline=timeline(seen, day),
+            caveat=caveat(run.target, run.replayed_from),
+            scope=scope,
+            nist=nist_summary(run.requirements),
             attestations=attestations,
             waivers=waivers,
             today=day.date(),
@@ -574,5 +650,5 @@ def write_html(run: RunResult, folder: Path) -> list[Path]:
     """Write ``folder/report.html``; the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / REPORT
-    path.write_text(render(run), encoding="utf-8")
+    path.write_text(render(run, folder), encoding="utf-8")
     return [path]

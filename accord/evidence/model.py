@@ -20,6 +20,9 @@ run (and in a results.json written before replays existed).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
@@ -35,6 +38,7 @@ PRECEDENCE: tuple[Status, ...] = (
     "passed",
 )
 Proof = Literal["config", "wire", "act", "attest"]
+EVIDENCE_DIR = "evidence"  # each scenario's observations, one JSON file each (`evidence_slugs`)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,19 @@ class AttestationRecord:
 
 
 @dataclass(frozen=True)
+class InScope:
+    """A system the run verified, or a node, host, VM or appliance of one it saw
+    (`accord.evidence.scope`): what it is, its name, where it was reached or what address it
+    reports, its version where an API tells it, and its role in the site."""
+
+    kind: str  # "Pexip Management Node", "ESXi host", "BeyondTrust appliance"...
+    name: str
+    address: str = ""
+    version: str = ""
+    role: str = ""  # "primary deployment", "scratch: the guides' actions only"...
+
+
+@dataclass(frozen=True)
 class Requirement:
     """A row of the requirement catalogue (../shared/requirements.md) with its controls
     (../shared/control-mapping.md): ``mapping`` says whether the STIG items state the same
@@ -109,6 +126,8 @@ class Requirement:
     stig: tuple[str, ...] = ()
     nist: tuple[str, ...] = ()
     mapping: Literal["STIG", "mapped"] = "mapped"
+    sees: str = ""  # what its scenarios observe (data/check-limits.md)
+    cannot_see: str = ""  # and what they cannot, for an assessor to examine otherwise
 
 
 @dataclass(frozen=True)
@@ -139,6 +158,14 @@ class RunResult:
     scenarios: list[ScenarioResult] = field(default_factory=list)
     sites: dict[str, str] = field(default_factory=dict)  # each site's name -> its file's SHA-256
     replayed_from: str | None = None  # a replay: "replayed from a recording made at ... of hq"
+    # What each site's run verified and saw, and what could not be read of it (site -> ...).
+    scope: dict[str, tuple[InScope, ...]] = field(default_factory=dict)
+    scope_notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What verification sent each system of a site, beside its reads (site -> one line each):
+    # configuration writes (none), the login probes and logouts, the probes on the wire.
+    requests: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `accord evidence merge`: each merged run's folder name -> its manifest's SHA-256.
+    merged_from: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (dates as ISO 8601 strings)."""
@@ -159,7 +186,43 @@ class RunResult:
             scenarios=[scenario_from_json(s) for s in data["scenarios"]],
             sites=dict(data.get("sites", {})),
             replayed_from=data.get("replayed_from"),
+            scope={site: scope_from_json(items) for site, items in data.get("scope", {}).items()},
+            scope_notes={site: tuple(n) for site, n in data.get("scope_notes", {}).items()},
+            requests={site: tuple(r) for site, r in data.get("requests", {}).items()},
+            merged_from=dict(data.get("merged_from", {})),
         )
+
+
+SIMULATED = (
+    "Not evidence about a real system: this run verified Accord's simulators (target sim), "
+    "which stand in for a deployment"
+)
+
+
+def caveat(target: str, replayed_from: str | None = None) -> str | None:
+    """What every report of a run that is no evidence about a real system says of it (None for
+    a live run): a replay's provenance, or that the simulators were verified."""
+    if replayed_from or target == "replay":
+        return f"Not a live verification: {replayed_from or 'replayed from a recording'}"
+    if target == "sim":
+        return SIMULATED
+    return None
+
+
+def evidence_slugs(scenarios: Iterable[ScenarioResult]) -> list[str]:
+    """A file name per scenario (``evidence/<slug>.json``, which the OSCAL writer writes and the
+    HTML report links to): its name's slug and a short hash of what identifies it."""
+    slugs: list[str] = []
+    seen: set[str] = set()
+    for s in scenarios:
+        base = re.sub(r"[^a-z0-9]+", "-", s.name.lower()).strip("-")[:60].rstrip("-")
+        key = hashlib.sha256(f"{s.site}|{s.feature}|{s.name}".encode()).hexdigest()[:8]
+        slug, n = f"{base or 'scenario'}-{key}", 2
+        while slug in seen:  # the same scenario twice in one run
+            slug, n = f"{base or 'scenario'}-{key}-{n}", n + 1
+        seen.add(slug)
+        slugs.append(slug)
+    return slugs
 
 
 def worst(statuses: list[Status]) -> Status:
@@ -233,6 +296,8 @@ def _requirement_result(data: dict[str, Any]) -> RequirementResult:
             stig=tuple(requirement.get("stig", ())),
             nist=tuple(requirement.get("nist", ())),
             mapping=requirement.get("mapping", "mapped"),
+            sees=requirement.get("sees", ""),
+            cannot_see=requirement.get("cannot_see", ""),
         ),
         status=_status(data["status"]),
         reason=data["reason"],
@@ -242,6 +307,11 @@ def _requirement_result(data: dict[str, Any]) -> RequirementResult:
         site=data.get("site", ""),
         replayed_from=data.get("replayed_from"),
     )
+
+
+def scope_from_json(items: list[dict[str, Any]]) -> tuple[InScope, ...]:
+    """`InScope` records from their `jsonable` form."""
+    return tuple(InScope(**{k: str(v) for k, v in item.items()}) for item in items)
 
 
 def waiver_from_json(data: dict[str, Any]) -> Waiver:

@@ -20,7 +20,8 @@ compliance-trestle's OSCAL models so that it is valid by construction.
 A replay (``RunResult.replayed_from``) is never a live verification, and says so: the result's
 description and ``replayed-from`` property, each finding's ``replayed-from`` property and remarks
 ("Not a live verification: replayed from a recording made at ... of hq."), and each scenario
-observation's ``replayed-from`` property.
+observation's ``replayed-from`` property. A run against the simulator says in the same places that
+it is no evidence about a real system (`accord.evidence.model.caveat`).
 
 UUIDs are version 5 UUIDs of the run (site, start time) and the IDs they stand for, so the same
 run writes the same file and two runs diff cleanly.
@@ -33,7 +34,6 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +42,20 @@ from trestle.oscal import assessment_results as ar
 
 from accord.evidence.hdf import guides
 from accord.evidence.model import (
+    EVIDENCE_DIR,
     AttestationRecord,
     Observation,
     RequirementResult,
     RunResult,
     ScenarioResult,
     Status,
+    caveat,
+    evidence_slugs,
 )
+from accord.evidence.oscal_plan import FILENAME as PLAN
+from accord.evidence.oscal_plan import assessment_plan
 
 FILENAME = "oscal-assessment-results.json"
-EVIDENCE_DIR = "evidence"
 NS = "urn:accord:oscal"  # the namespace of Accord's own props
 UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:accord:evidence")
 NIST = re.compile(r"^\s*([A-Za-z]{2})-(\d+)\s*(?:\(\s*(\d+)\s*\))?\s*(.*?)\s*$")
@@ -68,14 +72,17 @@ SATISFIED: dict[Status, tuple[str, str]] = {  # objective-status state and reaso
 
 
 def write_oscal(run: RunResult, folder: Path) -> list[Path]:
-    """Write ``oscal-assessment-results.json`` and its ``evidence/*.json`` into ``folder``;
+    """Write ``oscal-assessment-results.json``, the plan it imports
+    (``oscal-assessment-plan.json``) and the results' ``evidence/*.json`` into ``folder``;
     returns the paths written (the results first)."""
     folder.mkdir(parents=True, exist_ok=True)
     builder = _Builder(run)
     evidence = builder.write_evidence(folder)
+    plan = folder / PLAN
+    assessment_plan(run, builder.uuid, builder.reviewed_controls(), _prop).oscal_write(plan)
     path = folder / FILENAME
     builder.assessment_results().oscal_write(path)
-    return [path, *evidence]
+    return [path, plan, *evidence]
 
 
 def control_id(control: str) -> tuple[str, str | None]:
@@ -95,7 +102,7 @@ class _Builder:
     def __init__(self, run: RunResult) -> None:
         self.run = run
         self.seed = f"{run.site_name}|{_aware(run.started).isoformat()}"
-        self.slugs = _slugs(run.scenarios)
+        self.slugs = evidence_slugs(run.scenarios)
         self.hashes: dict[int, str] = {}  # scenario index -> SHA-256 of its evidence file
         self.tool = self.uuid("component", "accord")
         self.parties: dict[str, str] = {}  # name -> party uuid
@@ -126,7 +133,7 @@ class _Builder:
         observations += [
             self.attestation_observation(r) for r in run.requirements if r.attestation is not None
         ]
-        findings = [self.finding(r) for r in run.requirements]
+        findings = [self.finding(r) for r in run.requirements] + self.objective_findings()
         resources = [self.resource(i, s) for i, s in enumerate(run.scenarios)]
         result = ar.Result(
             uuid=self.uuid("result"),
@@ -135,7 +142,7 @@ class _Builder:
                 f"Accord {run.accord_version} ran its acceptance tests against the site "
                 f"{run.site_name} ({run.target}): {len(run.scenarios)} scenarios, "
                 f"{len(run.requirements)} requirements."
-                + (f" {_not_live(run.replayed_from)}" if run.replayed_from else "")
+                + (f" {said}." if (said := caveat(run.target, run.replayed_from)) else "")
             ),
             start=_aware(run.started),
             end=_aware(run.ended),
@@ -159,17 +166,10 @@ class _Builder:
                 parties=self.metadata_parties() or None,
             ),
             import_ap=ar.ImportAp(
-                href="features/",
+                href=PLAN,
                 remarks=(
-                    "No OSCAL assessment plan is written: the plan is Accord's Gherkin feature "
-                    f"files (Accord {run.accord_version}) and the site file "
-                    + (
-                        f"(SHA-256 {run.site_sha256})."
-                        if len(run.sites) <= 1
-                        else "of each site ("
-                        + ", ".join(f"{n}: SHA-256 {h}" for n, h in run.sites.items())
-                        + ")."
-                    )
+                    "The plan of this run, in the same folder: the requirements in scope as "
+                    "tasks, the systems as subjects."
                 ),
             ),
             results=[result],
@@ -300,9 +300,8 @@ class _Builder:
             remarks=f"Attested by {a.by}.",
         )
 
-    def finding(self, result: RequirementResult) -> common.Finding:
-        requirement = result.requirement
-        state, reason = SATISFIED[result.status]
+    def related(self, result: RequirementResult) -> list[str]:
+        """The observations of a requirement: its scenarios' and its attestation's."""
         related = [
             self.observation_uuid(i)
             for i, s in enumerate(self.run.scenarios)
@@ -310,9 +309,72 @@ class _Builder:
         ]
         if result.attestation is not None:
             related.append(self.attestation_uuid(result, result.attestation))
+        return related
+
+    def objective_findings(self) -> list[common.Finding]:
+        """A finding per NIST SP 800-53 control objective the requirements map to (per site):
+        its target is NIST's objective ID (``cm-6_obj.b``, ``sc-8.1_obj``), satisfied when
+        every requirement mapped to it is."""
+        objectives: dict[tuple[str, str], tuple[str, list[RequirementResult]]] = {}
+        for result in self.run.requirements:
+            for control in result.requirement.nist:
+                oscal, part = control_id(control)
+                objective = f"{oscal}_obj" + (f".{part}" if part else "")
+                objectives.setdefault((result.site, objective), (control, []))[1].append(result)
+        findings = []
+        for (site, objective), (control, results) in sorted(
+            objectives.items(),
+            key=lambda item: (item[0][0], _control_order(item[0][1].split("_")[0]), item[0][1]),
+        ):
+            satisfied = all(SATISFIED[r.status][0] == "satisfied" for r in results)
+            failed = any(SATISFIED[r.status][1] == "fail" for r in results)
+            state, reason = (
+                ("satisfied", "pass")
+                if satisfied
+                else ("not-satisfied", "fail" if failed else "other")
+            )
+            ids = [r.requirement.id for r in results]
+            related = list(dict.fromkeys(u for r in results for u in self.related(r)))
+            replayed = "; ".join(dict.fromkeys(r.replayed_from for r in results if r.replayed_from))
+            said = caveat(self.run.target, replayed or None)
+            findings.append(
+                common.Finding(
+                    uuid=self.uuid("objective-finding", site, objective),
+                    title=_line(f"NIST SP 800-53 {control}: {state}"),
+                    description=(
+                        f"The objective of {control}, as Accord's requirements "
+                        f"{', '.join(ids)} prove it ({state} when every one of them is)."
+                    ),
+                    props=[
+                        _prop("control", control),
+                        *(_prop("requirement", rid) for rid in ids),
+                        *([_prop("site", site)] if site else []),
+                        *([_prop("replayed-from", replayed)] if replayed else []),
+                    ],
+                    origins=[self.tool_origin()],
+                    target=common.FindingTarget(
+                        type="objective-id",
+                        target_id=objective,
+                        title=_line(f"{control} (NIST SP 800-53 rev5 assessment objective)"),
+                        status=common.ObjectiveStatus(state=state, reason=reason),
+                    ),
+                    related_observations=[
+                        common.RelatedObservation(observation_uuid=u) for u in related
+                    ]
+                    or None,
+                    remarks="; ".join(f"{r.requirement.id}: {r.status}" for r in results)
+                    + (f"\n\n{said}." if said else ""),
+                )
+            )
+        return findings
+
+    def finding(self, result: RequirementResult) -> common.Finding:
+        requirement = result.requirement
+        state, reason = SATISFIED[result.status]
+        related = self.related(result)
         remarks = [_prefixed(result.status, result.reason)]
-        if result.replayed_from:
-            remarks.append(_not_live(result.replayed_from))
+        if said := caveat(self.run.target, result.replayed_from):
+            remarks.append(f"{said}.")
         if result.waiver is not None:
             w = result.waiver
             remarks.append(
@@ -422,21 +484,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON-able in an observation: {type(value).__name__}")
 
 
-def _slugs(scenarios: Iterable[ScenarioResult]) -> list[str]:
-    """A file name per scenario: its name's slug and a short hash of what identifies it."""
-    slugs: list[str] = []
-    seen: set[str] = set()
-    for s in scenarios:
-        base = re.sub(r"[^a-z0-9]+", "-", s.name.lower()).strip("-")[:60].rstrip("-")
-        key = hashlib.sha256(f"{s.site}|{s.feature}|{s.name}".encode()).hexdigest()[:8]
-        slug, n = f"{base or 'scenario'}-{key}", 2
-        while slug in seen:  # the same scenario twice in one run
-            slug, n = f"{base or 'scenario'}-{key}-{n}", n + 1
-        seen.add(slug)
-        slugs.append(slug)
-    return slugs
-
-
 def _prop(name: str, value: str) -> common.Property:
     return common.Property(name=name, ns=NS, value=_line(value))
 
@@ -450,10 +497,6 @@ def _token(text: str) -> str:
     """An OSCAL token (NCName-like): requirement IDs already are ("VM-CPU-01")."""
     token = re.sub(r"[^A-Za-z0-9_.-]", "_", text)
     return token if re.match(r"[A-Za-z_]", token) else f"_{token}"
-
-
-def _not_live(replayed: str) -> str:
-    return f"Not a live verification: {replayed}."
 
 
 def _prefixed(status: str, reason: str | None) -> str:

@@ -12,10 +12,14 @@ redacted once, by `accord.evidence.redact`, for every file written). Statuses:
   "not run" with its reason; a scenario the run stopped before: "not run".
 
 As soon as every scenario of a requirement has finished, one line says how it stands
-(``SNMP-04 passed (1 scenario)``); at the end, a count per status. Then, in the run's reports
-folder (``reports/<UTC time>-<target>-<site>/``, made by the root conftest): ``results.json``
-(`RunResult.to_json`), every writer of `accord.evidence.formats.WRITERS`, and the manifest
-(`accord.evidence.manifest.write`). A writer that fails fails the run, with one line saying so.
+(`progress_line`: ``[ 37/112] SNMP-04    passed   SNMPv3 read-only answers only with SHA1...
+(1 scenario)``, with an attestation's statement or a waiver's reason and expiry); pytest's own
+progress letters and file names are left out of a features run's console (unless ``-v``), and a
+run against the simulator or a replay says so first and last; at the end, a count per status.
+Then, in the run's reports folder (``reports/<UTC time>-<target>-<site>/``, made by the root
+conftest): ``results.json`` (`RunResult.to_json`), every writer of
+`accord.evidence.formats.WRITERS`, and the manifest (`accord.evidence.manifest.write`). A writer
+that fails fails the run, with one line saying so.
 
 Only features runs (the root conftest gives them a reports folder) collect or write anything.
 
@@ -63,6 +67,7 @@ from accord.evidence.formats import WRITERS
 from accord.evidence.model import (
     PRECEDENCE,
     AttestationRecord,
+    InScope,
     Observation,
     Requirement,
     RequirementResult,
@@ -72,8 +77,10 @@ from accord.evidence.model import (
     StepResult,
     Waiver,
     attestation_from_json,
+    caveat,
     jsonable,
     scenario_from_json,
+    scope_from_json,
     waiver_from_json,
 )
 from accord.evidence.redact import redact
@@ -84,7 +91,10 @@ from accord.site import Site
 REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
 RESULTS = "results.json"
 REASON_LIMIT = 4000  # characters of a failure message kept in results.json
-LINE_LIMIT = 160  # characters of a reason shown on a progress line
+LINE_LIMIT = 100  # characters of a reason or statement shown on a progress line
+TITLE_LIMIT = 56  # characters of a requirement's first sentence shown on it
+ID_WIDTH = 10  # VM-DISK-03
+STATUS_WIDTH = 8  # attested
 STOPPED = "not run: the run stopped before this scenario"
 
 # The run's reports folder, set by the root conftest on features runs only.
@@ -124,17 +134,23 @@ class _Scenario:
 @dataclass
 class _SiteFacts:
     """What the `systems` fixture learnt of one site: its file's SHA-256, its waivers and
-    attestations."""
+    attestations, and its scope (`remember_scope`)."""
 
     sha256: str
     waivers: list[Waiver]
     attestations: list[AttestationRecord]
+    scope: tuple[InScope, ...] = ()
+    scope_notes: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()  # `target_requests`
 
     def to_json(self) -> dict[str, Any]:
         return {
             "sha256": self.sha256,
             "waivers": [jsonable(asdict(w)) for w in self.waivers],
             "attestations": [jsonable(asdict(a)) for a in self.attestations],
+            "scope": [asdict(item) for item in self.scope],
+            "scope_notes": list(self.scope_notes),
+            "requests": list(self.requests),
         }
 
     @classmethod
@@ -143,6 +159,9 @@ class _SiteFacts:
             data["sha256"],
             [waiver_from_json(w) for w in data["waivers"]],
             [attestation_from_json(a) for a in data["attestations"]],
+            scope_from_json(data.get("scope", [])),
+            tuple(data.get("scope_notes", [])),
+            tuple(data.get("requests", [])),
         )
 
 
@@ -166,6 +185,7 @@ class _Run:
     collected: dict[str, ScenarioResult] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)  # node IDs a worker finished
     announced: set[tuple[str, str]] = field(default_factory=set)
+    expected: int = 0  # (site, requirement) pairs whose progress line is to come
     problems: list[str] = field(default_factory=list)  # reports not written
     failed_by_site: list[RequirementResult] = field(default_factory=list)
     result: RunResult | None = None
@@ -224,6 +244,19 @@ def remember_site(config: pytest.Config, verified: RunSite, site: Site) -> None:
     )
 
 
+def remember_scope(config: pytest.Config, verified: RunSite, systems: Any) -> None:
+    """What a site's run verifies (`accord.evidence.scope.read_scope` of its `Systems`), said by
+    the `systems` fixture after `remember_site`: every report shows it."""
+    run = config.stash.get(_RUN, None)
+    facts = run.facts.get(verified.name) if run is not None else None
+    if facts is None:
+        return
+    from accord.evidence.scope import read_scope
+
+    items, notes = read_scope(systems)
+    facts.scope, facts.scope_notes = tuple(items), tuple(notes)
+
+
 def replayed_from(config: pytest.Config, sentence: str, site: str | None = None) -> None:
     """Where this run's results come from when they are not from the live site: the replay
     target's sentence ("replayed from a recording made at 2026-11-24T07:00:00+00:00 of hq"),
@@ -269,6 +302,15 @@ def target_problems(config: pytest.Config, site: RunSite, problems: list[str]) -
     config.stash.setdefault(_PROBLEMS, []).extend(prefix + p for p in problems)
 
 
+def target_requests(config: pytest.Config, site: RunSite, lines: list[str]) -> None:
+    """What verification sent the site's systems besides its reads (`Target.requests`): every
+    report shows it, and so does the end of the run."""
+    run = config.stash.get(_RUN, None)
+    facts = run.facts.get(site.name) if run is not None else None
+    if facts is not None:
+        facts.requests = tuple(lines)
+
+
 def found_problems(config: pytest.Config) -> list[str]:
     """Every problem `target_problems` was told of (under xdist: on any worker)."""
     return list(config.stash.get(_PROBLEMS, []))
@@ -302,6 +344,30 @@ def pytest_configure(config: pytest.Config) -> None:
         worker=worker,
         target=str(config.getoption("--target", "")),
     )
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not worker and config.get_verbosity() <= 0:
+        reporter.showfspath = False  # the requirements' lines say what ran (`progress_line`)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_teststatus(
+    report: pytest.TestReport, config: pytest.Config
+) -> Generator[None, Any, Any]:
+    """A features run prints a line per requirement, not pytest's letter per scenario (the
+    counts at the end are pytest's still); ``-v`` keeps pytest's lines."""
+    result = yield
+    run = config.stash.get(_RUN, None)
+    if run is None or run.worker or config.get_verbosity() > 0 or not result:
+        return result
+    return result[0], "", ""
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """A run against the simulator or a replay says first that it is no evidence about a real
+    system."""
+    run = config.stash.get(_RUN, None)
+    said = caveat(run.target) if run is not None and not run.worker else None
+    return [f"accord: {said}."] if said else []
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -314,6 +380,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         run.items[item.nodeid] = item
         site = site_of(item).name
         run.pending.update((site, r) for r in requirements_of(item))
+    run.expected = len(run.pending)
 
 
 def is_scenario(function: object) -> bool:
@@ -587,28 +654,43 @@ def _announce(
         line += " (not in the requirement catalogue)"
     if run.several:
         line = f"{site}: {line}"
+    total = max(run.expected, len(run.announced))
+    line = f"[{len(run.announced):>{len(str(total))}}/{total}] {line}"
     _write_line(config, line, **_markup(rolled.status))
 
 
 def progress_line(result: RequirementResult) -> str:
-    """``SNMP-04 passed (1 scenario)``, ``AUTH-05 not run: needs root (1 scenario)``; a
-    replay's ends with where it came from (``... (1 scenario) — replayed from a recording made
-    at 2026-11-24T07:00:00+00:00 of hq``)."""
+    """One requirement's line for a person: ID, status, a short title, how many scenarios, then
+    why (the reason's first line; an attestation's statement, who and until when; a waiver's
+    reason, approver and expiry), and a replay's provenance:
+    ``SNMP-04    passed   SNMPv3 read-only answers only with SHA1 auth… (1 scenario)``."""
+    requirement = result.requirement
     count = len(result.scenarios)
     counted = f" ({count} scenario{'' if count == 1 else 's'})" if count else ""
-    counted += _replay_note(result.replayed_from)
-    if result.status == "passed":
-        return f"{result.requirement.id} passed{counted}"
+    title = _shorten(_first_sentence(requirement.text), TITLE_LIMIT)
+    head = f"{requirement.id:<{ID_WIDTH}} {result.status:<{STATUS_WIDTH}} {title}".rstrip()
+    head += counted
     if result.status == "attested" and result.attestation is not None:
-        attestation = result.attestation
-        why = f"by {attestation.by} on {attestation.date}, expires {attestation.expires}"
+        a = result.attestation
+        why = f'"{_shorten(a.statement, LINE_LIMIT)}" ({a.by}, {a.date}, expires {a.expires})'
+    elif result.status == "waived" and result.waiver is not None:
+        w = result.waiver
+        why = f"{_shorten(w.reason, LINE_LIMIT)} (approved by {w.approver}, expires {w.expires})"
+    elif result.status == "passed":
+        why = ""
     else:
         why = (result.reason or "").removeprefix(result.status).removeprefix(":").strip()
-        why = why.splitlines()[0] if why else ""
-        if len(why) > LINE_LIMIT:
-            why = why[: LINE_LIMIT - 3] + "..."
+        why = _shorten(why.splitlines()[0], LINE_LIMIT) if why else ""
     shown = f": {why}" if why else ""
-    return f"{result.requirement.id} {result.status}{shown}{counted}"
+    return f"{head}{shown}{_replay_note(result.replayed_from)}"
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0].rstrip(".")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _replay_note(replayed: str | None) -> str:
@@ -705,6 +787,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         for requirement in scenario.requirements:
             totals[(scenario.site, requirement)] += 1
             finished[(scenario.site, requirement)] += nodeid in run.done
+    run.expected = max(run.expected, len(totals))
     done = [run.collected[n] for n in run.collected if n in run.done]
     for key, total in totals.items():
         if finished[key] == total and key not in run.announced:
@@ -780,6 +863,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         scenarios=scenarios,
         sites=hashes,
         replayed_from=_replayed(run),
+        scope={name: facts.scope for name, facts in run.facts.items() if facts.scope},
+        scope_notes={name: facts.scope_notes for name, facts in run.facts.items()},
+        requests={name: facts.requests for name, facts in run.facts.items() if facts.requests},
     )
     run.result = result
     written = _attempt(
@@ -864,9 +950,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"accord: {named}{len(results)} requirements: {', '.join(parts)}{replayed}"
         )
+    for site, lines in run.result.requests.items():
+        named = f"{site}: " if run.several else ""
+        for line in lines:
+            terminalreporter.write_line(f"accord: {named}{line}")
     for failed in run.failed_by_site:
         named = f"{failed.site}: " if run.several else ""
         terminalreporter.write_line(f"accord: {named}{progress_line(failed)}", red=True)
+    said = caveat(run.result.target, run.result.replayed_from)
+    if said:
+        terminalreporter.write_line(f"accord: {said}.", yellow=True, bold=True)
     for problem in run.problems:
         terminalreporter.write_line(problem, red=True, bold=True)
     if not run.problems:

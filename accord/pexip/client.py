@@ -22,6 +22,7 @@ Errors every operation may raise: `PexipApiError` (the node refused: 4xx/5xx),
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,11 @@ from accord.site import Secret
 API = "/api/admin/"
 CONFIG = "configuration/v1"
 STATUS = "status/v1"
-PAGE = 500
-MAX_PAGES = 2000  # a million objects: more is a server that pages forever
+# Objects asked for per page. Real Management Nodes are said to serve up to 10 000 per request
+# (secondhand: ../shared/pexip-api-reference.md); a list of up to this many is one request
+# however many nodes a deployment has, and a longer one follows ``meta.next``.
+PAGE = 5000
+MAX_PAGES = 2000  # ten million objects: more is a server that pages forever
 
 
 class PexipApiError(ClientError):
@@ -139,6 +143,7 @@ class PexipClient:
         self.read_only = read_only
         self.system = system
         self._remembered: dict[str, Any] | None = {} if remember_reads else None
+        self.sent: Counter[str] = Counter()  # requests sent, by method ("refused": never sent)
         self._api = ApiSession(
             system,
             url,
@@ -173,7 +178,9 @@ class PexipClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
         if self.read_only and method not in ("GET", "HEAD"):
+            self.sent["refused"] += 1
             raise ReadOnlyError(f"verification never writes: refused {method} {path}")
+        self.sent[method] += 1
         answer = self._api.request(method, path, **kwargs)
         if answer.status >= 400:
             body: Any = _error_body(answer)
@@ -263,7 +270,7 @@ class PexipClient:
             raise answer.fail(f"{count} objects listed, but meta.total_count says {total}")
 
     def list(self, resource: str, api: str = CONFIG, **filters: str) -> list[dict[str, Any]]:
-        """Every object of a list (one request per page of 500)."""
+        """Every object of a list (one request per `PAGE` objects)."""
         return list(self.iter_list(resource, api, **filters))
 
     def list_singleton(self, resource: str) -> list[dict[str, Any]]:

@@ -229,10 +229,13 @@ def _portgroups(devices: Sequence[Any]) -> tuple[str, ...]:
 
 @dataclass
 class Inventory:
-    """Every VM and host of a vCenter, as the guide's checks need them."""
+    """Every VM and host of a vCenter, as the guide's checks need them. ``twice``: names that
+    more than one VM or host has (vCenter allows it across folders); the checks refuse to judge
+    them, since they cannot tell which is the Pexip VM."""
 
     vms: dict[str, Vm]
     hosts: dict[str, Host]
+    twice: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, si: Any) -> Inventory:
@@ -244,15 +247,20 @@ class Inventory:
         )  # fmt: skip
         hosts = {}
         host_names = {}
+        twice = []
         for obj, props in host_rows:
             host = _host(obj, props, networks)
+            if host.name in hosts:
+                twice.append(host.name)
             hosts[host.name] = host
             host_names[obj._moId] = host.name
         vms = {}
         for obj, props in _retrieve(si, [vim.VirtualMachine], VM_PROPERTIES):
             vm = _vm(obj, props, host_names)
+            if vm.name in vms:
+                twice.append(vm.name)
             vms[vm.name] = vm
-        return cls(vms, hosts)
+        return cls(vms, hosts, tuple(sorted(set(twice))))
 
     def host_of(self, vm: Vm) -> Host:
         return self.hosts[vm.host]

@@ -1,7 +1,8 @@
 Feature: TLS certificates
   Every node has a certificate of its own, signed by a trusted CA, valid for its names, and
   serves it with the full chain (Secure Mode guide: "TLS certificates"; the guide to TLS and
-  trusted CA certificates). Read through the management API, then seen on the wire.
+  trusted CA certificates). Read through the primary deployment's management API, then seen on
+  the wire at every node of each deployment the site names (primary and contingency).
 
   Background:
     Given the certificates of the primary deployment
@@ -18,7 +19,7 @@ Feature: TLS certificates
   @TLS-03
   Scenario: Each node's certificate is valid for the node's FQDN
     Then each node's certificate is valid for the node's FQDN
-    And each node's HTTPS listener presents a certificate valid for the node's FQDN
+    And each node's HTTPS listener (443) in each deployment the site names presents a certificate valid for the node's FQDN
 
   @TLS-04
   Scenario: Certificates are signed with SHA-256 or stronger
@@ -43,8 +44,8 @@ Feature: TLS certificates
 
   @TLS-08
   Scenario: Each node serves its assigned certificate with the full chain
-    Then each node serves its assigned certificate with the full chain on HTTPS
-    And each Conferencing Node serves its assigned certificate with the full chain on SIP TLS
+    Then each node of each deployment the site names serves its assigned certificate with the full chain on HTTPS (443)
+    And each Conferencing Node of each deployment the site names serves its assigned certificate with the full chain on the site's SIP TLS listen port
 
   @TLS-09
   Scenario: No certificate has expired or expires within 30 days
@@ -52,4 +53,4 @@ Feature: TLS certificates
 
   @TLS-16
   Scenario: Management and Conferencing Node web responses carry HSTS
-    Then the web responses of the Management Node and every Conferencing Node carry HSTS
+    Then the web responses of every Management Node and Conferencing Node of each deployment the site names carry HSTS

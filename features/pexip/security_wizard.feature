@@ -1,19 +1,22 @@
 Feature: Management Node bootstrap: the security wizard
-  The security wizard is run on the Management Node's console (`securitywizard`). No management
-  API shows its answers, so each is verified where the network sees it, on every node of the
-  primary deployment; what no probe can see is attested in the site file.
+  The security wizard is run on the Management Node's console (`securitywizard`) of the primary
+  deployment, and of the contingency deployment, which mimics the primary installation. No
+  management API shows its answers, so each is verified where the network sees it, on every node
+  of each deployment the site names; what no probe can see is attested in the site file.
 
   Background:
-    Given the nodes of the primary deployment
+    Given the nodes of each deployment the site names, primary and contingency
 
   @SECW-01
   Scenario: FIPS 140-2 compliance mode is enabled
-    Then no node's TLS listeners accept a TLS 1.2 handshake offering only ChaCha20-Poly1305
-    And every node's TLS listeners accept a TLS 1.2 handshake offering AES-GCM
+    Then no node's HTTPS or SIP TLS listener accepts a TLS 1.0, 1.1 or 1.2 handshake offering only cipher suites that are not FIPS-approved, such as ChaCha20-Poly1305, Camellia or ARIA
+    And no node's HTTPS or SIP TLS listener accepts a TLS 1.3 handshake offering only TLS_CHACHA20_POLY1305_SHA256
+    And every node's HTTPS and SIP TLS listeners accept a TLS 1.2 handshake offering only AES-GCM
 
   @SECW-02
   Scenario: The system administrator account is disabled
-    Then no node accepts connections on its SSH port
+    Then no node accepts a TCP connection on its SSH port (22)
+    And every node accepts a TCP connection on its HTTPS port (443), so the silence was the node's
     And the site file attests it
 
   @SECW-03
@@ -22,7 +25,8 @@ Feature: Management Node bootstrap: the security wizard
 
   @SECW-04
   Scenario: Incoming packets to closed ports are dropped rather than rejected
-    Then a TCP connection to a closed port of every node times out instead of being reset
+    Then a TCP connection to a closed port (23) of every node times out instead of being reset
+    And every node accepts a TCP connection on its HTTPS port (443), so the silence was the node's
 
   @SECW-05
   Scenario: Multicast ICMPv6 echo requests are not accepted

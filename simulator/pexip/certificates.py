@@ -291,7 +291,16 @@ def _appended_parameters(text: str) -> bool:
 
 def render_nodes(state: State, key: Key) -> list[str]:
     """FQDNs of the nodes using TLS certificate ``key`` (Management Nodes first)."""
-    return [node_fqdn(r) for _, _, r in _nodes(state) if r["tls_certificate"] == key]
+    return users_by_certificate(state).get(key, [])
+
+
+def users_by_certificate(state: State) -> dict[Key, list[str]]:
+    """Each TLS certificate's nodes' FQDNs (Management Nodes first), in one pass over the
+    nodes: rendering a list of certificates asks it once, not once per certificate."""
+    users: dict[Key, list[str]] = {}
+    for _, _, row in _nodes(state):
+        users.setdefault(row["tls_certificate"], []).append(node_fqdn(row))
+    return users
 
 
 def check_delete(rdef: ResourceDef, state: State, key: Key) -> None:
@@ -649,11 +658,19 @@ def update(
 
 
 def render(
-    rdef: ResourceDef, state: State, key: Key, out: dict[str, Any], faults: Faults = NO_FAULTS
+    rdef: ResourceDef,
+    state: State,
+    key: Key,
+    out: dict[str, Any],
+    faults: Faults = NO_FAULTS,
+    users: dict[Key, list[str]] | None = None,
 ) -> None:
-    """Fill in the computed fields of a rendered object (``nodes``)."""
+    """Fill in the computed fields of a rendered object (``nodes``; ``users``: what
+    `users_by_certificate` says, when the caller renders many)."""
     if rdef is TLS_CERTIFICATE:
-        out["nodes"] = render_nodes(state, key)
+        out["nodes"] = list(
+            (users if users is not None else users_by_certificate(state)).get(key, [])
+        )
         if f.TLS12_DATES_MISREPORTED in faults:
             for name in ("start_date", "end_date"):
                 moment = dt.datetime.strptime(out[name], _METADATA_TIME)

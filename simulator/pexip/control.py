@@ -71,7 +71,8 @@ def file_response(download: Download) -> Response:
 
 
 class RequestLog:
-    """Method, path, query and status of each ``/api/`` request (thread-safe)."""
+    """Method, path, query and status of each request to the API (``/api/``) and to the
+    Administrator interface (``/admin/``), thread-safe; ``/_sim/`` is not the system's."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -93,11 +94,20 @@ class RequestLog:
             self._entries.clear()
 
     def summary(self) -> dict[str, Any]:
-        """``{"total": N, "writes": W, "requests": [...]}``; writes = POST/PUT/PATCH/DELETE."""
+        """``{"total": N, "writes": W, "web": {"POST /admin/login/": n, ...}, "requests":
+        [...]}``; writes: POST/PUT/PATCH/DELETE to the API (configuration and commands); web:
+        the Administrator interface's requests (logins, logouts, pages), by method and path."""
         with self._lock:
             entries = [dict(e) for e in self._entries]
-        writes = sum(1 for e in entries if e["method"] in WRITE_METHODS)
-        return {"total": len(entries), "writes": writes, "requests": entries}
+        writes = sum(
+            1 for e in entries if e["method"] in WRITE_METHODS and e["path"].startswith("/api/")
+        )
+        web: dict[str, int] = {}
+        for entry in entries:
+            if not entry["path"].startswith("/api/"):
+                key = f"{entry['method']} {entry['path']}"
+                web[key] = web.get(key, 0) + 1
+        return {"total": len(entries), "writes": writes, "web": web, "requests": entries}
 
 
 class ControlRoutes:

@@ -74,6 +74,7 @@ AUTH05_LOGIN_PAGE_OFFERED = "auth05_login_page_offered"
 AUTH06_LOCAL_PASSWORD_ACCEPTED = "auth06_local_password_accepted"
 MGMT03_START_PAGE_REFUSED = "mgmt03_start_page_refused"
 SNMP04_ACCEPTS_MD5_DES = "snmp04_accepts_md5_des"
+SECW01_FIPS_ACCEPTS_TLS13_CHACHA20 = "secw01_fips_accepts_tls13_chacha20"
 
 FAULTS: dict[str, str] = {
     TLS10_ACCEPT_MISMATCHED_KEY: (
@@ -223,6 +224,10 @@ FAULTS: dict[str, str] = {
     SNMP04_ACCEPTS_MD5_DES: (
         "SNMP-04: every AUTHPRIV node's SNMP agent also answers its SNMPv3 user with HMAC-MD5 "
         "authentication and DES privacy (same passwords)."
+    ),
+    SECW01_FIPS_ACCEPTS_TLS13_CHACHA20: (
+        "SECW-01: every node in FIPS 140-2 mode accepts a TLS 1.3 handshake offering only "
+        "TLS_CHACHA20_POLY1305_SHA256 (its TLS 1.2 and older suites stay FIPS-approved)."
     ),
 }
 

@@ -23,7 +23,9 @@ in use), it tries another subnet, ``ATTEMPTS`` times in all, then raises ``OSErr
 ``port_map`` says which real port each stand-in port is for.
 
 Every TLS listener serves the node's assigned certificate, chosen at each handshake, under the
-node's TLS policy (``nodetls``: TLS 1.0, FIPS suites, client certificates). Packets to closed
+node's TLS policy (``nodetls``: TLS 1.0, FIPS suites, client certificates); in FIPS mode it
+reads each ClientHello first, to refuse the TLS 1.3 offers Python's ``ssl`` cannot
+(``clienthello``). Packets to closed
 ports are dropped when the node's wizard says so and the run can (``firewall``: root and
 nftables; otherwise ``firewall.why_unavailable`` says why and closed ports reject).
 
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import socket
 import socketserver
 import ssl
 import threading
@@ -46,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.pexip import faults, wizard
+from simulator.pexip import clienthello, faults, wizard
 from simulator.pexip.certificate_resources import CA_CERTIFICATE
 from simulator.pexip.firewall import Firewall, OpenPorts
 from simulator.pexip.models import PexipModel
@@ -61,7 +64,7 @@ from simulator.pexip.services import (
 )
 from simulator.pexip.snmp import DISABLED, AgentConfig, SnmpAgents
 from simulator.pexip.state import State
-from simulator.pexip.web import Serving, bind_socket, close_all, https_server
+from simulator.pexip.web import Screen, Serving, bind_socket, close_all, https_server
 
 ATTEMPTS = 5
 _RNG = random.SystemRandom()  # picks the loopback subnet (tests may swap it)
@@ -331,12 +334,28 @@ class NodeNetwork:
         server: socketserver.BaseServer
         if name == HTTPS:
             app = self.api if view.kind == MANAGEMENT_VM.name else conferencing_web(self.model)
-            server = https_server(sock, app, bound.context)
+            server = https_server(sock, app, bound.context, self._screen(node))
         elif name == SSH:
             server = SshServer(sock)
+        elif name == SIP_TLS:
+            server = SipServer(sock, bound.context, self._screen(node))
         else:
-            server = SipServer(sock, bound.context if name == SIP_TLS else None)
+            server = SipServer(sock, None)
         return Serving(server, label)
+
+    def _screen(self, node: NodeId) -> Screen:
+        """What ``node``'s TLS listeners do before each handshake: in FIPS mode, refuse a TLS
+        1.3 offer OpenSSL would answer with ChaCha20-Poly1305 (``TlsPolicy.refuses``), unless
+        the SECW-01 fault is on. Other nodes' connections are not looked at."""
+        policy = self._policy_of(node)
+
+        def screen(sock: socket.socket) -> bool:
+            now = policy()
+            if not now.fips or faults.SECW01_FIPS_ACCEPTS_TLS13_CHACHA20 in self.model.faults:
+                return True
+            return clienthello.screened(sock, now.refuses)
+
+        return screen
 
     def _unbind(self, node: NodeId) -> None:
         bound = self._bound.pop(node)

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from simulator.pexip import certdata, certificates, faults, wizard
-from simulator.pexip.certificate_resources import CERTIFICATE_SIGNING_REQUEST
+from simulator.pexip.certificate_resources import CERTIFICATE_SIGNING_REQUEST, TLS_CERTIFICATE
 from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound
 from simulator.pexip.fields import Key, format_time
 from simulator.pexip.hydrate import Hydrated, hydrate
@@ -143,10 +143,15 @@ class PexipModel:
         with self.lock:
             self.check_method(rdef, "GET", detail=True)
             key = rdef.parse_key(key_text)
-            objects = self._objects(rdef)
-            if key is None or key not in objects:
+            if rdef.computed or rdef is ALARM:
+                objects = self._objects(rdef)
+                if key is None or key not in objects:
+                    raise NotFound(f"No {rdef.name} object with key '{key_text}'.")
+                return objects[key]
+            rows = self._state.table(rdef).rows
+            if key is None or key not in rows:
                 raise NotFound(f"No {rdef.name} object with key '{key_text}'.")
-            return objects[key]
+            return self._render(rdef, key, rows[key])  # this one, not every object
 
     def _objects(self, rdef: ResourceDef) -> dict[Key, dict[str, Any]]:
         if rdef.computed:
@@ -155,9 +160,16 @@ class PexipModel:
             self._sync_certificate_alarms()
         rows = self._state.table(rdef).rows
         keys = sorted(rows) if rdef.int_keyed else list(rows)
-        return {key: self._render(rdef, key, rows[key]) for key in keys}
+        users = certificates.users_by_certificate(self._state) if rdef is TLS_CERTIFICATE else None
+        return {key: self._render(rdef, key, rows[key], users) for key in keys}
 
-    def _render(self, rdef: ResourceDef, key: Key, row: dict[str, Any]) -> dict[str, Any]:
+    def _render(
+        self,
+        rdef: ResourceDef,
+        key: Key,
+        row: dict[str, Any],
+        users: dict[Key, list[str]] | None = None,
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, spec in rdef.fields.items():
             if name == rdef.key_field:
@@ -179,7 +191,7 @@ class PexipModel:
             else:
                 out[name] = spec.render(row[name])
         if rdef.name in certificates.HANDLED and rdef.api == "configuration":
-            certificates.render(rdef, self._state, key, out, self._faults())
+            certificates.render(rdef, self._state, key, out, self._faults(), users)
         return out
 
     def _related(self, spec: ToManyField, key: Key) -> Any:

@@ -21,10 +21,22 @@ its authentication settings; the listening context and every served context foll
 - "Enable TLS 1.0" yes (the factory answer): TLS 1.0 and 1.1 are accepted, with OpenSSL's
   security level 0 (OpenSSL 3 refuses TLS 1.0 at any higher level); no: TLS 1.2 is the minimum.
   INFERRED: the wizard's TLS 1.0 answer governs TLS 1.1 as well.
-- FIPS 140-2 mode: TLS 1.2 and older offer only FIPS-approved suites (ECDHE/DHE with AES-GCM or
-  AES-CBC); ChaCha20-Poly1305, Camellia, ARIA and the rest are refused. LIMITATION: Python's
-  ``ssl`` cannot choose TLS 1.3 cipher suites per context, so a TLS 1.3 handshake offering only
-  ChaCha20-Poly1305 is still accepted; the FIPS probe uses TLS 1.2.
+- FIPS 140-2 mode: no handshake ends on a suite that is not FIPS-approved. TLS 1.2 and older
+  offer only ECDHE/DHE with AES-GCM or AES-CBC (the context's cipher list): ChaCha20-Poly1305,
+  Camellia, ARIA and the rest offered alone are refused with handshake_failure. TLS 1.3: Python's
+  ``ssl`` cannot choose TLS 1.3 suites per context, so each TLS listener reads the ClientHello
+  before the handshake (``clienthello.peek``) and `TlsPolicy.refuses` a TLS 1.3 offer on which
+  OpenSSL would choose TLS_CHACHA20_POLY1305_SHA256, with the handshake_failure alert OpenSSL
+  sends when it shares no suite (``clienthello.refuse``): ChaCha20-Poly1305 offered alone is
+  refused, AES-GCM is accepted. This is what an OpenSSL server restricted to AES-GCM TLS 1.3
+  suites does (checked: ``openssl s_server -ciphersuites
+  TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256`` refuses a client offering TLS 1.2 and 1.3
+  with only ChaCha20 for TLS 1.3, rather than falling back to TLS 1.2). INFERRED: a real node in
+  FIPS mode behaves so (Pexip does not publish its suites). LIMITATION: a TLS 1.3 offer of
+  ChaCha20-Poly1305 and AES-128-GCM without AES-256-GCM is refused, where a server restricted
+  to AES-GCM would choose AES-128-GCM (OpenSSL's preference puts ChaCha20 before AES-128-GCM
+  and cannot be changed from Python). The fault ``secw01_fips_accepts_tls13_chacha20`` turns
+  the TLS 1.3 refusal off (the simulator as it was before it had one).
 - "Require client certificate" (Management Node): the listener asks every client for a
   certificate (optional at the TLS layer; the application refuses a request without one) and
   verifies a presented one against the node's trusted CA list; an untrusted one fails the
@@ -61,12 +73,22 @@ from cryptography import x509
 from simulator.pexip import certdata, faults
 from simulator.pexip.certdata import CertError
 from simulator.pexip.certificate_resources import CA_CERTIFICATE, TLS_CERTIFICATE
+from simulator.pexip.clienthello import TLS13, ClientHello
 from simulator.pexip.fields import Key
 from simulator.pexip.models import PexipModel
 from simulator.pexip.resources import MANAGEMENT_VM, WORKER_VM
 from simulator.pexip.state import State
 
 CONTEXT_CACHE = 64
+#: FIPS-approved TLS 1.3 suites a listener offers: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384.
+FIPS_TLS13 = frozenset({0x1301, 0x1302})
+#: The TLS 1.3 suites OpenSSL's server contexts allow, in its order of preference (Python sets
+#: OP_CIPHER_SERVER_PREFERENCE): the first of them a ClientHello offers is the one chosen.
+TLS13_PREFERENCE = tuple(
+    c["id"] & 0xFFFF
+    for c in ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).get_ciphers()
+    if c["protocol"] == "TLSv1.3"
+)
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
 DEFAULT_CIPHERS = "DEFAULT"
 FIPS_CIPHERS = "ECDHE+AESGCM:DHE+AESGCM:ECDHE+AES:DHE+AES:!aNULL:!eNULL:!PSK:!SRP"
@@ -91,6 +113,16 @@ class TlsPolicy:
         return (FIPS_CIPHERS if self.fips else DEFAULT_CIPHERS) + (
             LEGACY_LEVEL if self.tls10 else ""
         )
+
+    def refuses(self, hello: ClientHello) -> bool:
+        """Whether a listener under this policy refuses ``hello`` before its handshake: in FIPS
+        mode, a TLS 1.3 offer on which OpenSSL would choose a suite that is not FIPS-approved
+        (ChaCha20-Poly1305). TLS 1.2 and older are left to the context's cipher list; an offer
+        sharing no TLS 1.3 suite with OpenSSL's is left to OpenSSL, which refuses it."""
+        if not self.fips or TLS13 not in hello.versions:
+            return False
+        chosen = next((s for s in TLS13_PREFERENCE if s in hello.suites), None)
+        return chosen is not None and chosen not in FIPS_TLS13
 
     def apply(self, context: ssl.SSLContext) -> None:
         """Set this policy on ``context`` (new connections follow it)."""

@@ -50,10 +50,11 @@ class SimulatorApp:
     (``adminweb``), which also checks Host headers as the security wizard says.
 
     ``after_write`` (if set) runs after every successful (status < 400) POST, PUT, PATCH or
-    DELETE of the API or ``/_sim/``, before the response is sent: the node listeners follow the
-    model through it. ``/admin/`` logins and logouts change only the interface's sessions, not
-    the model, so they do not run it (following the model rebinds nothing then, but costs the
-    firewall's ``nft`` call: a hundred logins took seconds).
+    DELETE of ``/_sim/`` or of an API resource the node listeners follow (`LISTENED`), before
+    the response is sent: the node listeners follow the model through it. Other writes
+    (``/admin/`` logins and logouts, locations, servers, roles, CSRs...) change nothing the
+    listeners serve, so they do not run it: following the model walks every node, which made
+    deploying hundreds of nodes slow, and a hundred logins ran the firewall's ``nft``.
     """
 
     def __init__(
@@ -87,7 +88,7 @@ class SimulatorApp:
         if (
             request.method in WRITE_METHODS
             and response.status_code < 400
-            and not _is_admin_web(request.path)
+            and _listened(request.path)
             and self.after_write
         ):
             self.after_write()
@@ -117,10 +118,25 @@ class SimulatorApp:
                 response = self._api.handle(request, self.base_url, ignored)
         except ApiError as error:
             response = error_response(error)
-        if path.startswith("/api/"):
+        if path.startswith("/api/") or _is_admin_web(path):
             query = request.query_string.decode("utf-8", "replace")
             self.log.record(request.method, path, query, response.status_code, ignored)
         return response
+
+
+# What the node listeners read of the model (``listeners``): the nodes (addresses, SNMP), the
+# authentication settings and trusted CAs (client certificates), the certificates they serve.
+LISTENED = ("management_vm", "worker_vm", "authentication", "ca_certificate", "tls_certificate")
+
+
+def _listened(path: str) -> bool:
+    """Whether a write to ``path`` can change what the node listeners serve."""
+    if path == "/_sim" or path.startswith("/_sim/"):
+        return True
+    parts = path.strip("/").split("/")  # api/admin/<api>/v1/<resource or group>/...
+    if len(parts) < 5 or parts[:2] != ["api", "admin"]:
+        return False
+    return parts[2] == "command" or parts[4] in LISTENED  # a command imports certificates
 
 
 def _is_admin_web(path: str) -> bool:

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from simulator.pexip import faults
 from simulator.pexip.models import PexipModel
-from simulator.pexip.web import HSTS
+from simulator.pexip.web import HSTS, Screen
 
 SIP_TIMEOUT = 10.0  # seconds a SIP client has for the handshake and its request
 SIP_MAX_HEAD = 16384  # bytes of request line and headers
@@ -138,7 +138,9 @@ class _SipHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         raw: socket.socket = self.request
         raw.settimeout(SIP_TIMEOUT)
-        context = self.server.context
+        context, screen = self.server.context, self.server.screen
+        if context is not None and screen is not None and not screen(raw):
+            return
         try:
             with context.wrap_socket(raw, server_side=True) if context else raw as conn:
                 head = _read_head(conn)
@@ -151,9 +153,12 @@ class _SipHandler(socketserver.BaseRequestHandler):
 class SipServer(_StreamServer):
     """SIP over TCP (``context`` None) or TLS on a bound, listening socket."""
 
-    def __init__(self, sock: socket.socket, context: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, sock: socket.socket, context: ssl.SSLContext | None, screen: Screen | None = None
+    ) -> None:
         super().__init__(sock, _SipHandler)
         self.context = context
+        self.screen = screen  # sees each TLS connection first (`web.https_server`)
 
 
 class _SipDatagramHandler(socketserver.BaseRequestHandler):

@@ -21,12 +21,14 @@ import socket
 import socketserver
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 HSTS = "max-age=31536000; includeSubDomains"
+#: Sees a TCP connection before its TLS handshake: whether the handshake may go on.
+Screen = Callable[[socket.socket], bool]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -41,6 +43,13 @@ class QuietHandler(WSGIRequestHandler):
         super().setup()
         # Headers and body are separate writes; without this Nagle waits for a delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self) -> None:
+        """Serve the connection, unless the server's ``screen`` (see `https_server`) refuses
+        its ClientHello first."""
+        screen: Screen | None = getattr(self.server, "screen", None)
+        if screen is None or screen(self.connection):
+            super().handle()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -67,10 +76,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def https_server(sock: socket.socket, app: Any, context: ssl.SSLContext) -> BaseWSGIServer:
+def https_server(
+    sock: socket.socket, app: Any, context: ssl.SSLContext, screen: Screen | None = None
+) -> BaseWSGIServer:
     """A threaded werkzeug HTTPS server for ``app`` on the bound socket ``sock``.
 
     The server works on a duplicate of ``sock``'s descriptor; ``sock`` itself is closed here.
+    ``screen``, when given, sees each connection before its TLS handshake (in the connection's
+    thread) and says whether the handshake may go on; when not, it has answered the client
+    itself (``clienthello.screened``) and the connection closes.
     """
     host, port = sock.getsockname()[:2]
     try:
@@ -86,6 +100,7 @@ def https_server(sock: socket.socket, app: Any, context: ssl.SSLContext) -> Base
     finally:
         sock.close()
     server.socket.do_handshake_on_connect = False  # type: ignore[attr-defined]
+    server.screen = screen  # type: ignore[attr-defined]
     return server
 
 

@@ -53,6 +53,7 @@ class Page:
     log: list[dict[str, Any]] = field(default_factory=list)  # Log.entryAdded entries
     requests: list[str] = field(default_factory=list)  # every URL the page requested
     screenshots: dict[str, bytes] = field(default_factory=dict)  # selector -> PNG
+    rendered: dict[str, bool] = field(default_factory=dict)  # selector -> has a layout box
 
     @property
     def errors(self) -> list[str]:
@@ -167,13 +168,23 @@ class Browser:
         ):
             self._events.append(self._message(deadline))
 
-    def open(self, path: Path, screenshots: tuple[str, ...] = ()) -> Page:
-        """Load ``path``, collect what it raised, and screenshot each selector's element."""
+    def open(
+        self,
+        path: Path,
+        screenshots: tuple[str, ...] = (),
+        media: str = "",
+        rendered: tuple[str, ...] = (),
+    ) -> Page:
+        """Load ``path``, collect what it raised, and screenshot each selector's element; with
+        ``media`` ("print") as that medium; ``rendered``: whether each selector's first element
+        is shown at all (content of a closed ``<details>`` is not)."""
         url = path.resolve().as_uri()
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Runtime", "Log", "Network", "Page", "DOM"):
             self.call(f"{domain}.enable", session)
+        if media:
+            self.call("Emulation.setEmulatedMedia", session, media=media)
         self._events.clear()
         self.call("Page.navigate", session, url=url)
         self._wait_for("Page.loadEventFired", session)
@@ -200,6 +211,18 @@ class Browser:
                 captureBeyondViewport=True,
             )
             page.screenshots[selector] = base64.b64decode(shot["data"])
+        for selector in rendered:
+            # The browser's own answer (Element.checkVisibility), asked over DevTools: the page
+            # runs no script of its own.
+            found = self.call(
+                "Runtime.evaluate",
+                session,
+                expression=f"document.querySelector({json.dumps(selector)})?.checkVisibility()",
+                returnByValue=True,
+            )["result"]
+            if "value" not in found:
+                raise AssertionError(f"{url}: no element matches {selector!r}")
+            page.rendered[selector] = found["value"] is True
         # One round trip more, so that anything raised while loading has arrived.
         self.call("DOM.getDocument", session)
         for event in self._events:

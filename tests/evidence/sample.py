@@ -8,6 +8,7 @@ import datetime as dt
 
 from accord.evidence.model import (
     AttestationRecord,
+    InScope,
     Observation,
     Requirement,
     RequirementResult,
@@ -72,7 +73,17 @@ def handshake(chain: list[dict[str, str]], where: str, sni: str) -> dict[str, ob
 def requirement(
     id_: str, text: str, guide: str, section: str, proof: str = "config"
 ) -> Requirement:
-    return Requirement(id_, text, proof, guide, section, stig=("V-0001",), nist=("SC-8",))
+    return Requirement(
+        id_,
+        text,
+        proof,
+        guide,
+        section,
+        stig=("V-0001",),
+        nist=("SC-8",),
+        sees=f"what {id_}'s scenarios read",
+        cannot_see=f"what {id_}'s scenarios cannot reach",
+    )
 
 
 def scenario(
@@ -247,4 +258,19 @@ def run() -> RunResult:
         ended=ENDED,
         requirements=requirements,
         scenarios=scenarios,
+        scope={"lab": SCOPE},
+        scope_notes={"lab": ("beyondtrust: a real appliance has no API that tells its version",)},
     )
+
+
+SCOPE = (
+    InScope("Pexip deployment (Management Node API)", "primary", "https://mgr.example.com/", "37.0",
+            "primary deployment"),
+    InScope("Pexip Conferencing Node", "conf01", "conf01.example.com, 192.0.2.11", "37.0",
+            "primary deployment"),
+    InScope("vCenter", "VMware vCenter Server", "https://vcenter.example.com/sdk",
+            "VMware vCenter Server 8.0.3", "runs the VMs"),
+    InScope("ESXi host", "esx01", "", "VMware ESXi 8.0.3", "runs Pexip VMs"),
+    InScope("VM", "pexip-conf01", "on esx01", "", "primary deployment, poweredOn"),
+    InScope("BeyondTrust appliance", "pra1", "pra1.example.com:443", "", "primary"),
+)  # fmt: skip

@@ -198,3 +198,39 @@ def test_the_catalogue_is_package_data():
         p.relative_to(package).as_posix() for pattern in patterns for p in package.glob(pattern)
     }
     assert {f"data/{name}" for name in SHIPPED} <= shipped
+
+
+def test_every_requirement_says_what_its_checks_see_and_cannot():
+    """check-limits.md, read into the catalogue: every report shows it from there."""
+    for requirement, row in load_catalogue().items():
+        assert row.sees and row.cannot_see, requirement
+        assert "|" not in row.sees + row.cannot_see
+    secw = load_catalogue()["SECW-01"]
+    assert "443" in secw.sees and "5061" in secw.sees and "console" in secw.cannot_see
+    assert "data/check-limits.md" in {
+        p.relative_to(ROOT / "accord" / "evidence").as_posix()
+        for p in (ROOT / "accord" / "evidence" / "data").glob("*.md")
+    }
+
+
+LIMITS = "| requirement IDs | sees | cannot see |\n|---|---|---|\n"
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        (LIMITS + "| X-01 | a | b |\n", "check-limits.md: nothing said of X-02"),
+        (LIMITS + "| X-* | a | b |\n| X-02 | c | d |\n", "check-limits.md:4: X-02 is there twice"),
+        (LIMITS + "| X-01..02 | a |\n", "check-limits.md:3: not a row"),
+    ],
+)
+def test_broken_check_limits_say_where(tmp_path, limits, expected):
+    files = _catalogue_files(
+        tmp_path,
+        LEGEND + SECTION + "| X-01 | One. | config |\n| X-02 | Two. | wire |\n",
+        MAPPING + "| X-01..02 | mapped | — | CM-6 |\n",
+    )
+    (tmp_path / "check-limits.md").write_text(limits)
+    with pytest.raises(CatalogueError) as info:
+        load_catalogue(*files, tmp_path / "check-limits.md")
+    assert expected in str(info.value)

@@ -1,8 +1,11 @@
 """The HDF writer: valid against the exec-json schema, Heimdall's status is the requirement's,
-one profile per guide, the impact rule, waivers and attestations, no secret."""
+one profile with every requirement once, the tags SAF's checklist reads as strings, CCIs, the
+impact rule, waivers and attestations in SAF's shape, no secret. (SAF itself reads a real run's
+file in test_saf.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,10 +18,13 @@ from accord.evidence.hdf import (
     IMPACT_HIGH,
     IMPACT_MEDIUM,
     IMPACT_NONE,
+    PROFILE,
+    hdf_results,
     nist_tag,
     write_hdf,
 )
-from tests.evidence.sample_runs import BT, EXPECTED, SECRET_CANARY, SM, TLS, sample_run
+from accord.evidence.model import ScenarioResult
+from tests.evidence.sample_runs import BT, EXPECTED, SECRET_CANARY, SM, T0, TLS, sample_run
 
 SCHEMA = Path(__file__).parent / "schemas" / "hdf-exec-json.schema.json"
 
@@ -74,17 +80,93 @@ def test_the_schema_rejects_what_heimdall_would_not_load(written):
     assert not validator.is_valid(bad)
 
 
-def test_one_profile_per_guide_one_control_per_requirement(written):
+def test_one_profile_with_every_requirement_once(written):
+    """SAF reads a file's first profile only, and inspecjs takes a control ID seen twice for an
+    overlay: every requirement is one control of the one profile, the guides are tags."""
     hdf = written[1]
-    by_title = {p["title"]: [c["id"] for c in p["controls"]] for p in hdf["profiles"]}
-    assert set(by_title) == {SM, TLS, BT}
-    assert sorted(by_title[BT]) == ["BT-01", "BT-02", "BT-03"]
-    assert by_title[TLS] == ["TLS-01"]  # its section serves both Pexip guides
-    assert "TLS-01" in by_title[SM]
-    assert sorted(set(sum(by_title.values(), []))) == sorted(EXPECTED)
-    assert all(len(ids) == len(set(ids)) for ids in by_title.values())
-    assert len({p["name"] for p in hdf["profiles"]}) == 3
-    assert controls(hdf)["TLS-01"]["tags"]["guides"] == [SM, TLS]
+    (profile,) = hdf["profiles"]
+    assert profile["name"] == PROFILE
+    ids = [c["id"] for c in profile["controls"]]
+    assert sorted(ids) == sorted(EXPECTED) and len(ids) == len(set(ids))
+    assert SM in profile["title"] and BT in profile["title"]
+    c = controls(hdf)
+    assert c["TLS-01"]["tags"]["guides"] == [SM, TLS]  # its section serves both Pexip guides
+    assert c["BT-01"]["tags"]["guides"] == [BT]
+    assert c["BT-01"]["tags"]["section"] == "BeyondTrust appliance"
+    grouped = sorted(i for g in profile["groups"] for i in g["controls"])
+    assert grouped == sorted(EXPECTED)
+
+
+def test_tags_saf_reads_as_strings(written):
+    """SAF's checklist writer takes stig_id, gid and rid as strings ("Argument [] must be a
+    string" otherwise): the first STIG item there, every one in ``stig``."""
+    for control in written[1]["profiles"][0]["controls"]:
+        tags = control["tags"]
+        assert tags["rid"] == control["id"]
+        for key in ("stig_id", "gid", "rid", "gtitle", "severity"):
+            assert key not in tags or isinstance(tags[key], str), (control["id"], key)
+        assert tags["cci"] and all(c.startswith("CCI-") for c in tags["cci"]), control["id"]
+    c = controls(written[1])
+    assert (c["SNMP-01"]["tags"]["stig_id"], c["SNMP-01"]["tags"]["gid"]) == (
+        "VCSA-80-000253",
+        "V-258931",
+    )
+    assert "stig_id" not in c["MGMT-01"]["tags"] and "gid" not in c["MGMT-01"]["tags"]
+
+
+def test_cci_tags_come_from_the_nist_controls(written):
+    c = controls(written[1])
+    assert c["SNMP-01"]["tags"]["nist"] == ["IA-3 (1)", "CM-6 b"]
+    assert "CCI-000366" in c["SNMP-01"]["tags"]["cci"]  # CM-6 b, as DISA's STIGs tag it
+    assert c["SECW-04"]["tags"]["cci"] == sorted(c["SECW-04"]["tags"]["cci"])
+
+
+def test_checklist_asset_metadata(written):
+    metadata = written[1]["passthrough"]["metadata"]
+    assert metadata["hostname"] == "lab"
+    assert metadata["profiles"] == [{"name": PROFILE, "title": written[1]["profiles"][0]["title"]}]
+    assert "simulators" in metadata["targetcomment"]
+
+
+def test_a_simulated_run_says_it_is_no_evidence_on_every_control(written):
+    for control in written[1]["profiles"][0]["controls"]:
+        (caveat,) = [d["data"] for d in control["descriptions"] if d["label"] == "caveat"]
+        assert caveat.startswith("Not evidence about a real system"), control["id"]
+
+
+def test_checked_and_attested_in_the_shape_saf_writes():
+    """A requirement with a machine check and an attestation: SAF's ``attest apply`` only
+    attests a control whose first result is skipped, then adds its own result last."""
+    run = sample_run()
+    check = ScenarioResult(
+        feature="features/pexip/x.feature",
+        name="The BIOS boot order",
+        requirements=("BIOS-03",),
+        status="passed",
+        reason=None,
+        steps=(),
+        observations=(),
+        started=T0,
+        duration=0.5,
+    )
+    run.scenarios.insert(0, check)
+    run.requirements = [
+        dataclasses.replace(r, scenarios=("The BIOS boot order", *r.scenarios))
+        if r.requirement.id == "BIOS-03"
+        else r
+        for r in run.requirements
+    ]
+    (control,) = [c for c in hdf_results(run)["profiles"][0]["controls"] if c["id"] == "BIOS-03"]
+    statuses = [(r["status"], r["code_desc"]) for r in control["results"]]
+    assert statuses == [
+        ("skipped", "The BIOS password"),
+        ("passed", "The BIOS boot order"),
+        ("passed", ATTESTATION_CODE_DESC),
+    ]
+    assert control["results"][-1]["message"].startswith(
+        "Attestation:\nStatus: passed\nExplanation: The BIOS supervisor password is set"
+    )
+    assert heimdall_status(control) == "Passed"
 
 
 @pytest.mark.parametrize("rid", sorted(EXPECTED))
@@ -131,8 +213,7 @@ def test_control_fields_and_tags(written):
     assert c["desc"] == "SNMP-01 requirement text from the guide. Second sentence."
     assert {"label": "default", "data": c["desc"]} in c["descriptions"]
     assert c["tags"]["nist"] == ["IA-3 (1)", "CM-6 b"]
-    assert c["tags"]["stig_id"] == ["VCSA-80-000253", "ESXI-80-000212"]
-    assert c["tags"]["gid"] == ["V-258931", "V-258767"]
+    assert c["tags"]["stig"] == ["VCSA-80-000253 (V-258931)", "ESXI-80-000212 (V-258767)"]
     assert c["tags"]["mapping"] == "STIG"
     assert controls(written[1])["MGMT-01"]["tags"]["mapping"] == "mapped"
     assert c["refs"] == [{"ref": f"{SM}: Network services"}]

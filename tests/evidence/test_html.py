@@ -3,9 +3,12 @@ renders it with no console error and a screenshot showing the summary in its sta
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +27,8 @@ from accord.evidence.html import (
     render,
     write_html,
 )
+from accord.evidence.model import RequirementResult
+from accord.evidence.oscal import write_oscal
 from accord.network import Endpoint
 from accord.pki.ca import CA
 from accord.probes.tls import Handshake
@@ -48,7 +53,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, report: Path) -> Page:
-    loaded = browser.open(report, screenshots=("#summary", "#certificates"))
+    loaded = browser.open(report, screenshots=("#summary", "#certificates", ".banner", "#scope"))
     for selector, png in loaded.screenshots.items():  # kept beside the report, to look at
         (report.parent / f"screenshot-{selector.strip('#')}.png").write_bytes(png)
     return loaded
@@ -125,6 +130,114 @@ def test_the_screenshot_shows_the_expiry_timeline(page: Page) -> None:
     png = page.screenshots["#certificates"]
     for state, colour in EXPIRY_COLOURS.items():
         assert pixels(png, colour) > 100, f"no {state} certificate ({colour}) on the timeline"
+
+
+def test_the_screenshot_shows_the_simulator_banner_and_the_scope(page: Page) -> None:
+    banner = page.screenshots[".banner"]
+    assert pixels(banner, "#fef7e0") > 20_000 and pixels(banner, "#a65400") > 1_000
+    scope = Image.open(io.BytesIO(page.screenshots["#scope"]))
+    assert scope.width > 600 and scope.height > 150, scope.size
+    assert len(scope.convert("RGB").getcolors(maxcolors=1 << 24) or []) > 20
+
+
+def test_printed_the_folded_evidence_shows(browser: Browser, report: Path) -> None:
+    """On screen an observation's value is folded away; printed (a person's paper copy of the
+    evidence) it is there."""
+    evidence = ".observation details pre"
+    screen = browser.open(report, rendered=(evidence,))
+    printed = browser.open(report, media="print", rendered=(evidence,))
+    assert screen.rendered[evidence] is False
+    assert printed.rendered[evidence] is True
+    assert printed.errors == []
+
+
+@pytest.fixture(scope="module")
+def folder_with_evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run's folder as a features run writes it: the OSCAL evidence files, then the report."""
+    folder = tmp_path_factory.mktemp("linked")
+    write_oscal(sample.run(), folder)
+    write_html(sample.run(), folder)
+    return folder
+
+
+def test_each_scenario_links_to_its_evidence_file_in_the_folder(folder_with_evidence) -> None:
+    html = (folder_with_evidence / "report.html").read_text()
+    links = [
+        a["href"] or ""
+        for t, a in tags(html)
+        if t == "a" and a.get("class") in ("evidence-file", "evidence-path")
+    ]
+    outside = [h for h in links if not h.startswith("evidence/") or ".." in h or ":" in h]
+    assert links and not outside, outside
+    assert all((folder_with_evidence / href).is_file() for href in links)
+    written = {p.relative_to(folder_with_evidence).as_posix()
+               for p in (folder_with_evidence / "evidence").iterdir()}  # fmt: skip
+    assert set(links) == written  # every scenario's file, from its row and its evidence
+    for tag, attrs in tags(html):
+        href = attrs.get("href")
+        assert href is None or href.startswith("#") or href in written, (tag, href)
+
+
+def test_what_each_check_sees_and_cannot_see(report: Path) -> None:
+    html = report.read_text()
+    for result in sample.run().requirements:
+        row = html[html.index(f'<tbody id="req-{result.requirement.id}-lab">') :]
+        row = row[: row.index("</tbody>")]
+        assert f"<strong>Sees:</strong> {escape(result.requirement.sees)}" in row
+        assert f"<strong>Cannot see:</strong> {escape(result.requirement.cannot_see)}" in row
+
+
+def test_the_scope_lists_every_system_with_its_address_and_version(report: Path) -> None:
+    html = report.read_text()
+    scope = html[html.index('<section id="scope"') : html.index('<section id="summary"')]
+    for item in sample.SCOPE:
+        assert escape(item.name) in scope and escape(item.address) in scope
+        assert escape(item.version or "—") in scope
+    assert "a real appliance has no API that tells its version" in scope
+
+
+def test_a_summary_by_nist_control(report: Path) -> None:
+    html = report.read_text()
+    nist = html[html.index('<section id="nist"') : html.index('<section id="requirements"')]
+    (row,) = re.findall(r"<tr>\s*<td class=\"id\">SC-8</td>(.*?)</tr>", nist, re.S)
+    run = sample.run()
+    for result in run.requirements:
+        assert f'href="#req-{result.requirement.id}-lab"' in row
+    counts = re.findall(r'<td class="n s-cell s-([a-z-]+)">(\d+)</td>', row)
+    expected = Counter(r.status.replace(" ", "-") for r in run.requirements)
+    assert {status: int(n) for status, n in counts} == dict(expected)
+
+
+def test_the_action_scenarios_certificates_are_apart(tmp_path: Path) -> None:
+    """Certificates served during a scenario of the guides' actions (a scratch system) are
+    listed apart, never as the deployment's, nor on its timeline."""
+    run = sample.run()
+    served = next(r for r in run.requirements if r.requirement.id == "BT-13")
+    handshake = sample.handshake([THROWAWAY], "127.0.0.1:9443", "")
+    made = sample.scenario(
+        "A renewal makes a new certificate",
+        ("BT-12",),
+        "passed",
+        None,
+        (sample.observation("served to no SNI", handshake),),
+    )
+    run.scenarios.append(made)
+    act = dataclasses.replace(served.requirement, id="BT-12", proof="act")
+    run.requirements.append(RequirementResult(act, "passed", None, (made.name,), site="lab"))
+    html = write_html(run, tmp_path)[0].read_text()
+    section = html[html.index('<section id="certificates"') : html.index('id="attestations"')]
+    deployment, throwaway = section.split("Throwaway certificates of the action scenarios")
+    assert "CN=throwaway.scratch.example" in throwaway
+    assert "CN=throwaway.scratch.example" not in deployment
+    assert "CN=conf01.example.com" in deployment and "CN=conf01.example.com" not in throwaway
+
+
+THROWAWAY = sample.cert(
+    "CN=throwaway.scratch.example",
+    "CN=throwaway.scratch.example",
+    "e5",
+    sample.STARTED + dt.timedelta(days=30),
+)
 
 
 # --- the HTML itself ------------------------------------------------------------------------

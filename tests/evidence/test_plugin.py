@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -128,23 +129,45 @@ def test_nothing_written_holds_a_seeded_secret(canary_run):
     assert not [n for n in needles if n in run.output]
 
 
+PROGRESS = re.compile(
+    r"^\[ *(?P<n>\d+)/(?P<total>\d+)\] (?:(?P<site>[\w-]+): )?(?P<id>[A-Z][A-Z0-9-]+) +"
+    r"(?P<status>not run|not applicable|[a-z]+) +(?P<rest>.*)$"
+)
+
+
+def progress(output: str) -> list[re.Match[str]]:
+    """The progress lines of a features run's console, parsed."""
+    return [m for line in output.splitlines() if (m := PROGRESS.match(line))]
+
+
 def test_progress_lines_per_requirement_and_a_summary(canary_run):
     run, _ = canary_run
     lines = run.output.splitlines()
-    assert "SNMP-01 passed (1 scenario)" in lines
-    assert "SNMP-02 passed (1 scenario)" in lines
-    assert "HOST-03 attested: by canary on 2026-01-01, expires 2099-01-01 (2 scenarios)" in lines
-    progress = [line for line in lines if line.split(" ")[0] in ("SNMP-01", "SNMP-02", "HOST-03")]
-    assert len(progress) == 3  # one per requirement, none per step or request
+    found = progress(run.output)
+    assert [(m["n"], m["total"]) for m in found] == [("1", "3"), ("2", "3"), ("3", "3")]
+    by_id = {m["id"]: m for m in found}
+    assert sorted(by_id) == ["HOST-03", "SNMP-01", "SNMP-02"]  # one per requirement
+    assert by_id["SNMP-01"]["status"] == "passed"
+    assert by_id["SNMP-01"]["rest"].endswith("(1 scenario)")
+    assert by_id["SNMP-01"]["rest"].startswith("The Management Node and every Conferencing")
+    assert by_id["HOST-03"]["status"] == "attested"
+    assert by_id["HOST-03"]["rest"].endswith(
+        '(2 scenarios): "Canary STIG." (canary, 2026-01-01, expires 2099-01-01)'
+    )
+    # nothing else: no letter or file name per scenario, no blank line between requirements
+    first, last = lines.index(found[0].group(0)), lines.index(found[-1].group(0))
+    assert lines[first : last + 1] == [m.group(0) for m in found]
     summary = [line for line in lines if line.startswith("accord: 112 requirements:")]
     assert summary == [
         "accord: 112 requirements: 1 failed, 107 not run (107 with no scenario in this run), "
         "1 waived, 1 attested, 2 passed"
     ]
     assert any(
-        line.startswith("accord: GLB-02 failed: waiver by canary approver expired on ")
+        line.startswith("accord: GLB-02 ") and "waiver by canary approver expired on " in line
         for line in lines
     )
+    caveat = "accord: Not evidence about a real system: this run verified Accord's simulators"
+    assert lines[-3].startswith(caveat)  # last (first too, in the header pytest -q leaves out)
 
 
 def test_junit_still_carries_the_observations(canary_run):

@@ -136,8 +136,9 @@ def test_oscal_says_it_on_the_result_every_finding_and_observation(tmp_path: Pat
     (result,) = model.results
     assert props(result)["replayed-from"] == [SENTENCE]
     assert f"Not a live verification: {SENTENCE}." in result.description
-    assert len(result.findings or []) == len(run.requirements)
-    for finding in result.findings or []:
+    requirements = [f for f in result.findings or [] if "accord-status" in props(f)]
+    assert len(requirements) == len(run.requirements)
+    for finding in result.findings or []:  # the NIST control objectives' too
         assert props(finding)["replayed-from"] == [SENTENCE], finding.title
         assert f"Not a live verification: {SENTENCE}." in (finding.remarks or ""), finding.title
     scenarios = [o for o in result.observations or [] if "scenario-status" in props(o)]
@@ -155,7 +156,7 @@ def test_html_has_a_banner_and_says_it_in_every_row() -> None:
     run = replay(sample.run())
     html = render(run)
     header = html[html.index("<header>") : html.index("</header>")]
-    assert '<p class="replay" role="note">' in header and SENTENCE in header
+    assert '<p class="banner" role="note">' in header and SENTENCE in header
     rows = _rows(html)
     assert len(rows) == len(run.requirements)
     for rid, row in rows.items():
@@ -249,7 +250,9 @@ def _says_it_everywhere(run: Run, said: dict[str, str]) -> RunResult:
     lines = run.output.splitlines()
     for site, sentence_ in said.items():
         named = f"{site}: " if several else ""
-        progress = [line for line in lines if re.match(rf"{named}[A-Z0-9-]+-\d\d ", line)]
+        progress = [
+            line for line in lines if re.match(rf"\[ *\d+/\d+\] {named}[A-Z0-9-]+-\d\d ", line)
+        ]
         assert len(progress) == 3, run.output  # SNMP-01, SNMP-02, HOST-03
         assert all(line.endswith(f" — {sentence_}") for line in progress), progress
         (count,) = [line for line in lines if line.startswith(f"accord: {named}112 requirements")]

@@ -222,7 +222,18 @@ def test_progress_lines():
         TODAY,
     )
     assert [progress_line(r) for r in results] == [
-        "A-01 passed (2 scenarios)",
-        "A-02 not run: needs root (1 scenario)",
-        "B-01 attested: by J. Smith on 2026-01-01, expires 2027-01-01 (1 scenario)",
+        "A-01       passed   A-01 text (2 scenarios)",
+        "A-02       not run  A-02 text (1 scenario): needs root",
+        'B-01       attested B-01 text (1 scenario): "A BIOS password is set." '
+        "(J. Smith, 2026-01-01, expires 2027-01-01)",
     ]
+
+
+def test_a_progress_line_is_short_and_says_a_waiver_s_reason():
+    long = Requirement("C-01", "A requirement " + "very " * 30 + "long. More.", "config", "G", "S")
+    waiver = Waiver("C-01", "Until the dial plan is live.", "A. Jones", TODAY, TODAY)
+    (result,) = rollup([scenario("s1", "failed", "C-01")], {"C-01": long}, [waiver], [], TODAY)
+    line = progress_line(result)
+    assert line.startswith("C-01       waived   A requirement very very")
+    assert "… (1 scenario): Until the dial plan is live. (approved by A. Jones, expires " in line
+    assert len(line) < 200

@@ -20,6 +20,7 @@ from accord.evidence.model import RunResult
 from accord.evidence.sites import RunSite, run_sites, site_of_test_id
 from tests.evidence.test_hdf import SCHEMA, heimdall_status
 from tests.evidence.test_html import tags
+from tests.evidence.test_plugin import progress
 from tests.features_run import Run, read_cucumber, run_features
 from tests.test_verification import CANARY_SITE, write_canary_site
 
@@ -92,12 +93,13 @@ def test_each_site_runs_on_one_worker(parallel):
 
 def test_progress_and_summary_per_site(parallel):
     lines = parallel.output.splitlines()
+    found = {(m["site"], m["id"]): m for m in progress(parallel.output)}
+    assert sorted(found) == sorted((site, rid) for site in SITES for rid in ("HOST-03", "SNMP-01"))
     for site in SITES:
-        assert f"{site}: SNMP-01 passed (1 scenario)" in lines
-        assert (
-            f"{site}: HOST-03 attested: by canary on 2026-01-01, expires 2099-01-01 (2 scenarios)"
-            in lines
-        )
+        assert found[(site, "SNMP-01")]["status"] == "passed"
+        assert found[(site, "SNMP-01")]["rest"].endswith("(1 scenario)")
+        assert found[(site, "HOST-03")]["status"] == "attested"
+        assert '(2 scenarios): "Canary STIG." (canary, ' in found[(site, "HOST-03")]["rest"]
         assert any(line.startswith(f"accord: {site}: 112 requirements: ") for line in lines)
 
 
@@ -127,14 +129,14 @@ def test_html_has_a_column_per_site(parallel):
 def test_hdf_and_oscal_have_each_site(parallel):
     hdf = json.loads((parallel.reports / "hdf.json").read_text())
     jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(hdf)
-    snmp = [
-        (p["title"], heimdall_status(c))
-        for p in hdf["profiles"]
-        for c in p["controls"]
-        if c["id"] == "SNMP-01"
-    ]
-    assert sorted(snmp) == sorted((t, "Passed") for t in {t for t, _ in snmp})
-    assert {t.rsplit("(", 1)[1] for t, _ in snmp} == {"hq)", "hq-dr)"}
+    # One profile, a control per requirement (SAF reads one profile): each site's status in its
+    # tags, each site's scenarios among its results.
+    (profile,) = hdf["profiles"]
+    (snmp,) = [c for c in profile["controls"] if c["id"] == "SNMP-01"]
+    assert heimdall_status(snmp) == "Passed"
+    assert snmp["tags"]["sites"] == {site: "passed" for site in SITES}
+    named = {r["code_desc"].split("]")[0] + "]" for r in snmp["results"]}
+    assert named == {f"[{site}]" for site in SITES}
     model = AssessmentResults.oscal_read(parallel.reports / "oscal-assessment-results.json")
     assert model is not None
     for validator in validators.validator_factory.get_all():
@@ -155,9 +157,8 @@ def test_several_sites_without_xdist(sites, tmp_path):
     results = RunResult.from_json(json.loads((run.reports / "results.json").read_text()))
     statuses = [(s.site, s.status) for s in results.scenarios]
     assert statuses == [("hq", "passed"), ("hq-dr", "passed")]
-    lines = run.output.splitlines()
-    assert "hq: SNMP-01 passed (1 scenario)" in lines
-    assert "hq-dr: SNMP-01 passed (1 scenario)" in lines
+    found = {(m["site"], m["id"], m["status"]) for m in progress(run.output)}
+    assert found == {("hq", "SNMP-01", "passed"), ("hq-dr", "SNMP-01", "passed")}
 
 
 def test_one_site_under_xdist_is_merged_from_both_workers(tmp_path):
@@ -169,7 +170,7 @@ def test_one_site_under_xdist_is_merged_from_both_workers(tmp_path):
     assert len(results.site_sha256) == 64
     assert sorted(s.status for s in results.scenarios) == ["passed"] * 2
     assert len(read_cucumber(run.reports / "cucumber.json")) == 2
-    assert "SNMP-01 passed (1 scenario)" in run.output.splitlines()
+    assert ("SNMP-01", "passed") in {(m["id"], m["status"]) for m in progress(run.output)}
 
 
 def test_two_sites_of_one_name_are_refused(sites, tmp_path):
@@ -200,3 +201,36 @@ def test_run_sites(tmp_path):
 )
 def test_site_of_test_id(nodeid, site):
     assert site_of_test_id(nodeid, list(SITES)) == site
+
+
+@pytest.fixture(scope="module")
+def merged(sites: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each site run alone, as one job per site would (its own folder), then merged."""
+    base = tmp_path_factory.mktemp("jobs")
+    folders = []
+    for site in sites:
+        run = run_features(base / site.parent.name, "--site", str(site), "-m", SELECTION)
+        assert run.returncode == 0, run.output
+        folders.append(run.reports.resolve())
+    assert main(["evidence", "merge", *map(str, folders), "-o", str(base / "merged")]) == 0
+    return base / "merged"
+
+
+def test_merged_site_runs_say_what_one_run_of_both_sites_says(merged, parallel, results):
+    both = RunResult.from_json(json.loads((merged / "results.json").read_text()))
+    assert both.site_name == "hq, hq-dr" and list(both.sites) == list(SITES)
+    assert {(r.site, r.requirement.id): r.status for r in both.requirements} == {
+        (r.site, r.requirement.id): r.status for r in results.requirements
+    }
+    assert sorted((s.site, s.name, s.status) for s in both.scenarios) == sorted(
+        (s.site, s.name, s.status) for s in results.scenarios
+    )
+    assert main(["evidence", "verify", str(merged)]) == 0
+    hdf = json.loads((merged / "hdf.json").read_text())
+    (profile,) = hdf["profiles"]
+    (snmp,) = [c for c in profile["controls"] if c["id"] == "SNMP-01"]
+    assert snmp["tags"]["sites"] == {site: "passed" for site in SITES}
+    assert len(read_cucumber(merged / "cucumber.json")) == len(both.scenarios)
+    assert len(ET.parse(merged / "junit.xml").getroot().findall(".//testcase")) == len(
+        both.scenarios
+    )

@@ -32,6 +32,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from accord.pexip.client import PAGE
 from accord.site import Site
 from tests.conftest import Lab
 from tests.hostile.runs import Outcome, assert_no_secret, hostile_site, run_both
@@ -338,7 +339,7 @@ def test_redirects_and_links_to_another_origin_are_never_followed(hostile, tmp_p
             {
                 "global": same_origin_redirect,  # followed: still the configured origin
                 "system_location": redirect_to(other),
-                "worker_vm": next_to(lambda r: other.url.rstrip("/") + r.path + "&offset=500"),
+                "worker_vm": next_to(lambda r: other.url.rstrip("/") + r.path + f"&offset={PAGE}"),
             },
         )
     )
@@ -365,7 +366,7 @@ def test_looping_pagination_duplicates_and_wrong_types_never_pass(hostile, tmp_p
             {
                 "global": edit(each_object(lambda obj: obj.update(enable_chat="false"))),
                 "system_location": edit(duplicated),
-                "worker_vm": next_to(lambda r: urlsplit(r.path).path + "?offset=0&limit=500"),
+                "worker_vm": next_to(lambda r: urlsplit(r.path).path + f"?offset=0&limit={PAGE}"),
             },
         )
     )

@@ -11,7 +11,9 @@ import ipaddress
 import random
 import socket
 import ssl
+import subprocess
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from accord.probes import tls
 
 SERVER_NAME = "node.probe.test"
 CHACHA_ONLY = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305"
+CHACHA13 = "TLS_CHACHA20_POLY1305_SHA256"
 
 
 # --- a test PKI: root CA (SKI, AKI) issuing a server and a client certificate -------------------
@@ -209,6 +212,34 @@ def stream_server(
         listener.close()
 
 
+@contextmanager
+def openssl_server(address: str, pki: Pki, tls13_suites: str) -> Iterator[Endpoint]:
+    """OpenSSL's own ``s_server`` on ``address``, its TLS 1.3 suites restricted."""
+    port = free_port(address)
+    command = ["openssl", "s_server", "-accept", f"{address}:{port}", "-www", "-quiet"]
+    command += ["-cert", str(pki.server[0]), "-key", str(pki.server[1])]
+    server = subprocess.Popen(
+        [*command, "-ciphersuites", tls13_suites],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection((address, port), timeout=1).close()
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        yield endpoint_at(address, port)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 
@@ -297,9 +328,35 @@ def test_closed_port_is_not_a_refused_version(address):
     assert result.observation()["connected"] is False
 
 
+def test_tls_1_3_chacha20_only_offer_accepted_by_a_server_allowing_it(address, pki):
+    with stream_server(address, server_context(pki)) as endpoint:
+        result = tls.negotiate(
+            endpoint, server_name=SERVER_NAME, version="TLSv1.3", ciphers=CHACHA13
+        )
+    assert result.offered == (CHACHA13,)  # offered alone (pyOpenSSL), not Python's defaults
+    assert (result.accepted, result.protocol, result.cipher) == (True, "TLSv1.3", CHACHA13)
+    assert result.observation()["offered_cipher_string"] == CHACHA13
+
+
+def test_tls_1_3_chacha20_only_offer_refused_by_openssl_restricted_to_aes_gcm(address, pki):
+    with openssl_server(address, pki, "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256") as endpoint:
+        chacha = tls.negotiate(endpoint, server_name=None, version="TLSv1.3", ciphers=CHACHA13)
+        aes = tls.negotiate(
+            endpoint, server_name=None, version="TLSv1.3", ciphers="TLS_AES_128_GCM_SHA256"
+        )
+    assert chacha.refused and "handshake failure" in (chacha.error or ""), chacha
+    assert (aes.accepted, aes.cipher) == (True, "TLS_AES_128_GCM_SHA256"), aes
+
+
+def test_this_client_can_offer_what_the_fips_probe_offers():
+    assert tls.client_allows("TLSv1.3", CHACHA13)
+    for version in ("TLSv1", "TLSv1.1", "TLSv1.2"):  # Camellia needs an RSA server key
+        assert tls.client_allows(version, "ALL:!AES:!3DES"), version
+
+
 def test_offers_the_probe_cannot_make_are_refused_before_connecting(address):
     endpoint = endpoint_at(address, free_port(address))
-    with pytest.raises(ValueError, match="TLS 1.3"):
+    with pytest.raises(ValueError, match="TLS 1.3 cipher suite"):
         tls.negotiate(endpoint, server_name=None, version="TLSv1.3", ciphers=CHACHA_ONLY)
     with pytest.raises(ValueError, match="cannot offer"):  # ChaCha20 needs TLS 1.2
         tls.negotiate(endpoint, server_name=None, version="TLSv1", ciphers=CHACHA_ONLY)

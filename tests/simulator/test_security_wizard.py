@@ -10,6 +10,8 @@ import subprocess
 
 import pytest
 
+from accord.network import Endpoint
+from accord.probes import tls
 from simulator.pexip import ManagementNodeSimulator
 from simulator.pexip.firewall import Firewall, OpenPorts
 from tests.simulator.conftest import PASSWORD, USERNAME
@@ -184,3 +186,68 @@ def test_session_limit_faults(net, api, fault, answers, expected):
         assert [log_in() for _ in expected] == expected
     finally:
         api.request("PUT", "/_sim/faults", json={"active": []})
+
+
+CHACHA13, AES13 = "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"
+NOT_FIPS12 = "ALL:!AES:!3DES"  # ChaCha20-Poly1305, Camellia, ARIA...
+
+
+def offers(host: str) -> dict[str, tls.Negotiation]:
+    """The FIPS-relevant offers to a Conferencing Node's HTTPS and SIP TLS listeners."""
+    out = {}
+    for port in (8443, 5061):
+        endpoint = Endpoint("node", port, host, port)
+        for label, version, ciphers in (
+            ("1.3 ChaCha20", "TLSv1.3", CHACHA13),
+            ("1.3 AES-GCM", "TLSv1.3", AES13),
+            ("1.3 ChaCha20 or AES-256-GCM", "TLSv1.3", f"{CHACHA13}:TLS_AES_256_GCM_SHA384"),
+            ("1.2 not FIPS", "TLSv1.2", NOT_FIPS12),
+            ("1.2 AES-GCM", "TLSv1.2", "ECDHE+AESGCM"),
+        ):
+            out[f"{port} {label}"] = tls.negotiate(
+                endpoint, server_name=None, version=version, ciphers=ciphers, timeout=5
+            )
+    return out
+
+
+def test_fips_mode_refuses_every_offer_of_non_approved_suites_at_tls_1_2_and_1_3(api, net):
+    host = reach(net, "192.0.2.21")
+    factory = offers(host)
+    assert all(r.accepted for r in factory.values()), factory
+    assert factory["5061 1.3 ChaCha20"].cipher == CHACHA13
+    api.request("PUT", WIZARD, json={"answers": {"fips_mode": True}})
+    fips = offers(host)
+    for port in (8443, 5061):
+        for label in ("1.3 ChaCha20", "1.2 not FIPS"):
+            result = fips[f"{port} {label}"]
+            assert result.refused and "handshake failure" in (result.error or ""), result
+        assert fips[f"{port} 1.3 AES-GCM"].cipher == AES13
+        assert fips[f"{port} 1.3 ChaCha20 or AES-256-GCM"].cipher == "TLS_AES_256_GCM_SHA384"
+        assert fips[f"{port} 1.2 AES-GCM"].protocol == "TLSv1.2"
+    # The same refusal as OpenSSL's own command line client sees from a real server.
+    assert "alert handshake failure" in openssl_tls13_chacha20(host, 8443)
+
+
+def test_fault_a_fips_node_accepts_tls13_chacha20_but_not_tls12(api, net):
+    api.request("PUT", WIZARD, json={"answers": {"fips_mode": True}})
+    api.request("PUT", "/_sim/faults", json={"active": ["secw01_fips_accepts_tls13_chacha20"]})
+    try:
+        faulty = offers(reach(net, "192.0.2.22"))
+    finally:
+        api.request("PUT", "/_sim/faults", json={"active": []})
+    for port in (8443, 5061):
+        assert faulty[f"{port} 1.3 ChaCha20"].cipher == CHACHA13
+        assert faulty[f"{port} 1.2 not FIPS"].refused
+
+
+def openssl_tls13_chacha20(host: str, port: int) -> str:
+    """``openssl s_client -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256``'s output."""
+    done = subprocess.run(
+        ["openssl", "s_client", "-connect", f"{host}:{port}", "-tls1_3"]
+        + ["-ciphersuites", CHACHA13],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return done.stdout + done.stderr
