@@ -106,6 +106,14 @@ def test_deploy_to_an_unreachable_system_is_one_clear_line(tmp_path, capsys):
     assert err.startswith("accord deploy: ") and "Traceback" not in err and "pw" not in err
 
 
+def test_a_site_file_that_is_not_utf8_exits_2_in_one_line(tmp_path, capsys):
+    bad = tmp_path / "site.toml"
+    bad.write_bytes(b'[site]\nname = "\xff"\n')
+    assert main(["deploy", "--site", str(bad), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{bad}: the site file is not UTF-8 text (byte 0xff at offset 15)\n"
+
+
 def test_a_bad_site_file_exits_2_with_the_key_path(tmp_path, capsys):
     bad = tmp_path / "site.toml"
     bad.write_text('[site]\nname = "x"\nsurprise = 1\n')

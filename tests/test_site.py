@@ -169,6 +169,23 @@ def test_secrets_file_readable_by_others_is_refused(tmp_path):
         site.resolve(site.pexip.network.ntp_servers[0].key)
 
 
+def test_a_site_or_secrets_file_that_is_not_utf8_is_one_line(tmp_path):
+    site_path = tmp_path / "site.toml"
+    site_path.write_bytes(b'[site]\nname = "caf\xe9"\n')
+    with pytest.raises(SiteError) as info:
+        load_site(site_path)
+    assert str(info.value) == (
+        f"{site_path}: the site file is not UTF-8 text (byte 0xe9 at offset 18)"
+    )
+    site_path.write_text(MINIMAL)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_bytes(b'ntp1 = "\xff\xfe"\n')
+    secrets.chmod(0o600)
+    site = load_site(site_path)
+    with pytest.raises(SiteError, match=r"the secrets file is not UTF-8 text \(byte 0xff"):
+        site.resolve(site.pexip.network.ntp_servers[0].key)
+
+
 def test_unreadable_site_file(tmp_path):
     with pytest.raises(SiteError, match="cannot read the site file"):
         load_site(tmp_path / "absent.toml")
@@ -489,3 +506,16 @@ def test_simulating_a_site_keeps_its_waivers(tmp_path, monkeypatch):
     document, _ = site_document(load_site(source))
     assert document["waivers"] == [load_site(source).model.waivers[0].model_dump()]
     assert "waivers" not in site_document(None)[0]
+
+
+def test_pytest_features_with_a_site_file_that_is_not_utf8_is_one_line(tmp_path):
+    from tests.features_run import run_features
+
+    bad = tmp_path / "site.toml"
+    bad.write_bytes(b'[site]\nname = "\xff"\n')
+    run = run_features(tmp_path / "reports", "--target", "live", "--site", str(bad))
+    assert run.returncode != 0
+    said = [line for line in run.output.splitlines() if line.strip()]
+    assert said == [
+        f"ERROR: accord: {bad}: the site file is not UTF-8 text (byte 0xff at offset 15)"
+    ]

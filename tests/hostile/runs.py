@@ -27,7 +27,11 @@ from accord import cli
 from accord.labca import write_private
 from tests.features_run import Run, run_features
 
-PROLOGUE = r"(FAILED \S+ - |[A-Z0-9-]+ failed: )?"  # how pytest and Accord lead a failure in
+# How pytest's summary and Accord's progress lines lead a failure's line in.
+PROLOGUE = (
+    r"(FAILED \S+ - |[A-Z0-9-]+ failed: "
+    r"|\[\s*\d+/\d+\] [A-Z0-9-]+\s+failed\s.*\(\d+ scenarios?\): )?"
+)
 
 
 @dataclass

@@ -67,6 +67,10 @@ VERIFICATION = {
     "run_budget": BUDGET,
     "response_limit": 2,
 }
+# How the lab's primary is reached, and who it takes for its administrator: the hostile site's
+# own; the rest (its declared nodes and locations, address map...) is kept.
+REACHED = ("url", "ca_bundle", "tls_server_name", "username", "password")
+REACHED += ("client_certificates", "console")
 # Deploy reads these first to last: its one error names the first broken one.
 DEPLOY_ORDER = ("global", "worker_vm", "system_location")
 
@@ -120,20 +124,15 @@ def hostile(lab: Lab, deployed_snapshot: dict[str, Any]) -> Iterator[Hostile]:
     ):
         document = tomllib.loads(lab.site_file.read_text())
         primary = document["systems"]["pexip"]["primary"]
-        document["systems"] = {
-            "pexip": {
-                "primary": {
-                    "url": server.url,
-                    "ca_bundle": str(server.ca_file),
-                    "tls_server_name": NAME,
-                    "username": "admin",
-                    "password": {"secret": "hostile_admin"},
-                    "address_map": primary.get("address_map", {}),
-                    "port_map": primary.get("port_map", {}),
-                    "not_observable": primary.get("not_observable", {}),
-                }
-            }
+        kept = {k: v for k, v in primary.items() if k not in REACHED}
+        reached = {
+            "url": server.url,
+            "ca_bundle": str(server.ca_file),
+            "tls_server_name": NAME,
+            "username": "admin",
+            "password": {"secret": "hostile_admin"},
         }
+        document["systems"] = {"pexip": {"primary": {**kept, **reached}}}
         for section in ("vsphere", "beyondtrust"):
             document.pop(section, None)
         secrets = tomllib.loads((folder / document["site"]["secrets_file"]).read_text())
@@ -439,10 +438,10 @@ def test_huge_empty_and_incomplete_answers_never_pass(hostile, tmp_path):
         )
     )
     outcome = run_both(hostile.site_file, MARKS, tmp_path)
-    # An empty list is the API's answer for a deployment without locations: the client
-    # cannot refuse it; LOC-01 fails on it ("no locations"), NET-01 is the steps' to judge
-    # against the site's declared inventory.
-    assert outcome.statuses("LOC-01") == {"failed"}
+    # An empty list is the API's answer for a deployment without locations: the client cannot
+    # refuse it; the steps judge it against the locations the site declares, and fail.
+    for requirement in READS["system_location"]:
+        assert outcome.statuses(requirement) == {"failed"}, requirement
     assert_outcome(
         hostile,
         outcome,
