@@ -12,6 +12,7 @@ from accord.deployer.beyondtrust import Plan as BeyondTrustPlan
 from accord.deployer.pexip import Plan
 from accord.deployer.vsphere import VspherePlan
 from accord.deviations import deviations
+from accord.http import RunBudget
 from accord.pexip import baseline
 from accord.pexip.console import Console, console_for, instructions
 from accord.pki import PkiError, load_pem_certificates
@@ -25,13 +26,15 @@ def deploy(
 ) -> list[Plan | VspherePlan | BeyondTrustPlan]:
     """Plan (and unless ``dry_run`` apply) the baseline: the Pexip VMs in vCenter first (when the
     site names one), then every Management Node, then the BeyondTrust appliances' certificate
-    (when the site names appliances)."""
+    (when the site names appliances). Every client of the run shares the site's ``run_budget``;
+    a system that misbehaves ends it with an `accord.http.ClientError`."""
     plans: list[Plan | VspherePlan | BeyondTrustPlan] = []
+    budget = RunBudget.of(site.verification)
     for found in deviations(site):
         fails = "" if found.waiver else " (verification fails it)"
         out(f"site: the site's value, not the guide's: {found.describe()}{fails}")
     if site.systems.vsphere is not None and site.model.vsphere is not None:
-        si = vsphere_connection(site)
+        si = vsphere_connection(site, budget)
         try:
             layer = vsphere.plan(si, site)
             out(layer.render())
@@ -50,7 +53,7 @@ def deploy(
                 out(f"pexip-{deployment}: {line}")
         finally:
             console.close()
-        client = pexip_client(site, deployment, read_only=dry_run)
+        client = pexip_client(site, deployment, read_only=dry_run, budget=budget)
         try:
             plan = pexip.plan(
                 client, site, f"pexip-{deployment}", contingency=deployment == "contingency"
@@ -70,7 +73,7 @@ def deploy(
             client.close()
         plans.append(plan)
     if site.systems.beyondtrust is not None:
-        found = deploy_beyondtrust(site, dry_run=dry_run, out=out)
+        found = deploy_beyondtrust(site, dry_run=dry_run, out=out, budget=budget)
         if found is not None:
             plans.append(found)
     return plans
@@ -98,7 +101,11 @@ def _form_defaults(site: Site) -> beyondtrust.FormDefaults:
 
 
 def deploy_beyondtrust(
-    site: Site, *, dry_run: bool = False, out: Callable[[str], None] = print
+    site: Site,
+    *,
+    dry_run: bool = False,
+    out: Callable[[str], None] = print,
+    budget: RunBudget | None = None,
 ) -> BeyondTrustPlan | None:
     """The guide's CA-signed certificate on the site's BeyondTrust appliances.
 
@@ -127,7 +134,7 @@ def deploy_beyondtrust(
         for line in manual_steps(appliances, values.site_hostname, hostnames, defaults):
             out(f"beyondtrust: {line}")
         return None
-    client = beyondtrust_client(site, read_only=dry_run)
+    client = beyondtrust_client(site, read_only=dry_run, budget=budget)
     try:
         plan = beyondtrust.plan(client, appliances, values.site_hostname, hostnames, defaults)
         out(plan.render())

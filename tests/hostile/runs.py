@@ -25,6 +25,7 @@ import tomli_w
 
 from accord import cli
 from accord.labca import write_private
+from accord.site import Verification
 from tests.features_run import Run, run_features
 
 # How pytest's summary and Accord's progress lines lead a failure's line in.
@@ -127,10 +128,18 @@ def assert_no_secret(
 def hostile_site(
     folder: Path, name: str, document: dict[str, Any], secrets: dict[str, str]
 ) -> Path:
-    """``folder/<name>.toml`` with ``secrets`` in ``folder/<name>-secrets.toml`` (0600)."""
+    """``folder/<name>.toml`` with ``secrets`` in ``folder/<name>-secrets.toml`` (0600). Its
+    ``[verification]`` keeps the settings this Accord knows (an Accord without request deadlines
+    still loads it: what these tests show of it is then its own behaviour)."""
     secrets_file = folder / f"{name}-secrets.toml"
     write_private(secrets_file, tomli_w.dumps(secrets))
-    document = {**document, "site": {**document["site"], "secrets_file": secrets_file.name}}
+    known = Verification.model_fields
+    verification = {k: v for k, v in document.get("verification", {}).items() if k in known}
+    document = {
+        **document,
+        "site": {**document["site"], "secrets_file": secrets_file.name},
+        "verification": verification,
+    }
     path = folder / f"{name}.toml"
     path.write_text(tomli_w.dumps(document))
     return path
