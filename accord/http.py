@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -571,6 +571,63 @@ def spent(system: str, method: str, where: str, budget: RunBudget) -> BudgetSpen
         where,
         f"the run's budget of {budget.seconds:g} s ([verification] run_budget) is spent: not sent",
     )
+
+
+class ClientOptions(TypedDict, total=False):
+    """How an `ApiClient` reaches its system (`ApiSession`'s), whether it may write, and the
+    name messages give it."""
+
+    ca_bundle: Path | None
+    server_name: str | None
+    client_certificate: tuple[Path, Path] | None
+    read_only: bool
+    system: str
+    limits: Limits | None
+    budget: RunBudget | None
+
+
+class ApiClient:
+    """What the API clients share: an `ApiSession` to one system (``system`` names it in every
+    message: ``default_system`` when not given), writes refused before the wire by a read-only
+    client (``read_only_error``), a refusal (4xx, 5xx) turned into the client's own error by
+    `_refusal`, and any other answer but 2xx an `UnexpectedAnswer`."""
+
+    read_only_error: type[Exception] = PermissionError
+    default_system = "api"
+
+    def __init__(
+        self, url: str, username: str, password: Secret, **options: Unpack[ClientOptions]
+    ) -> None:
+        self.system = options.get("system") or self.default_system
+        self.read_only = options.get("read_only", True)
+        self._api = ApiSession(
+            self.system,
+            url,
+            username=username,
+            password=password,
+            ca_bundle=options.get("ca_bundle"),
+            server_name=options.get("server_name"),
+            client_certificate=options.get("client_certificate"),
+            limits=options.get("limits"),
+            budget=options.get("budget"),
+        )
+        self.base = self._api.base
+
+    def close(self) -> None:
+        self._api.close()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Answer:
+        if self.read_only and method not in ("GET", "HEAD"):
+            raise self.read_only_error(f"verification never writes: refused {method} {path}")
+        answer = self._api.request(method, path, **kwargs)
+        if answer.status >= 400:
+            raise self._refusal(answer)
+        if not 200 <= answer.status < 300:
+            raise answer.fail(f"answered {answer.status} {answer.reason}".strip())
+        return answer
+
+    def _refusal(self, answer: Answer) -> ClientError:
+        return answer.fail(f"refused: {answer.status} {answer.reason}")
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:

@@ -29,13 +29,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from cryptography import x509
 
-from accord.http import Answer, ApiSession, ClientError, Limits, RunBudget, json_type
+from accord.http import Answer, ApiClient, ClientError, json_type
 from accord.site import Secret
 
 T = TypeVar("T")
@@ -300,7 +299,7 @@ def _filename(response: Answer) -> str:
     return message.get_filename() or ""
 
 
-class BeyondTrustClient:
+class BeyondTrustClient(ApiClient):
     """The simulated appliances' certificate API (see module doc). Every method raises
     ``BeyondTrustApiError`` when the simulator refuses (400 validation, 401 credentials, 404
     unknown appliance or id, 409 refused by the store's state), `accord.http.TransportError`
@@ -308,36 +307,11 @@ class BeyondTrustClient:
     API's shape and `accord.http.BudgetSpent` once the run's budget is spent; writes through a
     read-only client raise ``ReadOnlyError``."""
 
-    def __init__(
-        self,
-        url: str,
-        username: str,
-        password: Secret,
-        *,
-        ca_bundle: Path | None = None,
-        read_only: bool = True,
-        limits: Limits | None = None,
-        budget: RunBudget | None = None,
-        system: str = "beyondtrust",
-    ) -> None:
-        self.read_only = read_only
-        self.system = system
-        self._api = ApiSession(
-            system,
-            url,
-            username=username,
-            password=password,
-            ca_bundle=ca_bundle,
-            limits=limits,
-            budget=budget,
-        )
-        self.base = self._api.base
+    read_only_error = ReadOnlyError
+    default_system = "beyondtrust"
 
     def __repr__(self) -> str:
         return f"BeyondTrustClient(url={self.base!r}, read_only={self.read_only!r})"
-
-    def close(self) -> None:
-        self._api.close()
 
     def __enter__(self) -> BeyondTrustClient:
         return self
@@ -352,30 +326,23 @@ class BeyondTrustClient:
         path = API if appliance is None else f"{API}/{quote(appliance, safe='')}"
         return "/".join([path, *(str(p) for p in parts)])
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
-        if self.read_only and method not in ("GET", "HEAD"):
-            raise ReadOnlyError(f"verification never writes: refused {method} /{path}")
-        answer = self._api.request(method, path, **kwargs)
-        if answer.status >= 400:
-            field_name, message = None, f"{answer.reason or 'refused'} ({answer.content_type})"
-            if answer.content_type == "application/json":
-                try:
-                    error = answer.object().get("error")
-                except ClientError:
-                    error = None
-                if isinstance(error, dict):
-                    field_name, message = error.get("field"), str(error.get("message"))
-            where = urlsplit(answer.url).path
-            raise BeyondTrustApiError(
-                method, where, answer.status, field_name, message[:300], self.system
-            )
-        if answer.status >= 300 or answer.status < 200:
-            raise answer.fail(f"answered {answer.status} {answer.reason}".strip())
-        return answer
+    def _refusal(self, answer: Answer) -> BeyondTrustApiError:
+        field_name, message = None, f"{answer.reason or 'refused'} ({answer.content_type})"
+        if answer.content_type == "application/json":
+            try:
+                error = answer.object().get("error")
+            except ClientError:
+                error = None
+            if isinstance(error, dict):
+                field_name, message = error.get("field"), str(error.get("message"))
+        where = urlsplit(answer.url).path
+        return BeyondTrustApiError(
+            answer.method, where, answer.status, field_name, message[:300], self.system
+        )
 
     def _read(self, method: str, path: str, parse: Callable[[Any], T], **kwargs: Any) -> T:
         """The answer parsed by ``parse``; `UnexpectedAnswer` when it is not the API's shape."""
-        answer = self._request(method, path, **kwargs)
+        answer = self._send(method, path, **kwargs)
         body = answer.object()
         try:
             return parse(body)
@@ -432,7 +399,7 @@ class BeyondTrustClient:
         ``certificate_id`` (default: the default certificate), never a private key."""
         params = {"id": certificate_id} if certificate_id is not None else None
         path = self._path(appliance, "certificates", "support-bundle")
-        response = self._request("GET", path, params=params)
+        response = self._send("GET", path, params=params)
         return _filename(response), response.content
 
     # -- writes ------------------------------------------------------------------------------
@@ -491,7 +458,7 @@ class BeyondTrustClient:
             "include_chain": include_chain,
             "passphrase": _revealed(passphrase),
         }
-        response = self._request("POST", self._path(appliance, "certificates", "export"), json=body)
+        response = self._send("POST", self._path(appliance, "certificates", "export"), json=body)
         return _filename(response), response.content
 
     def set_default(self, appliance: str, certificate_id: int) -> Certificate:
@@ -506,4 +473,4 @@ class BeyondTrustClient:
 
     def delete(self, appliance: str, certificate_id: int) -> None:
         """Delete a certificate (409 for the factory certificate and the current default)."""
-        self._request("DELETE", self._path(appliance, "certificates", certificate_id))
+        self._send("DELETE", self._path(appliance, "certificates", certificate_id))

@@ -24,16 +24,14 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from accord.http import (
     Answer,
-    ApiSession,
+    ApiClient,
     ClientError,
-    Limits,
-    RunBudget,
+    ClientOptions,
     UnexpectedAnswer,
     json_type,
     shown,
@@ -113,7 +111,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class PexipClient:
+class PexipClient(ApiClient):
     """Reads (and, unless read-only, writes) one Management Node's management API.
 
     ``system`` names it in messages (``pexip-primary``); ``limits`` and ``budget`` are the
@@ -123,45 +121,26 @@ class PexipClient:
     once, and so is each failure (a read-only client only).
     """
 
+    read_only_error = ReadOnlyError
+    default_system = "pexip"
+
     def __init__(
         self,
         url: str,
         username: str,
         password: Secret,
         *,
-        ca_bundle: Path | None = None,
-        server_name: str | None = None,
-        read_only: bool = True,
-        client_certificate: tuple[Path, Path] | None = None,
         remember_reads: bool = False,
-        system: str = "pexip",
-        limits: Limits | None = None,
-        budget: RunBudget | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        if remember_reads and not read_only:
+        if remember_reads and not options.get("read_only", True):
             raise ValueError("only a read-only client may answer reads from memory")
-        self.read_only = read_only
-        self.system = system
+        super().__init__(url, username, password, **options)
         self._remembered: dict[str, Any] | None = {} if remember_reads else None
         self.sent: Counter[str] = Counter()  # requests sent, by method ("refused": never sent)
-        self._api = ApiSession(
-            system,
-            url,
-            username=username,
-            password=password,
-            ca_bundle=ca_bundle,
-            server_name=server_name,
-            client_certificate=client_certificate,
-            limits=limits,
-            budget=budget,
-        )
-        self.base = self._api.base
 
     def __repr__(self) -> str:
         return f"PexipClient({self.system!r}, {self.base!r}, read_only={self.read_only!r})"
-
-    def close(self) -> None:
-        self._api.close()
 
     @property
     def presents_certificate(self) -> bool:
@@ -177,19 +156,15 @@ class PexipClient:
         return path if key is None else f"{path}{key}/"
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
-        if self.read_only and method not in ("GET", "HEAD"):
-            self.sent["refused"] += 1
-            raise ReadOnlyError(f"verification never writes: refused {method} {path}")
-        self.sent[method] += 1
-        answer = self._api.request(method, path, **kwargs)
-        if answer.status >= 400:
-            body: Any = _error_body(answer)
-            raise PexipApiError(
-                method, urlsplit(answer.url).path, answer.status, body, self.system, answer.url
-            )
-        if answer.status >= 300 or answer.status < 200:
-            raise answer.fail(f"answered {answer.status} {answer.reason}".strip())
-        return answer
+        refused = self.read_only and method not in ("GET", "HEAD")
+        self.sent["refused" if refused else method] += 1
+        return self._send(method, path, **kwargs)
+
+    def _refusal(self, answer: Answer) -> PexipApiError:
+        path = urlsplit(answer.url).path
+        return PexipApiError(
+            answer.method, path, answer.status, _error_body(answer), self.system, answer.url
+        )
 
     # -- reads -------------------------------------------------------------------------------
 

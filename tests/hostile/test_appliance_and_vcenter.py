@@ -111,6 +111,11 @@ def check(
     assert outcome.seconds < 15 + 2 * DEADLINE, outcome.seconds
 
 
+def soap(reason: str) -> str:
+    """The line of a failed first SOAP call (the service content, before the login)."""
+    return rf"vsphere: POST {ADDRESS}/sdk \(RetrieveServiceContent\): {reason}"
+
+
 def _soap(lie: Any) -> Any:
     """Forward everything but the SOAP calls, which ``lie`` answers."""
 
@@ -154,10 +159,7 @@ def test_a_vcenter_redirect_to_another_origin_is_not_followed(systems, tmp_path)
     location = f"{systems.other.url}sdk"
     systems.vcenter.behaviour = _soap(lambda _s, _r: Reply(302, b"", {"Location": location}))
     outcome = run_both(systems.site_file, MARKS, tmp_path)
-    line = (
-        rf"vsphere: POST {ADDRESS}/sdk \(RetrieveServiceContent\): answered 302 Found, not "
-        r"SOAP \(no redirect is followed\)"
-    )
+    line = soap(r"answered 302 Found, not SOAP \(no redirect is followed\)")
     check(systems, outcome, VCENTER, line, line)
 
 
@@ -166,19 +168,13 @@ def test_a_vcenter_answering_html_or_nothing_never_passes(systems, tmp_path):
     page = Reply(200, b"<html><body>Maintenance</body></html>", {"Content-Type": "text/html"})
     systems.vcenter.behaviour = _soap(lambda _s, _r: page)
     outcome = run_both(systems.site_file, MARKS, tmp_path)
-    line = (
-        rf"vsphere: POST {ADDRESS}/sdk \(RetrieveServiceContent\): not a SOAP answer "
-        r"\(text/html\)"
-    )
+    line = soap(r"not a SOAP answer \(text/html\)")
     check(systems, outcome, VCENTER, line, line)
 
     systems.reset()
     systems.vcenter.behaviour = _soap(lambda _s, _r: silence())
     outcome = run_both(systems.site_file, MARKS, tmp_path / "silence")
-    line = (
-        rf"vsphere: POST {ADDRESS}/sdk \(RetrieveServiceContent\): no complete answer within "
-        r"1\.5 s \(request_deadline\)"
-    )
+    line = soap(r"no complete answer within 1\.5 s \(request_deadline\)")
     check(systems, outcome, VCENTER, line, line)
 
 
