@@ -143,7 +143,7 @@ def _guard(stub: Any, where: str, limits: Limits, budget: RunBudget) -> None:
         method = f"{where} ({info.wsdlName})"
         remaining = min(limits.deadline, budget.remaining())
         if remaining <= 0:
-            error = spent(SYSTEM, "POST", method, budget)
+            error = spent(SYSTEM, "POST", method, budget.seconds)
             raise VsphereError(error.system, error.method, error.url, error.reason)
         with deadline(remaining) as watch:
             try:
