@@ -120,6 +120,16 @@ class Systems:
     def has(self, deployment: str) -> bool:
         return getattr(self.site.systems.pexip, deployment) is not None
 
+    def on_the_wire(self) -> list[str]:
+        """The deployments whose nodes can be probed: every one the site names, but one whose
+        VMs it says are kept powered off (``powered_off``)."""
+        systems = self.site.systems.pexip
+        return [
+            d
+            for d in DEPLOYMENTS
+            if getattr(systems, d) is not None and not getattr(systems, d).powered_off
+        ]
+
     def addresses(self, deployment: str = "primary") -> AddressMap:
         """Where this machine reaches the nodes of a deployment (the site's address map)."""
         system = getattr(self.site.systems.pexip, deployment)
