@@ -119,9 +119,10 @@ def measure(nodes: int, concurrency: int, key_type: str) -> dict[str, object]:
             text = output.read_text()
             sent = SENT.search(text)
             statuses = STATUSES.search(text)
-            for line in text.splitlines():
-                if line.startswith(("FAILED", "ERROR")):
-                    print(f"  {nodes} nodes: {line}", flush=True)
+            summary = text.partition("short test summary info")[2]
+            for line in summary.splitlines()[1:]:
+                if "::" in line:
+                    print(f"  {nodes} nodes, not passed: {line.strip()}", flush=True)
             return {
                 "nodes": nodes,
                 "sim start s": started,

@@ -67,6 +67,7 @@ HIDDEN_SUBTREES = (
 )
 COMMUNITY_NAME = "node-community"  # the community's security name (not the community)
 SWITCH_TIMEOUT = 30.0  # seconds apply waits for the loop to bind or unbind
+AGENT_TIMER = 5.0  # seconds between an agent engine's timer ticks (pysnmp: 0.1)
 
 
 @dataclass(frozen=True)
@@ -464,7 +465,12 @@ async def _start(start: _Start) -> _Running:
         carriers = []
         for engine in engines:
             carriers.append(carrier_type(loop=loop))
-            engine.register_transport_dispatcher(AsyncioDispatcher(loop=loop))
+            dispatcher = AsyncioDispatcher(loop=loop)
+            # pysnmp ticks every engine's timer ten times a second to expire its caches; an
+            # agent keeps nothing that needs it that often, and hundreds of ticking agents
+            # (one per simulated node) took most of the simulator's time.
+            dispatcher.set_timer_resolution(AGENT_TIMER)
+            engine.register_transport_dispatcher(dispatcher)
             cfg.add_transport(engine, domain, carriers[-1])
         config = start.wanted[2]
         v3_only = config.mode == AUTHPRIV and not config.also_v2c
