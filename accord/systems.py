@@ -105,6 +105,7 @@ class Systems:
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
     _inventory: Inventory | None = None
+    _addresses: dict[str, AddressMap] = field(default_factory=dict)
     _sent: dict[str, Counter[str]] = field(default_factory=dict)  # of the clients closed
 
     def pexip(self, deployment: str = "primary") -> PexipClient:
@@ -132,8 +133,10 @@ class Systems:
 
     def addresses(self, deployment: str = "primary") -> AddressMap:
         """Where this machine reaches the nodes of a deployment (the site's address map)."""
-        system = getattr(self.site.systems.pexip, deployment)
-        return AddressMap(system.address_map, system.port_map)
+        if deployment not in self._addresses:
+            system = getattr(self.site.systems.pexip, deployment)
+            self._addresses[deployment] = AddressMap(system.address_map, system.port_map)
+        return self._addresses[deployment]
 
     def prepare_scratch(self) -> None:
         """Before a scenario of actions: on `sim` the scratch node goes back to factory-fresh;
