@@ -40,9 +40,16 @@ class AddressMap:
             for a, b in (address_map or {}).items()
         ]
         self._ports = {int(k): v for k, v in (port_map or {}).items()}
+        self._known: dict[tuple[str, int], Endpoint] = {}
 
     def endpoint(self, address: str, port: int) -> Endpoint:
-        """Where ``address:port`` is reached from here."""
+        """Where ``address:port`` is reached from here (worked out once per address and port)."""
+        known = self._known.get((address, port))
+        if known is None:
+            known = self._known[(address, port)] = self._translate(address, port)
+        return known
+
+    def _translate(self, address: str, port: int) -> Endpoint:
         host = address
         try:
             ip = ipaddress.ip_address(address)

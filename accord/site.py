@@ -175,6 +175,9 @@ class PexipSystem(_Model):
     # depends on them when the API shows fewer, more or others (`accord.pexip.inventory`).
     nodes: list[Annotated[str, Field(min_length=1)]] | None = None
     locations: list[Annotated[str, Field(min_length=1)]] | None = None
+    # The deployment's VMs are kept powered off (a contingency deployment, CONT-05): its nodes
+    # cannot be probed on the wire, and the wire scenarios say so rather than fail.
+    powered_off: bool = False
     not_observable: dict[
         Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")],
         Annotated[str, Field(min_length=1, max_length=500)],

@@ -126,6 +126,7 @@ class Systems:
     _pexip: dict[str, PexipClient] = field(default_factory=dict)
     _vsphere: Any = None
     _inventory: Inventory | None = None
+    _addresses: dict[str, AddressMap] = field(default_factory=dict)
     _sent: dict[str, Counter[str]] = field(default_factory=dict)  # of the clients closed
     _failed: dict[str, VsphereError] = field(default_factory=dict)
     budget: RunBudget = field(init=False)  # the run's: every client of this site shares it
@@ -150,10 +151,22 @@ class Systems:
     def has(self, deployment: str) -> bool:
         return getattr(self.site.systems.pexip, deployment) is not None
 
+    def on_the_wire(self) -> list[str]:
+        """The deployments whose nodes can be probed: every one the site names, but one whose
+        VMs it says are kept powered off (``powered_off``)."""
+        systems = self.site.systems.pexip
+        return [
+            d
+            for d in DEPLOYMENTS
+            if getattr(systems, d) is not None and not getattr(systems, d).powered_off
+        ]
+
     def addresses(self, deployment: str = "primary") -> AddressMap:
         """Where this machine reaches the nodes of a deployment (the site's address map)."""
-        system = getattr(self.site.systems.pexip, deployment)
-        return AddressMap(system.address_map, system.port_map)
+        if deployment not in self._addresses:
+            system = getattr(self.site.systems.pexip, deployment)
+            self._addresses[deployment] = AddressMap(system.address_map, system.port_map)
+        return self._addresses[deployment]
 
     def prepare_scratch(self) -> None:
         """Before a scenario of actions: on `sim` the scratch node goes back to factory-fresh;

@@ -39,7 +39,7 @@ from accord.pki import (
 )
 from accord.probes import tls
 from accord.probes.wire import Named, Probe, Wire, probe
-from accord.systems import DEPLOYMENTS, Systems
+from accord.systems import Systems
 from steps.common import Observe, probing, shown
 
 HTTPS = 443
@@ -79,8 +79,9 @@ def _platform(systems: Systems, deployment: str) -> Platform:
 
 
 def platforms(systems: Systems) -> list[Platform]:
-    """The certificates of each deployment the site names: what the wire steps probe."""
-    return [_platform(systems, d) for d in DEPLOYMENTS if systems.has(d)]
+    """The certificates of each deployment the site names (but one kept powered off): what the
+    wire steps probe."""
+    return [_platform(systems, d) for d in systems.on_the_wire()]
 
 
 @given("the certificates of the primary deployment", target_fixture="platform")

@@ -74,8 +74,7 @@ def wire_nodes(systems: Systems) -> list[WireNode]:
     (two list reads per deployment, remembered for the run)."""
     return [
         WireNode(deployment, node)
-        for deployment in DEPLOYMENTS
-        if systems.has(deployment)
+        for deployment in systems.on_the_wire()
         for node in Deployment(systems.pexip(deployment), f"pexip-{deployment}").nodes()
     ]
 
@@ -89,11 +88,16 @@ def every_node(systems: Systems, observe: Observe) -> list[WireNode]:
     the contingency deployment's (the guide's fallback system "should mimic the primary
     installation"). Each deployment's nodes as its site file declares them (`shown`): nothing
     is probed, and nothing passes, on a deployment that shows none."""
-    for deployment in DEPLOYMENTS:
-        if systems.has(deployment):
-            nodes_of(systems, deployment)
+    for deployment in systems.on_the_wire():
+        nodes_of(systems, deployment)
     found = wire_nodes(systems)
     observe("nodes probed", {n.name: n.endpoint(systems, HTTPS).host for n in found})
+    off = [d for d in DEPLOYMENTS if systems.has(d) and d not in systems.on_the_wire()]
+    if off:
+        observe(
+            "not probed: kept powered off (the site file's powered_off; CONT-05)",
+            [f"pexip-{d}" for d in off],
+        )
     return found
 
 

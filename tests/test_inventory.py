@@ -83,3 +83,19 @@ def test_a_deployment_showing_other_nodes_and_locations_than_declared_fails_what
         "locations of pexip-primary: the system shows Datacenter B, the site declares none"
         in run.output
     )
+
+
+def test_a_deployment_kept_powered_off_is_not_probed_and_says_so(
+    deployed: Lab, tmp_path: Path
+) -> None:
+    document = tomllib.loads(deployed.site_file.read_text())
+    document["systems"]["pexip"]["contingency"]["powered_off"] = True
+    site = deployed.site_file.with_name("contingency-off.toml")
+    site.write_text(tomli_w.dumps(document))
+    run = run_features(
+        tmp_path, "-m", "SECW-10", "--target", "live", "--site", str(site), evidence="minimal"
+    )
+    assert run.tagged("SECW-10") and not run.failed(), run.output[-3000:]
+    results = (run.reports / "results.json").read_text()
+    assert "kept powered off" in results and "pexip-contingency" in results
+    assert "(contingency)" not in results  # none of its nodes was probed

@@ -6,7 +6,10 @@ import hashlib
 import os
 import re
 import textwrap
+import tomllib
 from pathlib import Path
+
+import tomli_w
 
 from accord.deployer import deploy
 from tests.features_run import attested_scenarios, run_features
@@ -75,8 +78,15 @@ def test_more_nodes_and_locations_cost_no_more_requests(deployed, tmp_path):
                 },
             )
     deploy(deployed.site, out=lambda _line: None)
+    # The site declares what the deployment now has (`accord.inventory`).
+    document = tomllib.loads(deployed.site_file.read_text())
+    primary = document["systems"]["pexip"]["primary"]
+    primary["nodes"] += [f"extra{100 + n}" for n in range(20)]
+    primary["locations"] += [f"Extra {index}" for index in range(5)]
+    grown = deployed.site_file.with_name("grown.toml")
+    grown.write_text(tomli_w.dumps(document))
     deployed.control["primary"].clear_requests()
-    run = run_features(tmp_path / "after", "--target", "live", "--site", str(deployed.site_file))
+    run = run_features(tmp_path / "after", "--target", "live", "--site", str(grown))
     # The extra nodes have no IPv6 address in the site, so IPV6-01 fails; all others pass.
     assert run.failed() == run.tagged("IPV6-01"), run.output
     assert deployed.control["primary"].requests()["total"] == before

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from accord.network import Endpoint
+from accord.probes.wire import waits
 from accord.recording.observations import observed
 
 TIMEOUT = 2.0
@@ -94,6 +95,7 @@ def _banner(sock: socket.socket, wait: float) -> tuple[str | None, bool]:
     return (line.decode("utf-8", errors="backslashreplace") if data else None), closed
 
 
+@waits
 @observed
 def tcp_connect(
     endpoint: Endpoint, timeout: float = TIMEOUT, *, banner_wait: float = BANNER_WAIT

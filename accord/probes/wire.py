@@ -7,6 +7,13 @@ another, is what made verification slow; so a run's probes share one bounded poo
 are started together when the run begins (`Wire.start`): by the time a step asks for its
 results (`Wire.results`) most of them have arrived, and the run waits for silence about once.
 
+Probes are of two kinds. Most keep a processor busy while in flight (a TLS handshake, an HTTPS
+request): more than a few dozen at once only queue for it (Python runs one thread at a time),
+and a simulator serving every node from one process then answers them too late. Others mostly
+wait (a TCP connection that must time out, an SNMP request that must go unanswered: functions
+marked `waits`). So a run's ``concurrency`` is shared: at most `ACTIVE` (and at most half of
+it) busy probes at once, the rest for waiting ones.
+
 A probe is a `Probe`: the function that sends it and its arguments, hashable, so that a step
 asking for a probe the run already started gets that probe's result rather than sending it
 again. Only the verified systems' probes are started early; they are read-only and what they
@@ -47,6 +54,15 @@ def probe(send: Callable[..., T], *args: Any, **kwargs: Any) -> Probe[T]:
 
 
 Named = Sequence[tuple[str, Probe[T]]]
+ACTIVE = 64  # busy probes in flight at most (see the module doc)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def waits(send: F) -> F:
+    """Mark a probe function that mostly waits (for a timeout or a late answer) rather than
+    keeping a processor busy."""
+    send.waits = True  # type: ignore[attr-defined]
+    return send
 
 
 class Wire:
@@ -60,12 +76,17 @@ class Wire:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.concurrency = concurrency
         self.share = share
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="accord-wire")
+        active = max(1, min(ACTIVE, concurrency // 2))
+        self._pool = ThreadPoolExecutor(max_workers=active, thread_name_prefix="accord-wire")
+        self._waiting = ThreadPoolExecutor(
+            max_workers=max(1, concurrency - active), thread_name_prefix="accord-wire-wait"
+        )
         self._started: dict[Probe[Any], Future[Any]] = {}
         self._lock = threading.Lock()
 
     def _submit(self, one: Probe[T]) -> Future[T]:
-        return self._pool.submit(one)
+        pool = self._waiting if getattr(one.send, "waits", False) else self._pool
+        return pool.submit(one)
 
     def _future(self, one: Probe[T], fresh: bool) -> Future[T]:
         if fresh or not self.share:
@@ -97,3 +118,4 @@ class Wire:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._waiting.shutdown(wait=True, cancel_futures=True)

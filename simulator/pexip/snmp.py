@@ -67,6 +67,7 @@ HIDDEN_SUBTREES = (
 )
 COMMUNITY_NAME = "node-community"  # the community's security name (not the community)
 SWITCH_TIMEOUT = 30.0  # seconds apply waits for the loop to bind or unbind
+AGENT_TIMER = 5.0  # seconds between an agent engine's timer ticks (pysnmp: 0.1)
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,23 @@ def _build_engines(config: AgentConfig) -> tuple[Any, Any | None, _Md5Matcher | 
     return main, alternate, matcher
 
 
+def _community_version(datagram: bytes) -> bool:
+    """Whether ``datagram`` is an SNMPv1 or v2c message (a community's): its BER header
+    ``SEQUENCE { version INTEGER (0 or 1), ...`` read without decoding the rest."""
+    if len(datagram) < 5 or datagram[0] != 0x30:
+        return False
+    length = datagram[1]
+    at = 2 + (length & 0x7F if length & 0x80 else 0)
+    return datagram[at : at + 2] == b"\x02\x01" and datagram[at + 2 : at + 3] in (b"\x00", b"\x01")
+
+
 class _Router(asyncio.DatagramProtocol):
-    """Owns one agent's UDP socket and hands each datagram to the engine it is for."""
+    """Owns one agent's UDP socket and hands each datagram to the engine it is for.
+
+    An agent that serves no community (SNMPv3 read-only, ``v3_only``) drops SNMPv1/v2c
+    messages here, unread, as its engine would after decoding them: the same silence at a
+    fraction of the cost (a deployment of hundreds of nodes gets thousands of them at once).
+    """
 
     def __init__(
         self,
@@ -263,8 +279,10 @@ class _Router(asyncio.DatagramProtocol):
         alternate: Any | None,
         matcher: _Md5Matcher | None,
         loop: asyncio.AbstractEventLoop,
+        v3_only: bool = False,
     ) -> None:
         self.main, self.alternate, self.matcher = main, alternate, matcher
+        self.v3_only = v3_only
         self.closed: asyncio.Future[None] = loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -275,6 +293,8 @@ class _Router(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         """Pass ``data`` to the MD5/DES engine if it authenticates there, else to the main one."""
+        if self.v3_only and _community_version(data):
+            return
         target = self.main
         if self.alternate is not None and self.matcher is not None and self.matcher(data):
             target = self.alternate
@@ -445,9 +465,16 @@ async def _start(start: _Start) -> _Running:
         carriers = []
         for engine in engines:
             carriers.append(carrier_type(loop=loop))
-            engine.register_transport_dispatcher(AsyncioDispatcher(loop=loop))
+            dispatcher = AsyncioDispatcher(loop=loop)
+            # pysnmp ticks every engine's timer ten times a second to expire its caches; an
+            # agent keeps nothing that needs it that often, and hundreds of ticking agents
+            # (one per simulated node) took most of the simulator's time.
+            dispatcher.set_timer_resolution(AGENT_TIMER)
+            engine.register_transport_dispatcher(dispatcher)
             cfg.add_transport(engine, domain, carriers[-1])
-        router = _Router(carriers[0], carriers[1] if alternate else None, matcher, loop)
+        config = start.wanted[2]
+        v3_only = config.mode == AUTHPRIV and not config.also_v2c
+        router = _Router(carriers[0], carriers[1] if alternate else None, matcher, loop, v3_only)
         transport, _ = await loop.create_datagram_endpoint(lambda: router, sock=sock)
     except BaseException:
         sock.close()

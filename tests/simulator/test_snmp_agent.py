@@ -420,3 +420,24 @@ def test_eight_agents_start_quickly(agents: SnmpAgents) -> None:
 
 def test_no_secret_in_reprs() -> None:
     assert_no_secret(AUTHPRIV, STANDARD, SHA_AES, MD5_DES, SnmpAgents())
+
+
+def test_only_snmpv1_and_v2c_headers_are_read_as_a_communitys() -> None:
+    from pyasn1.codec.ber import encoder
+    from pysnmp.hlapi.v3arch.asyncio import CommunityData  # noqa: F401 - pysnmp is there
+    from pysnmp.proto import api
+
+    from simulator.pexip.snmp import _community_version
+
+    for version, expected in ((api.SNMP_VERSION_1, True), (api.SNMP_VERSION_2C, True)):
+        module = api.PROTOCOL_MODULES[version]
+        message = module.Message()
+        module.apiMessage.set_defaults(message)
+        module.apiMessage.set_community(message, "public")
+        pdu = module.GetRequestPDU()
+        module.apiPDU.set_defaults(pdu)
+        module.apiMessage.set_pdu(message, pdu)
+        assert _community_version(encoder.encode(message)) is expected
+    assert not _community_version(b"\x30\x81\x90\x02\x01\x03" + bytes(140))  # SNMPv3
+    assert not _community_version(b"")
+    assert not _community_version(b"\x04\x05hello")
