@@ -122,9 +122,27 @@ def locations_of(systems: Systems, deployment: str) -> list[dict[str, Any]]:
     return shown(f"locations of pexip-{deployment}", found, declared)
 
 
+def shows_its_nodes(systems: Systems, deployment: str) -> None:
+    """Fail, naming them, when a deployment shows none of the nodes its site file declares:
+    then it is not the system the site describes, or its account cannot see it, and nothing
+    read of it (global settings, roles, authentication...) can pass either."""
+    declared = getattr(systems.site.systems.pexip, deployment).nodes
+    if not declared:
+        return
+    found = inventory.names(Deployment(systems.pexip(deployment), deployment).nodes())
+    if not set(found) & set(declared):
+        pytest.fail(
+            f"pexip-{deployment} shows none of the nodes the site declares "
+            f"({', '.join(declared)}; it shows {', '.join(found) or 'no node'}): not the "
+            "deployment the site describes, or an account that cannot see it"
+        )
+
+
 @pytest.fixture
 def primary(systems: Systems) -> Deployment:
-    """The primary deployment's Management Node."""
+    """The primary deployment's Management Node (which must show the site's nodes at all:
+    `shows_its_nodes`)."""
+    shows_its_nodes(systems, "primary")
     return Deployment(systems.pexip("primary"), "pexip-primary")
 
 
@@ -181,6 +199,7 @@ def contingency(systems: Systems) -> Deployment:
     """The secondary deployment of the guide's "Contingency deployment" section."""
     if not systems.has("contingency"):
         pytest.skip("the site file names no contingency deployment ([systems.pexip.contingency])")
+    shows_its_nodes(systems, "contingency")
     nodes_of(systems, "contingency")  # nothing about a deployment that shows none passes
     locations_of(systems, "contingency")
     return Deployment(systems.pexip("contingency"), "pexip-contingency")

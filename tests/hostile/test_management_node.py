@@ -507,3 +507,28 @@ def test_the_run_budget_stops_a_slow_server(hostile, tmp_path):
     assert outcome.deploy_code == 1 and "budget" in outcome.deploy_err, outcome.deploy_err
     assert_no_secret(hostile.secrets, outcome)
     assert outcome.seconds < 12 + budget + DEADLINE, outcome.seconds
+
+
+def test_an_api_that_shows_none_of_the_declared_inventory_passes_nothing(hostile, tmp_path):
+    """Every list the Management Node answers is empty (as for an account whose role sees
+    nothing): with the site declaring its nodes and locations, no scenario of it passes, the
+    global settings and roles read beside them included."""
+
+    def every_list_empty(_server: HostileServer, request: Request) -> Reply:
+        honest = hostile.upstream(request)
+        if honest.headers.get("Content-Type") != "application/json":
+            return honest
+        value = honest.value()
+        if not (isinstance(value, dict) and "objects" in value):
+            return honest
+        empty(value)
+        return Reply.json(value, honest.status)
+
+    hostile.server.reset(every_list_empty)
+    outcome = run_both(hostile.site_file, MARKS, tmp_path)
+    for requirement in set().union(*READS.values()) | UNTOUCHED:
+        statuses = outcome.statuses(requirement)
+        assert statuses and "passed" not in statuses, (requirement, statuses)
+    assert "pexip-primary shows none of the nodes the site declares" in outcome.run.output
+    assert_no_secret(hostile.secrets, outcome)
+    within(outcome, 0)
