@@ -28,6 +28,7 @@ from accord.recording.recorder import Recording, RecordingError
 from accord.site import SiteError, check_site, load_site
 from accord.systems import Systems
 from accord.targets import TARGETS, TargetOptions
+from accord.targets import target as target_class
 
 pytest_plugins = [
     "accord.evidence.plugin",  # first: the steps record observations through it
@@ -234,7 +235,7 @@ def systems(request: pytest.FixtureRequest, accord_site: RunSite) -> Iterator[Sy
 
     config = request.config
     options = TargetOptions(config.getoption("--record"), config.getoption("--cassettes"))
-    target = TARGETS[config.getoption("--target")](options)
+    target = target_class(config.getoption("--target"))(options)
     try:
         found = target.start(accord_site.file)
     except SiteError as exc:

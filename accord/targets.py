@@ -1,8 +1,9 @@
 """The registry of targets: where `pytest features/` gets the systems it verifies.
 
-- ``sim`` (default): start `accord sim` (the simulated Management Nodes, factory-fresh), deploy
-  the site's baseline with the deployer, then verify; afterwards the simulators' request logs
-  must show that verification wrote nothing.
+- ``sim`` (default): the lab (`lab.target.SimTarget`): start `accord sim` (the simulated
+  Management Nodes, factory-fresh), deploy the site's baseline with the deployer, then verify;
+  afterwards the simulators' request logs must show that verification wrote nothing. Found by
+  name (`target`): the library never imports the lab.
 - ``live``: the systems the site file names, read-only (every client refuses writes); with
   ``--record DIR`` every scenario's API calls and probes are recorded there
   (`accord.recording`).
@@ -15,20 +16,16 @@ Scenarios of the guides' actions run on the site's scratch Management Node only
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from accord.deployer import deploy
-from accord.harness import SimProcess
 from accord.recording import observations
 from accord.recording.recorder import NOT_RECORDED, Recorder, Recording, RecordingError
 from accord.simcontrol import SimControl
-from accord.site import Site, SiteError, load_site
-from accord.systems import DEPLOYMENTS, Systems, beyondtrust_client
+from accord.site import SiteError, load_site
+from accord.systems import Systems
 
 
 @dataclass(frozen=True)
@@ -101,91 +98,6 @@ class LiveTarget(Target):
         return Systems(site, self.name, reset_scratch=reset)
 
 
-class SimTarget(Target):
-    name = "sim"
-
-    def __init__(self, options: TargetOptions) -> None:
-        super().__init__(options)
-        self._dir: Path | None = None
-        self._process: SimProcess | None = None
-        self._controls: list[SimControl] = []
-        self._deployments: list[str] = []
-        self._logs: dict[str, dict[str, Any]] = {}  # each deployment's request log at the end
-        self._scratch: SimControl | None = None
-        self._site: Site | None = None
-        self._appliances: dict[str, list[tuple[str, bool]]] | None = None
-
-    def start(self, site_file: Path | None) -> Systems:
-        if site_file is not None:
-            load_site(site_file)  # report a bad site file before starting anything
-        self._dir = Path(tempfile.mkdtemp(prefix="accord-sim-"))
-        self._process = SimProcess(self._dir, site_file).start()
-        site = load_site(self._process.site_file)
-        deploy(site, out=lambda _line: None)
-        self._site = site
-        self._appliances = _beyondtrust_state(site)
-        self._deployments = [d for d in DEPLOYMENTS if getattr(site.systems.pexip, d) is not None]
-        self._controls = [SimControl.for_site(site, d) for d in self._deployments]
-        for control in self._controls:
-            control.clear_requests()
-        scratch = SimControl.for_site(site, "scratch") if site.systems.pexip.scratch else None
-        if scratch is not None:
-            self._scratch = scratch
-        return Systems(site, self.name, reset_scratch=scratch.reset if scratch else None)
-
-    def finish(self) -> list[str]:
-        problems = []
-        self._logs = {}
-        for deployment, control in zip(self._deployments, self._controls, strict=True):
-            log = control.requests()
-            self._logs[deployment] = log
-            if log["writes"]:
-                problems.append(
-                    f"verification wrote to {control.base}: {log['writes']} write request(s)"
-                )
-        if self._site is not None and _beyondtrust_state(self._site) != self._appliances:
-            problems.append("verification changed the BeyondTrust appliances' certificates")
-        return problems
-
-    def requests(self, systems: Systems) -> list[str]:
-        """As `Target.requests`, with each simulated Management Node's own count of what it
-        received: every request, Administrator interface included."""
-        lines = []
-        for deployment, log in self._logs.items():
-            reads = sum(1 for r in log["requests"] if r["path"].startswith("/api/"))
-            web = ", ".join(f"{request} x{n}" for request, n in sorted(log["web"].items()))
-            lines.append(
-                f"pexip-{deployment} (its own log): {reads - log['writes']} API reads, "
-                f"{log['writes']} configuration writes"
-                + (f"; Administrator interface: {web}" if web else "")
-            )
-        return lines + super().requests(systems)
-
-    def stop(self) -> None:
-        if self._scratch is not None:
-            self._scratch.close()
-        for control in self._controls:
-            control.close()
-        if self._process is not None:
-            self._process.stop()
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)  # holds the lab's secrets file
-
-
-def _beyondtrust_state(site: Site) -> dict[str, list[tuple[str, bool]]] | None:
-    """Every simulated BeyondTrust appliance's certificates (fingerprint, default), read
-    through the simulator's API (its control plane keeps no request log); ``None`` when the site
-    names no simulated appliances."""
-    system = site.systems.beyondtrust
-    if system is None or system.api_url is None:
-        return None
-    with beyondtrust_client(site) as client:
-        return {
-            name: [(c.fingerprint, c.default) for c in client.certificates(name)]
-            for name in system.appliances
-        }
-
-
 class ReplayTarget(Target):
     """A recording played back: its copy of the site, with every secret a stand-in."""
 
@@ -203,4 +115,19 @@ class ReplayTarget(Target):
         return Systems(site, self.name, recorder=recorder, actions_refused=NOT_RECORDED)
 
 
-TARGETS: dict[str, type[Target]] = {"sim": SimTarget, "live": LiveTarget, "replay": ReplayTarget}
+# Each target by name; the lab's by its module's name, imported only when asked for.
+TARGETS: dict[str, type[Target] | str] = {
+    "sim": "lab.target:SimTarget",
+    "live": LiveTarget,
+    "replay": ReplayTarget,
+}
+
+
+def target(name: str) -> type[Target]:
+    """The target class called ``name`` (a key of `TARGETS`)."""
+    found = TARGETS[name]
+    if isinstance(found, str):
+        module, _, attribute = found.partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        assert isinstance(found, type) and issubclass(found, Target)
+    return found

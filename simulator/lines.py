@@ -1,6 +1,6 @@
 """The lines a child process prints, read in a thread and waited for with a deadline.
 
-Shared by the process harnesses (`accord.harness.SimProcess`, `simulator.vcsim.launcher`):
+Shared by the process harnesses (`lab.process.SimProcess`, `simulator.vcsim.launcher`):
 the lines may carry lab credentials, so they are kept in memory only, never logged.
 """
 

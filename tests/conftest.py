@@ -11,11 +11,11 @@ import pytest
 
 from accord.beyondtrust.client import BeyondTrustClient
 from accord.deployer import deploy, deploy_beyondtrust
-from accord.harness import SimProcess
 from accord.pexip.client import PexipClient
 from accord.simcontrol import BeyondTrustSimControl, SimControl
 from accord.site import Site, load_site
 from accord.systems import beyondtrust_client, pexip_client
+from lab.process import SimProcess
 
 
 @dataclass

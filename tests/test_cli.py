@@ -8,9 +8,11 @@ import subprocess
 import sys
 from urllib.parse import unquote, urlsplit
 
-from accord.cli import _primary_seed, main
+from accord.cli import main
 from accord.http import session
-from accord.lab import (
+from accord.site import load_site
+from lab.run import _primary_seed
+from lab.site import (
     LabShape,
     LabSite,
     SimSystem,
@@ -19,7 +21,6 @@ from accord.lab import (
     site_document,
     write_site,
 )
-from accord.site import load_site
 
 LINE = re.compile(
     r"^(pexip-primary|pexip-contingency|pexip-scratch) "
@@ -127,7 +128,7 @@ def test_sim_of_a_site_whose_ldap_the_lab_cannot_serve_is_one_clear_line(
 ):
     values = lab_values()
     values["ldap"]["bind_username"] = "svc-pexip"  # Active Directory style: no DN
-    monkeypatch.setattr("accord.lab.lab_values", lambda shape=None: values)
+    monkeypatch.setattr("lab.site.lab_values", lambda shape=None: values)
     assert site_document(None)[0]["pexip"]["ldap"]["bind_username"] == "svc-pexip"
     assert main(["sim", "--write-site", str(tmp_path / "lab")]) == 2
     err = capsys.readouterr().err

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.lab import (
+from accord.site import Secret, SiteError, load_site, parse_site
+from lab.site import (
     LabSite,
     SimBeyondTrust,
     SimSystem,
@@ -16,7 +17,6 @@ from accord.lab import (
     site_document,
     write_site,
 )
-from accord.site import Secret, SiteError, load_site, parse_site
 
 MINIMAL = """
 [site]

@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 from accord.deployer import deploy
-from accord.harness import SimProcess
 from accord.site import load_site
+from lab.process import SimProcess
 from tests.features_run import Run, run_features
 from tests.recording.report_statuses import every_format
 from tests.test_verification import CANARIES, write_canary_site

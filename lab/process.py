@@ -1,4 +1,10 @@
-"""A process harness for `accord sim`: start it, wait for its lines, stop it."""
+"""`accord sim`'s lines, and a process harness that starts it and waits for them.
+
+The protocol, written and read here only: one line per simulated system,
+``<name> https://<user>:<password>@<host>:<port>/`` (user and password URL-quoted; the lines
+carry lab credentials, so a reader keeps them in memory only), then the ready line
+``accord sim: ready; site file <path>; stop with Ctrl-C`` once the site file is written.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,22 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from simulator.lines import LinesEnded, ProcessLines
 
 READY = re.compile(r"^accord sim: ready")
-SYSTEM = re.compile(r"^(?P<name>pexip-\w+) (?P<url>https://\S+)$")
+
+
+def system_line(name: str, url: str, username: str, password: str) -> str:
+    """The line naming one simulated system (``url`` as ``https://host:port/...``)."""
+    host = url.removeprefix("https://")
+    return f"{name} https://{quote(username, safe='')}:{quote(password, safe='')}@{host}"
+
+
+def ready_line(site_file: Path) -> str:
+    """The line saying every simulator is up and the site file is written."""
+    return f"accord sim: ready; site file {site_file}; stop with Ctrl-C"
 
 
 class SimProcessError(RuntimeError):
@@ -20,8 +37,7 @@ class SimProcessError(RuntimeError):
 class SimProcess:
     """`accord sim --write-site DIR [--site FILE]` as a child process.
 
-    The lines it prints carry lab credentials, so they are kept in memory only and never
-    logged; `systems` holds only the names.
+    The lines it prints carry lab credentials: they are read and dropped, never logged.
     """
 
     def __init__(self, directory: Path, site: Path | None = None) -> None:
@@ -32,12 +48,9 @@ class SimProcess:
             self._args += ["--site", str(site)]
         self._proc: subprocess.Popen[str] | None = None
         self._lines: ProcessLines | None = None
-        self.systems: list[str] = []
 
     def _seen(self, line: str) -> None:
-        match = SYSTEM.match(line)
-        if match:
-            self.systems.append(match["name"])
+        """Lines before the ready line name the systems with their credentials: not kept."""
 
     def wait_for(self, pattern: re.Pattern[str], timeout: float = 20.0) -> str:
         """The first line matching ``pattern``; `SimProcessError` on exit or timeout."""

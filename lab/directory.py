@@ -44,7 +44,7 @@ from simulator.ldap import (
 )
 
 if TYPE_CHECKING:
-    from accord.lab import LabSite
+    from lab.site import LabSite
 
 ADMINISTRATOR = "accord-admin"
 OUTSIDER = "accord-outsider"
