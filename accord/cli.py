@@ -20,17 +20,17 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     """Plan and apply the site's secure baseline (only `--dry-run` writes nothing). Every line
     it prints is scrubbed of every secret by value; a system that misbehaves ends it with one
     line naming the system, the request and what went wrong."""
+    from accord import secrets
     from accord.deployer import deploy
     from accord.deployer.beyondtrust import BeyondTrustDeployError
     from accord.deployer.pexip import LockoutRefused
     from accord.deployer.vsphere import VspherePlanError
-    from accord.evidence import secrecy
     from accord.http import ClientError
 
     site = load_site(args.site)
     check_site(site)
     try:
-        deploy(site, dry_run=args.dry_run, out=lambda line: print(secrecy.scrub(line)))
+        deploy(site, dry_run=args.dry_run, out=lambda line: print(secrets.scrub(line)))
     except (
         ClientError,
         BeyondTrustDeployError,
@@ -39,7 +39,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         LockoutRefused,
         OSError,
     ) as exc:
-        print(secrecy.scrub(f"accord deploy: {exc}"), file=sys.stderr)
+        print(secrets.scrub(f"accord deploy: {exc}"), file=sys.stderr)
         return 1
     return 0
 

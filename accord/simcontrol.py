@@ -12,7 +12,8 @@ from urllib.parse import urljoin
 import requests
 
 from accord.http import session
-from accord.site import Secret, Site
+from accord.secrets import Secret
+from accord.site import Site
 
 
 class SimControl:

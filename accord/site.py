@@ -48,37 +48,13 @@ from pydantic import (
     model_validator,
 )
 
-from accord.evidence import secrecy
+from accord import secrets
 from accord.evidence.catalogue import load_catalogue
+from accord.secrets import Secret
 
 
 class SiteError(Exception):
     """The site file (or its secrets file) cannot be used; the message says where and why."""
-
-
-class Secret:
-    """A secret value that never shows itself in a repr, a str, a log line or a report."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-        secrecy.remember(value)  # scrubbed by value from everything Accord writes
-
-    def reveal(self) -> str:
-        """The plain value, for the one place that must send it (an API write, a login)."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 class _Model(BaseModel):
@@ -898,7 +874,7 @@ def parse_site(text: str, path: Path) -> Site:
     except ValidationError as exc:
         raise SiteError(_format_errors(path, exc)) from None
     if model.pexip.snmp.community not in WELL_KNOWN:
-        secrecy.remember(model.pexip.snmp.community)
+        secrets.remember(model.pexip.snmp.community)
     return Site(path=path.resolve(), model=model)
 
 

@@ -28,7 +28,7 @@ import tomli_w
 from accord.beyondtrust.client import BeyondTrustClient, CertificateForm
 from accord.labca import LabCA
 from accord.pki import load_pem_certificates, to_pem, to_pkcs12
-from accord.site import Secret
+from accord.secrets import Secret
 from tests.conftest import Lab
 from tests.features_run import (
     Run,

@@ -9,7 +9,7 @@ import responses
 
 from accord.http import UnexpectedAnswer
 from accord.pexip.client import PAGE, PexipApiError, PexipClient, ReadOnlyError
-from accord.site import Secret
+from accord.secrets import Secret
 
 BASE = "https://mgr.example.com/"
 GLOBAL = BASE + "api/admin/configuration/v1/global/1/"

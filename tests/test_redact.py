@@ -10,10 +10,10 @@ import pytest
 import requests
 
 import accord.http  # noqa: F401 - its filter on urllib3's loggers
-from accord.evidence import failures, secrecy
-from accord.evidence.redact import REDACTED, is_secret_field, redact
+from accord import secrets
+from accord.evidence import failures
 from accord.http import TransportError
-from accord.site import Secret
+from accord.secrets import REDACTED, Secret, is_secret_field, redact
 
 
 def test_secret_fields_are_redacted_everywhere_in_a_structure():
@@ -47,7 +47,7 @@ CANARY = "CANARY-by-value-3f9a1c"
 def test_every_form_of_a_secret_is_scrubbed_by_value():
     Secret(CANARY + "/+ &")  # every Secret is remembered as it is made
     value = CANARY + "/+ &"
-    secrecy.remember_credentials("admin", value)
+    secrets.remember_credentials("admin", value)
     forms = [
         value,
         quote(value, safe=""),
@@ -58,15 +58,15 @@ def test_every_form_of_a_secret_is_scrubbed_by_value():
         "CANARY-by-value-3f9a1c/+ &amp;",
     ]
     for form in forms:
-        assert secrecy.scrub(f"<p>{form}</p>") == "<p>***</p>", form
+        assert secrets.scrub(f"<p>{form}</p>") == "<p>***</p>", form
     assert redact({"note": f"echoed {value}", "n": 1}) == {"note": "echoed ***", "n": 1}
-    assert secrecy.scrub("public private") == "public private"
+    assert secrets.scrub("public private") == "public private"
 
 
 def test_short_values_and_placeholders_are_not_remembered():
-    secrecy.remember("ab12")
-    secrecy.remember("REDACTED")
-    assert secrecy.scrub("ab12 REDACTED") == "ab12 REDACTED"
+    secrets.remember("ab12")
+    secrets.remember("REDACTED")
+    assert secrets.scrub("ab12 REDACTED") == "ab12 REDACTED"
 
 
 def test_a_client_failure_is_cut_to_its_line_and_everything_else_scrubbed():

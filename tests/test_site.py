@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.site import Secret, SiteError, load_site, parse_site
+from accord.secrets import Secret
+from accord.site import SiteError, load_site, parse_site
 from lab.site import (
     LabSite,
     SimBeyondTrust,

@@ -35,7 +35,7 @@ from urllib.parse import quote, urlsplit
 from cryptography import x509
 
 from accord.http import Answer, ApiClient, ClientError, json_type
-from accord.site import Secret
+from accord.secrets import Secret
 
 T = TypeVar("T")
 

@@ -16,7 +16,8 @@ from accord.http import RunBudget
 from accord.pexip import baseline
 from accord.pexip.console import Console, console_for, instructions
 from accord.pki import PkiError, load_pem_certificates
-from accord.site import Secret, Site, SiteError
+from accord.secrets import Secret
+from accord.site import Site, SiteError
 from accord.systems import DEPLOYMENTS, beyondtrust_client, pexip_client, vsphere_connection
 from accord.vsphere.client import disconnect
 

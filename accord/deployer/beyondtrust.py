@@ -58,7 +58,7 @@ from accord.pki import (
     signed_by,
     to_pem,
 )
-from accord.site import Secret
+from accord.secrets import Secret
 
 __all__ = [
     "Appliances",

@@ -17,7 +17,8 @@ from accord.deployer.pki import CertificateChange
 from accord.pexip import baseline
 from accord.pexip.baseline import Desired, Related
 from accord.pexip.client import PexipClient
-from accord.site import Secret, Site
+from accord.secrets import Secret
+from accord.site import Site
 
 RESOURCES = (
     "global",

@@ -9,7 +9,7 @@ arguments: for a failure inside the HTTP stack that is urllib3's request, its he
 - a failure raised by an Accord client (`accord.http.ClientError`: it already says which
   system, which request and what went wrong) or by the HTTP stack itself is cut to one line;
 - every other failure text, skip reason and captured section is scrubbed of every secret by
-  value (`accord.evidence.secrecy`).
+  value (`accord.secrets`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 import requests
 import urllib3
 
-from accord.evidence import secrecy
+from accord import secrets
 from accord.http import ClientError, describe
 
 HTTP_STACK = (
@@ -35,9 +35,9 @@ HTTP_STACK = (
 def one_line(exc: BaseException) -> str | None:
     """The one line a failure from a system's client says (None: not such a failure)."""
     if isinstance(exc, ClientError):
-        return secrecy.scrub(str(exc))
+        return secrets.scrub(str(exc))
     if isinstance(exc, HTTP_STACK):
-        return secrecy.scrub(f"{type(exc).__name__}: {describe(exc)}")
+        return secrets.scrub(f"{type(exc).__name__}: {describe(exc)}")
     return None
 
 
@@ -46,7 +46,7 @@ def message(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
     if excinfo is None:
         return ""
     line = one_line(excinfo.value)
-    return line if line is not None else secrecy.scrub(excinfo.exconly().strip())
+    return line if line is not None else secrets.scrub(excinfo.exconly().strip())
 
 
 def clean(report: pytest.TestReport, call: pytest.CallInfo[object]) -> None:
@@ -56,9 +56,9 @@ def clean(report: pytest.TestReport, call: pytest.CallInfo[object]) -> None:
         report.longrepr = line
     elif isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
         path, lineno, reason = report.longrepr
-        report.longrepr = (path, lineno, secrecy.scrub(str(reason)))
+        report.longrepr = (path, lineno, secrets.scrub(str(reason)))
     elif report.longrepr is not None:
         text = str(report.longrepr)
-        if secrecy.holds_secret(text):
-            report.longrepr = secrecy.scrub(text)
-    report.sections = [(title, secrecy.scrub(content)) for title, content in report.sections]
+        if secrets.holds_secret(text):
+            report.longrepr = secrets.scrub(text)
+    report.sections = [(title, secrets.scrub(content)) for title, content in report.sections]

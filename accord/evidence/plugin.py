@@ -3,7 +3,7 @@
 A pytest plugin (registered by the root ``conftest.py``). For each scenario it collects a
 `ScenarioResult`: the requirement IDs it is tagged with, its status, its steps, and what its
 steps observed (through the ``observe`` fixture of ``steps/common.py``, which calls `observe`:
-redacted once, by `accord.evidence.redact`, for every file written). Statuses:
+redacted once, by `accord.secrets`, for every file written). Statuses:
 
 - a failure in the scenario's steps: "failed"; in its setup or teardown: "error"; steps that
   passed while the site's waiver of one of the scenario's requirements has expired: "failed";
@@ -83,9 +83,9 @@ from accord.evidence.model import (
     scope_from_json,
     waiver_from_json,
 )
-from accord.evidence.redact import redact
 from accord.evidence.rollup import NO_SCENARIO, requirement_result, rollup
 from accord.evidence.sites import SITES, RunSite
+from accord.secrets import redact
 from accord.site import Site
 
 REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
@@ -212,7 +212,7 @@ def _scenario_of(item: pytest.Item) -> _Scenario:
 
 def observe(item: pytest.Item, what: str, value: Any) -> Any:
     """Record what the current step of ``item``'s scenario observed; returns the value as
-    recorded: redacted (`accord.evidence.redact.redact`, the one redaction layer) and JSON-able
+    recorded: redacted (`accord.secrets.redact`, the one redaction layer) and JSON-able
     (what JSON cannot hold becomes its ``str``)."""
     shown = json.loads(json.dumps(redact(value), default=str))
     scenario = _scenario_of(item)

@@ -20,7 +20,7 @@ Every API client (the Management Node's, the appliance simulator's) talks throug
   request fails at once. An answer larger than `Limits.max_bytes` is refused as it arrives.
 - Whatever goes wrong is a `ClientError`: one line naming the system, the method and the URL
   and what went wrong (``pexip-primary: GET https://…/system_location/: not JSON (text/html)``),
-  scrubbed of every secret by value (`accord.evidence.secrecy`), raised ``from None`` so that
+  scrubbed of every secret by value (`accord.secrets`), raised ``from None`` so that
   no traceback of the HTTP stack (whose frames hold the request's headers) comes with it.
 """
 

@@ -1,7 +1,7 @@
 """What goes wrong asking a system, in one line: `ClientError` and its kinds.
 
 ``str()`` of each is ``<system>: <METHOD> <url>: <reason>`` (an API's refusal: ``<url> -> <status>:
-<reason>``), scrubbed of every secret by value (`accord.evidence.secrecy`). `describe` says what
+<reason>``), scrubbed of every secret by value (`accord.secrets`). `describe` says what
 failed of an exception of the HTTP stack in a few words, never with its arguments (urllib3's
 hold the request's headers, the ``Authorization`` token among them).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from accord.evidence import secrecy
+from accord import secrets
 
 
 class ClientError(Exception):
@@ -27,9 +27,9 @@ class ClientError(Exception):
         self.system = system
         self.method = method
         self.url = url
-        self.reason = secrecy.scrub(" ".join(reason.split()))
+        self.reason = secrets.scrub(" ".join(reason.split()))
         line = f"{system}: {method} {url}{self.separator}{self.reason}"
-        super().__init__(secrecy.scrub(line))
+        super().__init__(secrets.scrub(line))
 
 
 class TransportError(ClientError):

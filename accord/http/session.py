@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 
-from accord.evidence import secrecy
+from accord import secrets
 from accord.http.deadline import POOLS, Guard, Limits, RunBudget, deadline
 from accord.http.errors import (
     ClientError,
@@ -29,7 +29,7 @@ from accord.http.errors import (
     late,
     spent,
 )
-from accord.site import Secret
+from accord.secrets import Secret
 
 MAX_REDIRECTS = 3
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -71,7 +71,7 @@ class _OneLine(logging.Filter):
         text = record.getMessage()
         if record.exc_info and record.exc_info[0] is not None:
             text += f" ({record.exc_info[0].__name__})"
-        record.msg, record.args = secrecy.scrub(text), None
+        record.msg, record.args = secrets.scrub(text), None
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
 
@@ -107,7 +107,7 @@ class _OriginAuth(AuthBase):
         self._origin = origin
         self._username = username
         self._password = password
-        secrecy.remember_credentials(username, password.reveal())
+        secrets.remember_credentials(username, password.reveal())
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if origin_of(str(request.url)) == self._origin:

@@ -14,7 +14,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord.site import Pexip, Secret, Site
+from accord.secrets import Secret
+from accord.site import Pexip, Site
 
 # Guide wording (global settings page, installation wizard) -> API field of `global`.
 GLOBAL_LABELS: dict[str, str] = {

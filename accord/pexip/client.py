@@ -37,7 +37,7 @@ from accord.http import (
     shown,
 )
 from accord.pexip import schema
-from accord.site import Secret
+from accord.secrets import Secret
 
 API = "/api/admin/"
 CONFIG = "configuration/v1"

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from accord.evidence.redact import is_secret_field
 from accord.http import json_type
+from accord.secrets import is_secret_field
 
 API = "/api/admin/"
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from accord.evidence.redact import REDACTED, is_secret_field
 from accord.network import Endpoint
 from accord.probes.tls import CLIENT_CERTIFICATE_NOTE
 from accord.recording.observations import observed
+from accord.secrets import REDACTED, is_secret_field
 
 TIMEOUT = 5.0
 #: A Host header no node serves (``.invalid`` is reserved by RFC 2606, so it is nobody's name).

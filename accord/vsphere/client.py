@@ -10,7 +10,7 @@
   budget: the watchdog of `accord.http` shuts its connection down when the deadline passes.
 - The password goes only into the SOAP login; it and vCenter's session key (the
   ``vmware_soap_session`` cookie, the login's ``UserSession.key``) are remembered by
-  `accord.evidence.secrecy`, so neither is written anywhere.
+  `accord.secrets`, so neither is written anywhere.
 - Whatever fails is a `VsphereError`, one line naming vCenter, the SOAP method and the URL.
 """
 
@@ -28,7 +28,7 @@ from xml.parsers.expat import ExpatError
 from pyVim.connect import Disconnect
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
-from accord.evidence import secrecy
+from accord import secrets
 from accord.http import (
     ApiSession,
     ClientError,
@@ -40,7 +40,7 @@ from accord.http import (
     spent,
     watch_connection,
 )
-from accord.site import Secret
+from accord.secrets import Secret
 
 SYSTEM = "vsphere"
 POOL_IDLE = 30  # seconds an idle SOAP connection is kept
@@ -89,7 +89,7 @@ def connect(
     except vmodl.MethodFault as fault:
         reason = getattr(fault, "msg", None) or type(fault).__name__
         raise VsphereError(SYSTEM, "POST", where + " (Login)", reason) from None
-    secrecy.remember(getattr(session, "key", None))
+    secrets.remember(getattr(session, "key", None))
     _remember_cookie(stub)
     return si
 
@@ -210,8 +210,8 @@ def _remember_cookie(stub: Any) -> None:
     try:
         parsed = SimpleCookie(cookie)
     except Exception:  # a cookie Python cannot parse: remember it whole
-        secrecy.remember(cookie)
+        secrets.remember(cookie)
         return
     for morsel in parsed.values():
-        secrecy.remember(morsel.value)
-        secrecy.remember(morsel.coded_value)
+        secrets.remember(morsel.value)
+        secrets.remember(morsel.coded_value)

@@ -23,7 +23,7 @@ from accord.beyondtrust import (
 from accord.http import TransportError
 from accord.labca import LabCA
 from accord.pki import from_pkcs12
-from accord.site import Secret
+from accord.secrets import Secret
 from simulator.beyondtrust import ApplianceSpec, BeyondTrustSimulator
 from tests.beyondtrust.helpers import create_form
 

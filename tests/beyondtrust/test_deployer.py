@@ -36,7 +36,7 @@ from accord.deployer.beyondtrust import (
 from accord.labca import LabCA
 from accord.network import Endpoint
 from accord.pki import fingerprint_sha256, load_csr, to_pem, to_pkcs12
-from accord.site import Secret
+from accord.secrets import Secret
 from simulator.beyondtrust import ApplianceSpec, BeyondTrustSimulator
 
 PASSWORD = "bt-deploy-Passw0rd"

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from accord.beyondtrust import BeyondTrustApiError, BeyondTrustClient, CertificateForm
 from accord.labca import LabCA
 from accord.pki import CA, PkiError, from_pkcs12, key_matches, load_private_key, to_pem
+from accord.secrets import Secret
 from accord.simcontrol import BeyondTrustSimControl
-from accord.site import Secret
 from simulator.beyondtrust import FAULTS, ApplianceSpec, BeyondTrustSimulator
 from simulator.beyondtrust import faults as bt
 from simulator.beyondtrust.store import CHAIN_WARNING

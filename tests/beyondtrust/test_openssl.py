@@ -33,7 +33,7 @@ from cryptography import x509
 
 from accord.beyondtrust.client import BeyondTrustApiError, BeyondTrustClient, Certificate
 from accord.pki import fingerprint_sha256, to_pem
-from accord.site import Secret
+from accord.secrets import Secret
 from simulator.beyondtrust import ApplianceSpec, BeyondTrustSimulator
 from tests.beyondtrust.helpers import create_form
 

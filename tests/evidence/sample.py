@@ -17,7 +17,7 @@ from accord.evidence.model import (
     StepResult,
     Waiver,
 )
-from accord.evidence.redact import redact
+from accord.secrets import redact
 
 # Given to the steps, it must never reach a file or the console: redact() replaces it.
 CANARY = "canary-S3cr3t-7f1d2c"

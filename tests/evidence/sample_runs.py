@@ -16,7 +16,7 @@ from accord.evidence.model import (
     Waiver,
     worst,
 )
-from accord.evidence.redact import redact
+from accord.secrets import redact
 
 SECRET_CANARY = "canary-secret-7f3a9c51"  # in a `password` field: must never be written
 VISIBLE_CANARY = "canary-visible-2b8e4d07"  # in a `value` field: written with the observations

@@ -16,8 +16,7 @@ import pytest
 
 from accord.evidence.model import RunResult
 from accord.evidence.plugin import _status, observe
-from accord.evidence.redact import REDACTED
-from accord.site import Secret
+from accord.secrets import REDACTED, Secret
 from tests.features_run import ROOT, Run, run_features
 from tests.test_verification import CANARIES, CANARY_SITE, write_canary_site
 

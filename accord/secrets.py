@@ -1,11 +1,15 @@
-"""Secrets redacted by value: every secret this process knows, in every form it travels in.
+"""Secrets: the values that never show themselves, and the one redaction of everything Accord
+writes.
 
-Field names (`accord.evidence.redact`) catch a secret where the API names it; they cannot
-catch a server's error page that echoes the request's credentials, a traceback that shows
-urllib3's request headers, or a session key in a SOAP body. So every secret value Accord holds
-is remembered here as it comes into being (each `accord.site.Secret`: whatever a site resolves,
-the lab's and the deployer's passphrases; the Basic credentials a client sends; vCenter's
-session key), with the forms it travels in:
+A `Secret` (what a site file's credential reference resolves to) never shows itself in a repr, a
+str, a log line or a report; `Secret.reveal` gives its value to the one place that must send it.
+
+Redaction by value: field names catch a secret where an API names it; they cannot catch a
+server's error page that echoes the request's credentials, a traceback that shows urllib3's
+request headers, or a session key in a SOAP body. So every secret value Accord holds is
+remembered here as it comes into being (each `Secret`: whatever a site resolves, the lab's and
+the deployer's passphrases; the Basic credentials a client sends; vCenter's session key), with
+the forms it travels in:
 
 - as it is, JSON-escaped, percent-encoded (``quote`` and ``quote_plus``), HTML-escaped;
 - the SHA-1 hex the Management Node API returns for a secret field (lower and upper case);
@@ -13,10 +17,11 @@ session key), with the forms it travels in:
   ``user:password``.
 
 `scrub` replaces each with ``***`` in a text; `scrub_value` in every string of a JSON-like value.
-Everything Accord writes goes through it: observations (`accord.evidence.redact`), failure
-messages and captured output of every test report (`accord.evidence.failures`), recorded
-cassettes (`accord.recording.scrub`), the deployer's output and its one-line errors, and
-every `accord.http.ClientError`.
+`redact` is the one rule for what is written: by field name (a value under ``password``,
+``key``, ``community``... is never shown), then by value. Everything Accord writes goes through
+it: observations, failure messages and captured output of every test report
+(`accord.evidence.failures`), recorded cassettes (`accord.recording.scrub`), the deployer's
+output and its one-line errors, and every `accord.http.ClientError`.
 
 Values shorter than `MIN_LENGTH` are not remembered: a two-letter test password would
 otherwise blank every occurrence of those two letters in every report.
@@ -136,3 +141,57 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
+
+
+class Secret:
+    """A secret value that never shows itself in a repr, a str, a log line or a report."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        remember(value)  # scrubbed by value from everything Accord writes
+
+    def reveal(self) -> str:
+        """The plain value, for the one place that must send it (an API write, a login)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+# -- redaction by field name, then by value -------------------------------------------------------
+
+REDACTED = "***"
+SECRET_NAME = re.compile(
+    r"(password|passphrase|secret|community|private_key|(^|_)key$|authorization|cookie)",
+    re.IGNORECASE,
+)
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a field's value must never be written (``key_id`` is not a secret; ``key`` is)."""
+    return bool(SECRET_NAME.search(name))
+
+
+def redact(value: Any, name: str = "") -> Any:
+    """A copy of ``value`` with every secret replaced by ``***`` (empty values stay visible)."""
+    if isinstance(value, Secret):
+        return REDACTED
+    if isinstance(value, dict):
+        return {scrub_value(k): redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v, name) for v in value]
+    if name and is_secret_field(name) and value not in ("", None):
+        return REDACTED
+    if isinstance(value, str):
+        return scrub(value)
+    return value
