@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 
 from accord.evidence.sites import SITES, RunSite, make_scheduler, run_sites
 from accord.recording.recorder import Recording, RecordingError
+from accord.requirements import TAG
 from accord.site import SiteError, check_site, load_site
 from accord.systems import Systems
 from accord.targets import TARGETS, TargetOptions
@@ -105,7 +105,7 @@ def _requirement_tags() -> set[str]:
     """Requirement IDs used as tags, registered as markers (``-m "GLB-02 or SNMP-01"``)."""
     tags: set[str] = set()
     for path in (Path(__file__).parent / "features").rglob("*.feature"):
-        tags |= set(re.findall(r"@([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d)\b", path.read_text()))
+        tags |= set(TAG.findall(path.read_text()))
     return tags
 
 

@@ -49,7 +49,7 @@ from pydantic import (
 )
 
 from accord import secrets
-from accord.evidence.catalogue import load_catalogue
+from accord.requirements import ID_PATTERN, load_catalogue
 from accord.secrets import Secret
 
 
@@ -155,7 +155,7 @@ class PexipSystem(_Model):
     # cannot be probed on the wire, and the wire scenarios say so rather than fail.
     powered_off: bool = False
     not_observable: dict[
-        Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")],
+        Annotated[str, Field(pattern=ID_PATTERN.pattern)],
         Annotated[str, Field(min_length=1, max_length=500)],
     ] = {}
 
@@ -479,7 +479,7 @@ class Attestation(_Model):
     used once): the scenario of that requirement is reported attested, never passed, and
     failed once the attestation has expired. Dates are UTC calendar days."""
 
-    id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")]
+    id: Annotated[str, Field(pattern=ID_PATTERN.pattern)]
     statement: Annotated[str, Field(min_length=1, max_length=2000)]
     by: Annotated[str, Field(min_length=1, max_length=200)]
     date: dt.date
@@ -497,7 +497,7 @@ class Waiver(_Model):
     ``date``; the requirement is reported "waived" (its scenarios still shown) until ``expires``,
     then "failed". Dates are UTC calendar days; the ID must be in the requirement catalogue."""
 
-    id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")]
+    id: Annotated[str, Field(pattern=ID_PATTERN.pattern)]
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
     approver: Annotated[str, Field(min_length=1, max_length=200)]
     date: dt.date

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ from accord.http import ClientError
 from accord.pexip.deployment import Deployment
 from accord.probes import snmp
 from accord.probes.wire import Probe, Wire
+from accord.requirements import ID_PATTERN
 from accord.site import Site
 from accord.systems import Systems
 
@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The probes a step will send, from the systems alone: started when the run begins.
 Prefetch = Callable[[Systems], Iterable[Probe[Any]]]
 PREFETCH: dict[str, Prefetch] = {}
-REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
+REQUIREMENT = ID_PATTERN
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from accord.requirements import TAG
 from tests.warm_pytest import WarmPytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,6 @@ def run_features(
     return Run(code, output, scenarios, reports / "latest")
 
 
-TAG = re.compile(r"@([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d)\b")
 CATALOGUE_ROW = re.compile(r"^\| ([A-Z0-9]+(?:-[A-Z0-9]+)+) \|", re.M)
 
 

@@ -13,7 +13,7 @@ import tomli_w
 
 from accord.deployer import deploy
 from accord.deviations import GUIDE_VALUES, deviation, deviations
-from accord.evidence.catalogue import load_catalogue
+from accord.requirements import load_catalogue
 from accord.site import load_site
 from tests.conftest import Lab
 from tests.features_run import run_features

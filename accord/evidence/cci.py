@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 
-from accord.evidence.catalogue import data_file
+from accord.requirements import data_file
 
 FILENAME = "cci-nist-rev5.tsv"
 _CONTROL = re.compile(r"^\s*([A-Za-z]{2})-(\d+)\s*(?:\(\s*(\d+)\s*\))?\s*([a-z])?\s*$")

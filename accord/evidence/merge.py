@@ -32,13 +32,13 @@ from accord.evidence.formats import WRITERS
 from accord.evidence.model import (
     AttestationRecord,
     InScope,
-    Requirement,
     RequirementResult,
     RunResult,
     ScenarioResult,
     Waiver,
 )
 from accord.evidence.rollup import rollup
+from accord.requirements import Requirement
 
 RESULTS = "results.json"
 CUCUMBER = "cucumber.json"

@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
+from accord.requirements import Requirement
+
 Status = Literal["failed", "error", "not run", "not applicable", "waived", "attested", "passed"]
 # Worst first: a requirement takes the first of these that any of its scenarios has.
 PRECEDENCE: tuple[Status, ...] = (
@@ -110,24 +112,6 @@ class InScope:
     address: str = ""
     version: str = ""
     role: str = ""  # "primary deployment", "scratch: the guides' actions only"...
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """A row of the requirement catalogue (../shared/requirements.md) with its controls
-    (../shared/control-mapping.md): ``mapping`` says whether the STIG items state the same
-    requirement ("STIG") or the NIST control is Accord's own mapping ("mapped")."""
-
-    id: str
-    text: str
-    proof: str  # as written: "config", "wire", "act", "config + attest"...
-    guide: str  # "Pexip Infinity Secure Mode Deployment Guide", ...
-    section: str  # the catalogue's section heading
-    stig: tuple[str, ...] = ()
-    nist: tuple[str, ...] = ()
-    mapping: Literal["STIG", "mapped"] = "mapped"
-    sees: str = ""  # what its scenarios observe (data/check-limits.md)
-    cannot_see: str = ""  # and what they cannot, for an assessor to examine otherwise
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,6 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from accord import installed_version
 from accord.evidence import failures
-from accord.evidence.catalogue import load_catalogue
 from accord.evidence.formats import WRITERS
 from accord.evidence.model import (
     PRECEDENCE,
@@ -85,10 +84,11 @@ from accord.evidence.model import (
 )
 from accord.evidence.rollup import NO_SCENARIO, requirement_result, rollup
 from accord.evidence.sites import SITES, RunSite
+from accord.requirements import ID_PATTERN, load_catalogue
 from accord.secrets import redact
 from accord.site import Site
 
-REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d\d$")
+REQUIREMENT = ID_PATTERN
 RESULTS = "results.json"
 REASON_LIMIT = 4000  # characters of a failure message kept in results.json
 LINE_LIMIT = 100  # characters of a reason or statement shown on a progress line

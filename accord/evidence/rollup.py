@@ -22,12 +22,12 @@ from collections.abc import Iterable, Mapping
 
 from accord.evidence.model import (
     AttestationRecord,
-    Requirement,
     RequirementResult,
     ScenarioResult,
     Waiver,
     worst,
 )
+from accord.requirements import Requirement
 
 NO_SCENARIO = "no scenario ran"
 

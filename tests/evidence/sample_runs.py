@@ -8,7 +8,6 @@ import datetime as dt
 from accord.evidence.model import (
     AttestationRecord,
     Observation,
-    Requirement,
     RequirementResult,
     RunResult,
     ScenarioResult,
@@ -16,6 +15,7 @@ from accord.evidence.model import (
     Waiver,
     worst,
 )
+from accord.requirements import Requirement
 from accord.secrets import redact
 
 SECRET_CANARY = "canary-secret-7f3a9c51"  # in a `password` field: must never be written

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.evidence.catalogue import CatalogueError, data_file, expand, load_catalogue
+from accord.requirements import CatalogueError, data_file, expand, load_catalogue
 from tests.features_run import ROOT, feature_tags
 
 SHARED = ROOT.parent / "shared"

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from accord.evidence.catalogue import data_file, load_catalogue
 from accord.evidence.cci import FILENAME, ccis, references
+from accord.requirements import data_file, load_catalogue
 from tests.evidence import saf_cli
 
 CCI_NS = {"c": "http://iase.disa.mil/cci"}

@@ -19,12 +19,12 @@ from accord.evidence.formats import WRITERS
 from accord.evidence.merge import MergeRefused, merge
 from accord.evidence.model import (
     AttestationRecord,
-    Requirement,
     RunResult,
     ScenarioResult,
     Waiver,
 )
 from accord.evidence.rollup import rollup
+from accord.requirements import Requirement
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CATALOGUE = {

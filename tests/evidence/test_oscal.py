@@ -213,8 +213,8 @@ def test_the_shipped_catalogue_through_both_writers(tmp_path):
     as written there), each status in turn: HDF valid against the schema, OSCAL read back."""
     import jsonschema
 
-    from accord.evidence.catalogue import load_catalogue
     from accord.evidence.model import PRECEDENCE, RequirementResult, ScenarioResult
+    from accord.requirements import load_catalogue
     from tests.evidence.test_hdf import SCHEMA
 
     run = sample_run()

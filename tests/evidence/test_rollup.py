@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from accord.evidence.catalogue import load_catalogue
 from accord.evidence.model import (
     PRECEDENCE,
     AttestationRecord,
@@ -23,6 +22,7 @@ from accord.evidence.model import (
 )
 from accord.evidence.plugin import progress_line
 from accord.evidence.rollup import NO_SCENARIO, rollup
+from accord.requirements import load_catalogue
 
 TODAY = dt.date(2026, 6, 15)
 AT = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from accord.evidence.catalogue import load_catalogue
 from accord.evidence.hdf import HEIMDALL_STATUS, write_hdf
 from accord.evidence.model import RunResult
+from accord.requirements import load_catalogue
 from tests.evidence import saf_cli
 from tests.features_run import run_features
 

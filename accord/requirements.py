@@ -1,5 +1,9 @@
-"""The requirement catalogue: every requirement ID with its guide, section, text, proof and
-controls, read from the catalogue and the control mapping shipped with Accord.
+"""Requirements: the shape of their IDs, and the catalogue of every requirement ID with its
+guide, section, text, proof and controls, read from the catalogue and the control mapping
+shipped with Accord.
+
+An ID is a prefix and a two-digit number (``GLB-02``, ``VM-CPU-01``, ``BT-13``): `ID` is its
+pattern, `ID_PATTERN` matches a whole string, `TAG` finds ``@ID`` tags in a feature file.
 
 Both are Markdown tables (``data/requirements.md`` and ``data/control-mapping.md``, copies of
 ``../shared/``, which a test keeps equal). ``requirements.md`` has a legend mapping guide
@@ -23,10 +27,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-from accord.evidence.model import Requirement
+from typing import Literal
 
 # The guides' titles, by the file the legend names (the legend itself names files only).
 GUIDE_TITLES: dict[str, str] = {
@@ -43,6 +47,8 @@ GUIDE_TITLES: dict[str, str] = {
 }
 
 ID = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d\d"
+ID_PATTERN = re.compile(rf"^{ID}$")
+TAG = re.compile(rf"@({ID})\b")
 _LEGEND = re.compile(r"`([A-Z][A-Z0-9]*\+?)` = `guides/([^`]+)`")
 _SECTION = re.compile(r"^## (?P<title>.+?)(?: \((?P<sources>[^()]*)\))?\s*$")
 _ROW = re.compile(rf"^\| (?P<id>{ID}) \| (?P<text>.+) \| (?P<proof>[a-z]+(?: \+ [a-z]+)*) \|$")
@@ -54,6 +60,24 @@ _RANGE = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9-]*-)(?P<start>\d\d)\.\.(?P<end>\d
 _WILDCARD = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9-]*-)\*$")
 _STIG_ITEM = re.compile(r"(?P<item>[A-Z]+-\d+-\d{6}) \((?P<vid>V-\d+)")
 _NIST = re.compile(r"^[A-Z]{2}-\d+(?:\(\d+\))?(?: [a-z])?$")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A row of the requirement catalogue (../shared/requirements.md) with its controls
+    (../shared/control-mapping.md): ``mapping`` says whether the STIG items state the same
+    requirement ("STIG") or the NIST control is Accord's own mapping ("mapped")."""
+
+    id: str
+    text: str
+    proof: str  # as written: "config", "wire", "act", "config + attest"...
+    guide: str  # "Pexip Infinity Secure Mode Deployment Guide", ...
+    section: str  # the catalogue's section heading
+    stig: tuple[str, ...] = ()
+    nist: tuple[str, ...] = ()
+    mapping: Literal["STIG", "mapped"] = "mapped"
+    sees: str = ""  # what its scenarios observe (data/check-limits.md)
+    cannot_see: str = ""  # and what they cannot, for an assessor to examine otherwise
 
 
 class CatalogueError(ValueError):
