@@ -204,7 +204,7 @@ Hostname = Annotated[str, Field(min_length=3, max_length=253, pattern=rf"^{_LABE
 ApplianceName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
 
 
-class BeyondTrustAppliance(_Model):
+class ApplianceEntry(_Model):
     """A BeyondTrust Privileged Remote Access appliance: its own FQDN (``hostname``), its
     role in the site (``primary``, ``backup`` for failover, ``traffic_node`` of Atlas), and where
     its TLS listener is reached from here (``address``, default the hostname; ``port``, default
@@ -238,7 +238,7 @@ class BeyondTrustSystem(_Model):
     reported not run.
     """
 
-    appliances: Annotated[dict[ApplianceName, BeyondTrustAppliance], Field(min_length=1)]
+    appliances: Annotated[dict[ApplianceName, ApplianceEntry], Field(min_length=1)]
     api_url: Annotated[str, Field(pattern=r"^https://[^/\s]+/?$")] | None = None
     ca_bundle: str | None = None
     username: Annotated[str, Field(min_length=1)] = "admin"
@@ -280,7 +280,7 @@ class BeyondTrustSystem(_Model):
         return [n for n, a in self.appliances.items() if a.role == role]
 
 
-class Systems(_Model):
+class SiteSystems(_Model):
     pexip: PexipSystems
     vsphere: VsphereSystem | None = None
     beyondtrust: BeyondTrustSystem | None = None
@@ -599,7 +599,7 @@ class SiteInfo(_Model):
 
 class SiteModel(_Model):
     site: SiteInfo
-    systems: Systems
+    systems: SiteSystems
     pexip: Pexip
     vsphere: Vsphere | None = None
     beyondtrust: BeyondTrust | None = None
@@ -656,7 +656,7 @@ class Site:
         return self.model.pexip
 
     @property
-    def systems(self) -> Systems:
+    def systems(self) -> SiteSystems:
         return self.model.systems
 
     @property

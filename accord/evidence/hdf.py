@@ -389,7 +389,7 @@ def _waiver_data(result: RequirementResult, carried: list[ScenarioResult]) -> di
         "run": any(s.status != "not run" for s in carried),
         "skipped_due_to_waiver": waived,
         "message": (
-            f"Waiver {w.id}, approved by {w.approver} on {w.date.isoformat()}, {state} "
+            f"WaiverRecord {w.id}, approved by {w.approver} on {w.date.isoformat()}, {state} "
             f"{result.requirement.id} until {w.expires.isoformat()}"
         ),
     }

@@ -46,7 +46,7 @@ from accord.evidence.model import (
     RunResult,
     ScenarioResult,
     Status,
-    Waiver,
+    WaiverRecord,
     caveat,
     evidence_slugs,
 )
@@ -605,7 +605,7 @@ def render(run: RunResult, folder: Path | None = None) -> str:
     attestations: list[tuple[str, AttestationRecord]] = _distinct(
         [(r.site, r.attestation) if r.attestation else None for r in run.requirements]
     )
-    waivers: list[tuple[str, Waiver]] = _distinct(
+    waivers: list[tuple[str, WaiverRecord]] = _distinct(
         [(r.site, r.waiver) if r.waiver else None for r in run.requirements]
     )
     totals = {s: sum(1 for r in run.requirements if r.status == s) for s in PRECEDENCE}

@@ -35,7 +35,7 @@ from accord.evidence.model import (
     RequirementResult,
     RunResult,
     ScenarioResult,
-    Waiver,
+    WaiverRecord,
 )
 from accord.evidence.rollup import rollup
 from accord.requirements import Requirement
@@ -182,7 +182,7 @@ def _site_requirements(
     attestations as its runs carried them."""
     mine = [r for run in runs for r in run.requirements if r.site == site]
     catalogue: dict[str, Requirement] = {}
-    waivers: dict[str, Waiver] = {}
+    waivers: dict[str, WaiverRecord] = {}
     attestations: dict[str, AttestationRecord] = {}
     for result in mine:
         catalogue.setdefault(result.requirement.id, result.requirement)

@@ -79,7 +79,7 @@ class ScenarioResult:
 
 
 @dataclass(frozen=True)
-class Waiver:
+class WaiverRecord:
     """A site's accepted deviation: the requirement reports "waived" until ``expires`` (UTC
     day), then "failed"."""
 
@@ -120,7 +120,7 @@ class RequirementResult:
     status: Status
     reason: str | None  # why, for anything but passed (the worst scenario's reason)
     scenarios: tuple[str, ...]  # names of the scenarios that carry the ID
-    waiver: Waiver | None = None
+    waiver: WaiverRecord | None = None
     attestation: AttestationRecord | None = None
     site: str = ""
     replayed_from: str | None = None  # "replayed from a recording made at ... of hq"
@@ -298,9 +298,9 @@ def scope_from_json(items: list[dict[str, Any]]) -> tuple[InScope, ...]:
     return tuple(InScope(**{k: str(v) for k, v in item.items()}) for item in items)
 
 
-def waiver_from_json(data: dict[str, Any]) -> Waiver:
-    """A `Waiver` from its `jsonable` form."""
-    return Waiver(
+def waiver_from_json(data: dict[str, Any]) -> WaiverRecord:
+    """A `WaiverRecord` from its `jsonable` form."""
+    return WaiverRecord(
         id=data["id"],
         reason=data["reason"],
         approver=data["approver"],

@@ -378,7 +378,7 @@ class _Builder:
         if result.waiver is not None:
             w = result.waiver
             remarks.append(
-                f"Waiver {w.id} ({w.reason}), approved by {w.approver} on "
+                f"WaiverRecord {w.id} ({w.reason}), approved by {w.approver} on "
                 f"{w.date.isoformat()}, until {w.expires.isoformat()}."
             )
         if result.attestation is not None:

@@ -74,7 +74,7 @@ from accord.evidence.model import (
     ScenarioResult,
     Status,
     StepResult,
-    Waiver,
+    WaiverRecord,
     attestation_from_json,
     caveat,
     jsonable,
@@ -137,7 +137,7 @@ class _SiteFacts:
     attestations, and its scope (`remember_scope`)."""
 
     sha256: str
-    waivers: list[Waiver]
+    waivers: list[WaiverRecord]
     attestations: list[AttestationRecord]
     scope: tuple[InScope, ...] = ()
     scope_notes: tuple[str, ...] = ()
@@ -232,7 +232,9 @@ def remember_site(config: pytest.Config, verified: RunSite, site: Site) -> None:
     run.facts[verified.name] = _SiteFacts(
         _sha256(verified.file or site.path),
         [
-            Waiver(id=w.id, reason=w.reason, approver=w.approver, date=w.date, expires=w.expires)
+            WaiverRecord(
+                id=w.id, reason=w.reason, approver=w.approver, date=w.date, expires=w.expires
+            )
             for w in site.model.waivers
         ],
         [

@@ -24,7 +24,7 @@ from accord.evidence.model import (
     AttestationRecord,
     RequirementResult,
     ScenarioResult,
-    Waiver,
+    WaiverRecord,
     worst,
 )
 from accord.requirements import Requirement
@@ -35,7 +35,7 @@ NO_SCENARIO = "no scenario ran"
 def rollup(
     scenarios: Iterable[ScenarioResult],
     catalogue: Mapping[str, Requirement],
-    waivers: Iterable[Waiver] = (),
+    waivers: Iterable[WaiverRecord] = (),
     attestations: Iterable[AttestationRecord] = (),
     today: dt.date | None = None,
     site: str = "",
@@ -62,7 +62,7 @@ def rollup(
 def requirement_result(
     requirement: Requirement,
     scenarios: list[ScenarioResult],
-    waiver: Waiver | None,
+    waiver: WaiverRecord | None,
     attestation: AttestationRecord | None,
     today: dt.date,
     site: str = "",

@@ -15,7 +15,7 @@ from accord.evidence.model import (
     RunResult,
     ScenarioResult,
     StepResult,
-    Waiver,
+    WaiverRecord,
 )
 from accord.secrets import redact
 
@@ -120,14 +120,14 @@ def observation(what: str, value: object) -> Observation:
     )
 
 
-WAIVER = Waiver(
+WAIVER = WaiverRecord(
     "SNMP-02",
     "The monitoring platform only speaks SNMPv2c until <Q3> & its upgrade",
     "A. Approver",
     dt.date(2025, 1, 10),
     dt.date(2025, 6, 30),
 )
-OLD_WAIVER = Waiver(
+OLD_WAIVER = WaiverRecord(
     "SNMP-03", "Legacy poller", "B. Approver", dt.date(2024, 1, 10), dt.date(2025, 2, 1)
 )
 ATTESTATION = AttestationRecord(

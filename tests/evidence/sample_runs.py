@@ -12,7 +12,7 @@ from accord.evidence.model import (
     RunResult,
     ScenarioResult,
     Status,
-    Waiver,
+    WaiverRecord,
     worst,
 )
 from accord.requirements import Requirement
@@ -55,14 +55,14 @@ REQUIREMENTS = {
     "BT-03": _req("BT-03", "config", BT, section="BeyondTrust appliance", nist=("IA-5(2)",)),
 }
 
-WAIVER = Waiver(
+WAIVER = WaiverRecord(
     id="W-1",
     reason="replaced in the next maintenance window",
     approver="A. Approver",
     date=dt.date(2026, 1, 10),
     expires=dt.date(2026, 6, 30),
 )
-EXPIRED_WAIVER = Waiver(
+EXPIRED_WAIVER = WaiverRecord(
     id="W-2",
     reason="legacy clients",
     approver="A. Approver",

@@ -21,7 +21,7 @@ from accord.evidence.model import (
     AttestationRecord,
     RunResult,
     ScenarioResult,
-    Waiver,
+    WaiverRecord,
 )
 from accord.evidence.rollup import rollup
 from accord.requirements import Requirement
@@ -32,7 +32,7 @@ CATALOGUE = {
                      "Platform settings", nist=("CM-6 b",))
     for rid, proof in (("GLB-02", "config"), ("SNMP-04", "wire"), ("BIOS-03", "attest"))
 }  # fmt: skip
-WAIVER = Waiver("GLB-02", "until the dial plan is live", "A. Jones", T0.date(), T0.date())
+WAIVER = WaiverRecord("GLB-02", "until the dial plan is live", "A. Jones", T0.date(), T0.date())
 ATTESTATION = AttestationRecord("BIOS-03", "The BIOS password is set.", "J. Smith", T0.date(),
                                 T0.date() + dt.timedelta(days=365))  # fmt: skip
 

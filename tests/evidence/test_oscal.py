@@ -123,9 +123,9 @@ def test_a_finding_per_requirement(written, rid):
 def test_waiver_and_attestation_in_remarks(written):
     (result,) = written[2].results
     by_id = {f.target.target_id: f for f in result.findings}
-    assert "Waiver W-1" in by_id["BT-02"].remarks
+    assert "WaiverRecord W-1" in by_id["BT-02"].remarks
     assert by_id["BT-02"].target.status.reason == "other"
-    assert "Waiver W-2" in by_id["BT-03"].remarks
+    assert "WaiverRecord W-2" in by_id["BT-03"].remarks
     assert by_id["BT-03"].target.status.reason == "fail"
     assert "Attestation AT-1 by P. Operator" in by_id["BIOS-03"].remarks
     parties = {p.name for p in written[2].metadata.parties}

@@ -18,7 +18,7 @@ from accord.evidence.model import (
     ScenarioResult,
     Status,
     StepResult,
-    Waiver,
+    WaiverRecord,
 )
 from accord.evidence.plugin import progress_line
 from accord.evidence.rollup import NO_SCENARIO, rollup
@@ -97,7 +97,9 @@ def test_a_scenario_counts_for_each_of_its_requirements():
     assert one(results, "B-01").scenarios == ("both",)
 
 
-WAIVER = Waiver("A-01", "vendor fix due in Q3", "CISO", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+WAIVER = WaiverRecord(
+    "A-01", "vendor fix due in Q3", "CISO", dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+)
 
 
 @pytest.mark.parametrize("status", ["failed", "error", "not run", "passed"])
@@ -231,7 +233,7 @@ def test_progress_lines():
 
 def test_a_progress_line_is_short_and_says_a_waiver_s_reason():
     long = Requirement("C-01", "A requirement " + "very " * 30 + "long. More.", "config", "G", "S")
-    waiver = Waiver("C-01", "Until the dial plan is live.", "A. Jones", TODAY, TODAY)
+    waiver = WaiverRecord("C-01", "Until the dial plan is live.", "A. Jones", TODAY, TODAY)
     (result,) = rollup([scenario("s1", "failed", "C-01")], {"C-01": long}, [waiver], [], TODAY)
     line = progress_line(result)
     assert line.startswith("C-01       waived   A requirement very very")
