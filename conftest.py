@@ -39,13 +39,13 @@ pytest_plugins = [
     "steps.pexip_network",
     "steps.pexip_wire",
     "steps.pexip_access",
-    "steps.contingency",
+    "steps.pexip.contingency",
     "steps.pexip_certificates",
     "steps.certificate_actions",
     "steps.bootstrap",
     "steps.sessions",
-    "steps.vsphere",
-    "steps.beyondtrust",
+    "steps.vsphere.host_and_vms",
+    "steps.beyondtrust.certificates",
     "steps.beyondtrust_actions",
 ]
 
