@@ -8,7 +8,6 @@ the answer against the guide. Nothing here touches a verified system.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +37,6 @@ from accord.pki import (
 )
 from accord.pki.openssl import dh_parameters, sha1_self_signed
 from accord.probes import tls
-from accord.systems import Systems
 from steps.common import Observe
 
 PAIRING = "Certificate and private key do not appear to be part of the same key pair"
@@ -79,26 +77,6 @@ class Act:
             self.uri = outcome.uri
             self.uris.append(outcome.uri)
         return outcome
-
-
-@pytest.fixture
-def workbench(systems: Systems) -> Iterator[Workbench]:
-    if systems.actions_refused is not None:
-        pytest.skip(f"not run: {systems.actions_refused}")
-    try:
-        client = systems.scratch()
-    except LookupError:
-        pytest.skip("not run: the site names no scratch Management Node ([systems.pexip.scratch])")
-    systems.prepare_scratch()
-    bench = Workbench(client, systems.addresses("scratch"))
-    yield bench
-    bench.cleanup()
-
-
-@given("a scratch Management Node")
-def scratch(workbench: Workbench) -> Workbench:
-    """The site's scratch Management Node (never a verified one)."""
-    return workbench
 
 
 @given("a test certificate authority", target_fixture="act")
