@@ -34,6 +34,7 @@ pytest_plugins = [
     "accord.recording.plugin",  # --record and --target replay: a cassette per scenario
     "accord.bddlookup",  # pytest-bdd's step lookup, remembered for the run
     "steps.common",
+    "steps.scratch",
     "steps.pexip.common",
     "steps.pexip.web",
     "steps.pexip.wire",

@@ -51,6 +51,7 @@ from accord.pki import (
 from accord.site import Secret
 from accord.systems import Systems
 from steps.common import Observe
+from steps.scratch import scratch_only
 
 T = TypeVar("T")
 KEY_SIZE = 2048
@@ -153,12 +154,10 @@ def _names(first: str, second: str) -> tuple[str, ...]:
 
 @pytest.fixture
 def scratch_appliance(systems: Systems) -> Iterator[ScratchAppliance]:
-    if systems.actions_refused is not None:
-        pytest.skip(f"not run: {systems.actions_refused}")
-    try:
+    """The site's scratch appliance (`steps.scratch`: never a verified appliance, nor where the
+    target refuses actions)."""
+    with scratch_only(systems, NoScratchAppliance):
         scratch = ScratchAppliance.for_site(systems.site)
-    except NoScratchAppliance as exc:
-        pytest.skip(f"not run: {exc}")
     try:
         yield scratch
     finally:

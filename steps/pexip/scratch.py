@@ -18,6 +18,9 @@ from accord.pexip.console import Console, console_for
 from accord.pexip.workbench import Workbench
 from accord.site import Site
 from accord.systems import Systems
+from steps.scratch import scratch_only
+
+NO_SCRATCH_NODE = "the site names no scratch Management Node ([systems.pexip.scratch])"
 
 
 @pytest.fixture
@@ -30,12 +33,11 @@ def scratch_console(site: Site) -> Iterator[Console]:
 
 @pytest.fixture
 def workbench(systems: Systems) -> Iterator[Workbench]:
-    if systems.actions_refused is not None:
-        pytest.skip(f"not run: {systems.actions_refused}")
-    try:
+    """The site's scratch Management Node, factory-fresh on the simulator (`steps.scratch`: never
+    on a verified system, nor where the target refuses actions); what a scenario made is removed
+    afterwards."""
+    with scratch_only(systems, why=NO_SCRATCH_NODE):
         client = systems.scratch()
-    except LookupError:
-        pytest.skip("not run: the site names no scratch Management Node ([systems.pexip.scratch])")
     systems.prepare_scratch()
     bench = Workbench(client, systems.addresses("scratch"))
     yield bench
