@@ -19,11 +19,7 @@ from pytest_bdd import given, parsers, then
 from accord.labca import write_private
 from accord.pexip import baseline
 from accord.pexip.deployment import Deployment
-from accord.pki import (
-    CA,
-    load_certificate,
-    upn_names,
-)
+from accord.pki import CA, load_certificate, upn_names
 from accord.site import Site
 from steps.common import Observe, Subject
 from steps.pexip.web import API_PATH, LOGIN, ManagementNodeWeb, logged_in, record, refused

@@ -20,10 +20,7 @@ from typing import Any
 
 from accord.network import Endpoint
 from accord.pexip.certificates import Node
-from accord.pki import (
-    matches_hostname,
-    to_pem,
-)
+from accord.pki import matches_hostname, to_pem
 from accord.probes import tls
 from accord.probes.wire import Named, Probe, Wire, probe
 from accord.systems import Systems
