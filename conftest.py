@@ -63,7 +63,14 @@ pytest_plugins = [
     "steps.pexip.certificate_actions.trusted_cas",
     "steps.vsphere.host_and_vms",
     "steps.beyondtrust.certificates",
-    "steps.beyondtrust_actions",
+    "steps.beyondtrust.certificate_actions.scenario",
+    "steps.beyondtrust.certificate_actions.factory",
+    "steps.beyondtrust.certificate_actions.self_signed",
+    "steps.beyondtrust.certificate_actions.requests",
+    "steps.beyondtrust.certificate_actions.imports",
+    "steps.beyondtrust.certificate_actions.chain",
+    "steps.beyondtrust.certificate_actions.exports",
+    "steps.beyondtrust.certificate_actions.renewals",
 ]
 
 
