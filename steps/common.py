@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
-from pytest_bdd import then
+from pytest_bdd import given, then
 
 from accord import attestations, inventory
 from accord.evidence import plugin as evidence
@@ -174,3 +174,13 @@ def attested(request: pytest.FixtureRequest, site: Site, observe: Observe) -> No
     found = [attestations.find(site, requirement) for requirement in requirements]
     observe("attestations", [a.model_dump(mode="json") for a in found])
     pytest.skip("; ".join(attestations.describe(a) for a in found))
+
+
+@given("the contingency deployment named in the site file", target_fixture="contingency")
+def contingency(systems: Systems) -> Deployment:
+    """The secondary deployment of the guide's "Contingency deployment" section."""
+    if not systems.has("contingency"):
+        pytest.skip("the site file names no contingency deployment ([systems.pexip.contingency])")
+    nodes_of(systems, "contingency")  # nothing about a deployment that shows none passes
+    locations_of(systems, "contingency")
+    return Deployment(systems.pexip("contingency"), "pexip-contingency")

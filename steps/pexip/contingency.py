@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-from pytest_bdd import given, parsers, then
+from pytest_bdd import parsers, then
 
 from accord.deployer import pexip as planner
 from accord.pexip import baseline
 from accord.pexip.deployment import Deployment
 from accord.site import Site
-from accord.systems import Systems
-from steps.common import Observe, locations_of, nodes_of
+from steps.common import Observe
 
 # The guide's exceptions: local admin kept, no certificate-based login, no licensing.
 EXCEPTIONS = {("authentication", "source"), ("authentication", "client_certificate")}
-
-
-@given("the contingency deployment named in the site file", target_fixture="contingency")
-def contingency(systems: Systems) -> Deployment:
-    """The secondary deployment of the guide's "Contingency deployment" section."""
-    if not systems.has("contingency"):
-        pytest.skip("the site file names no contingency deployment ([systems.pexip.contingency])")
-    nodes_of(systems, "contingency")  # nothing about a deployment that shows none passes
-    locations_of(systems, "contingency")
-    return Deployment(systems.pexip("contingency"), "pexip-contingency")
 
 
 @then("it follows the same baseline as the primary deployment, apart from the listed exceptions")
