@@ -28,9 +28,9 @@ def _step_texts(path: Path) -> list[str]:
 
 def test_no_step_text_is_defined_in_two_modules():
     defined: dict[str, set[str]] = defaultdict(set)
-    for path in sorted(STEPS.glob("*.py")):
+    for path in sorted(STEPS.rglob("*.py")):
         for text in _step_texts(path):
-            defined[text].add(path.name)
+            defined[text].add(str(path.relative_to(STEPS)))
     assert len(defined) > 100  # the scan does find the steps
     twice = {text: sorted(files) for text, files in defined.items() if len(files) > 1}
     assert not twice, twice

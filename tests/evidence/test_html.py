@@ -333,7 +333,7 @@ def pki() -> tuple[CA, CA]:
 
 
 def test_chains_in_a_tls_handshake_observation(pki: tuple[CA, CA]) -> None:
-    """As steps/pexip_wire.py records them: the node's name -> Handshake.observation()."""
+    """As steps/pexip/wire.py records them: the node's name -> Handshake.observation()."""
     root, issuing = pki
     leaf = issuing.issue_cert("conf01.example.com", days=20)
     endpoint = Endpoint("192.0.2.11", 443, "127.0.0.1", 8443)
@@ -354,8 +354,8 @@ def test_chains_in_a_tls_handshake_observation(pki: tuple[CA, CA]) -> None:
 
 
 def test_chains_in_a_beyondtrust_observation(pki: tuple[CA, CA]) -> None:
-    """As steps/beyondtrust.py records them: ServedCertificate.observation() (its ``leaf`` is
-    not a second chain)."""
+    """As steps/beyondtrust/certificates.py records them: ServedCertificate.observation() (its
+    ``leaf`` is not a second chain)."""
     root, _ = pki
     endpoint = Endpoint("pra1.lab.example", 443, "127.0.0.1", 9443)
     value = ServedCertificate(endpoint, "access.lab.example", chain=(root.cert,)).observation()

@@ -1,4 +1,6 @@
-"""Steps for the management web session limits (SECW-08), acted on the site's scratch node.
+"""Steps for the security wizard's answers about the management web: host header validation,
+probed on every Management Node (`steps.pexip.wire`), and the session limits (SECW-08), acted
+on the site's scratch node.
 
 Opening a hundred sessions on a verified Management Node would lock its administrators out, so
 the limits are shown on the scratch Management Node: the deployer first brings it to the site's
@@ -22,13 +24,73 @@ from accord.pexip.console import Console
 from accord.pexip.deployment import Deployment
 from accord.pexip.workbench import Workbench
 from accord.probes import http
-from accord.probes.wire import Wire
+from accord.probes.wire import Named, Wire, probe
 from accord.site import Site
 from accord.systems import Systems
-from steps.common import Observe
-from steps.pexip_access import LOGOUT, ManagementNodeWeb
+from steps.common import Observe, probing
+from steps.pexip.web import LOGIN, LOGOUT, ManagementNodeWeb
+from steps.pexip.wire import HTTPS, Plan, WireNode, prefetch, record
 
 TOO_MANY = 403  # the interface's answer to a login over a limit
+
+
+def _admin_requests(host: str | None) -> Plan:
+    """GET the Administrator interface's login page of every Management Node, with ``host``
+    as the Host header (None: the node's own FQDN), verified with its deployment's CA bundle."""
+
+    def plan(nodes: list[WireNode], systems: Systems) -> Named[http.HttpExchange]:
+        site = systems.site
+        return [
+            (
+                node.name,
+                probe(
+                    http.request,
+                    node.endpoint(systems, HTTPS),
+                    LOGIN,
+                    server_name=node.fqdn,
+                    ca_bundle=site.file(getattr(site.systems.pexip, node.deployment).ca_bundle),
+                    host_header=host or node.fqdn,
+                    timeout=site.verification.connect_timeout,
+                ),
+            )
+            for node in nodes
+            if not node.conferencing
+        ]
+
+    return plan
+
+
+_FOREIGN_HOST = _admin_requests(http.FOREIGN_HOST)
+_OWN_HOST = _admin_requests(None)
+
+
+@probing(
+    "every Management Node refuses a request to the Administrator interface with a foreign "
+    "Host header",
+    prefetch(_FOREIGN_HOST),
+)
+def foreign_host_refused(
+    every_node: list[WireNode], systems: Systems, wire: Wire, observe: Observe
+) -> None:
+    """SECW-09: the management web validates Host headers (Django answers 400)."""
+    results = wire.results(_FOREIGN_HOST(every_node, systems))
+    record(observe, f"GET {LOGIN} with Host: {http.FOREIGN_HOST}", results)
+    wrong = [f"{name}: {r.status or r.error}" for name, r in results if r.status != 400]
+    assert not wrong, f"foreign Host header not refused with 400 by: {', '.join(wrong)}"
+
+
+@probing(
+    "every Management Node answers the same request when the Host header is its own FQDN",
+    prefetch(_OWN_HOST),
+)
+def own_host_answered(
+    every_node: list[WireNode], systems: Systems, wire: Wire, observe: Observe
+) -> None:
+    """The refusal above is about the Host header, not the request."""
+    results = wire.results(_OWN_HOST(every_node, systems))
+    record(observe, f"GET {LOGIN} with the node's own FQDN as Host", results)
+    wrong = [f"{name}: {r.status or r.error}" for name, r in results if r.status in (None, 400)]
+    assert not wrong, f"the node's own name refused by: {', '.join(wrong)}"
 
 
 def _opened(exchange: http.HttpExchange) -> str | None:

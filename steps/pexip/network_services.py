@@ -1,11 +1,11 @@
-"""Steps for Securing network services: DNS, NTP, syslog and SNMP."""
+"""Steps for Securing network services: DNS, NTP and syslog."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, then
 
 from accord import inventory
 from accord.pexip import baseline
@@ -96,50 +96,3 @@ def syslog(server_users: ServerUsers, site: Site, observe: Observe) -> None:
             f"Management Node {node['name']} sends to no remote syslog server of the site "
             f"(uses {used}, the site's: {sorted(declared)})"
         )
-
-
-# -- SNMP ------------------------------------------------------------------------------------
-
-
-@then(parsers.parse('every node\'s "{label}" is "{choice}"'))
-def every_node_choice(nodes: list[Obj], label: str, choice: str, observe: Observe) -> None:
-    field = baseline.NODE_LABELS[label]
-    expected = baseline.choice_value(field, choice)
-    actual = {inventory.label(node, nodes): node.get(field) for node in nodes}
-    observe(f"every node: {label} ({field})", actual)
-    wrong = {
-        name: baseline.choice_label(field, value)
-        for name, value in actual.items()
-        if value != expected
-    }
-    assert not wrong, f'"{label}" is not {choice} on node(s) {wrong}'
-
-
-@then("every node's SNMPv3 username, authentication password and privacy password are the site's")
-def snmp_credentials(nodes: list[Obj], site: Site, observe: Observe) -> None:
-    snmp = site.pexip.snmp
-    auth, privacy = site.resolve(snmp.authentication_password), site.resolve(snmp.privacy_password)
-    problems = []
-    for node in nodes:
-        result = {
-            "SNMPv3 username": node.get("snmp_username") == snmp.username,
-            "SNMPv3 authentication password": baseline.secret_matches(
-                node.get("snmp_authentication_password"), auth
-            ),
-            "SNMPv3 privacy password": baseline.secret_matches(
-                node.get("snmp_privacy_password"), privacy
-            ),
-        }
-        observe(f"node {node['name']}: SNMPv3 credentials are the site's", result)
-        wrong = [label for label, ok in result.items() if not ok]
-        if wrong:
-            problems.append(f"{node['name']}: {', '.join(wrong)}")
-    assert not problems, f"not the management station's SNMPv3 credentials: {'; '.join(problems)}"
-
-
-@then(parsers.parse('no node\'s "{label}" is "{value}"'))
-def no_node_value(nodes: list[Obj], label: str, value: str, observe: Observe) -> None:
-    field = baseline.NODE_LABELS[label]
-    offending = [node["name"] for node in nodes if node.get(field) == value]
-    observe(f"nodes whose {label} is {value!r}", offending)
-    assert not offending, f'"{label}" is "{value}" on node(s) {offending}'

@@ -1,31 +1,49 @@
-"""Steps for the order of deployment: no Conferencing Node before the Management Node bootstrap.
+"""Steps for Conferencing Node deployment: deployed manually, and not before the Management
+Node bootstrap.
 
-Performed on the site's scratch Management Node (`accord.pexip.workbench`) through its console
-(`accord.pexip.console`): the simulator's console stand-in can show the bootstrap incomplete; a
-real console cannot be put back into that state, so there the scenario is reported not run and
-the verified deployment's bootstrap is attested instead (CONF-01's other scenario).
+The verified deployment's Conferencing Nodes show their deployment type in the API. The order of
+deployment is performed on the site's scratch Management Node (`accord.pexip.workbench`) through
+its console (`accord.pexip.console`): the simulator's console stand-in can show the bootstrap
+incomplete; a real console cannot be put back into that state, so there the scenario is reported
+not run and the verified deployment's bootstrap is attested instead (CONF-01's other scenario).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pytest_bdd import given, then, when
 
+from accord import inventory
 from accord.pexip import baseline
-from accord.pexip.console import Console, console_for
+from accord.pexip.console import Console
 from accord.pexip.workbench import Outcome, Workbench
 from accord.site import Site
 from steps.common import Observe
 
+Obj = dict[str, Any]
 
-@pytest.fixture
-def scratch_console(site: Site) -> Iterator[Console]:
-    """The scratch Management Node's console."""
-    console = console_for(site, "scratch")
-    yield console
-    console.close()
+
+# The API's deployment types (Platform > Conferencing Nodes > Add: "Deployment type"): every
+# "MANUAL-..." one is a manual deployment (ESXi, Hyper-V, KVM, Xen, or "Generic (configuration
+# only)"); "VMWARE" is the automatic deployment through vCenter the guide rules out.
+AUTOMATIC_DEPLOYMENT = "VMWARE"
+
+
+@then("every Conferencing Node has a manual deployment type")
+def manual_deployment(nodes: list[Obj], observe: Observe) -> None:
+    workers = {
+        inventory.label(n, nodes): n.get("deployment_type") for n in nodes if "deployment_type" in n
+    }
+    observe("deployment types", workers)
+    assert workers, "no Conferencing Node lists a deployment type"
+    automatic = {
+        name: kind
+        for name, kind in workers.items()
+        if kind == AUTOMATIC_DEPLOYMENT or not str(kind).startswith("MANUAL-")
+    }
+    assert not automatic, f"not deployed manually: {automatic}"
 
 
 @given("its security wizard has not been run")
