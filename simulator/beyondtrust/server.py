@@ -49,16 +49,11 @@ from simulator.beyondtrust.errors import (
 from simulator.beyondtrust.faults import Faults
 from simulator.beyondtrust.listener import ApplianceListener, require_loopback
 from simulator.beyondtrust.models import Appliance, ApplianceSpec, Clock, Site
-from simulator.beyondtrust.routes import (
-    ApiRoutes,
-    error_response,
-    json_response,
-    parse_json_object,
-    raw_body,
-)
+from simulator.beyondtrust.routes import ApiRoutes, parse_json_object, raw_body
 from simulator.core.service import Service
 from simulator.core.serving import Serving, https_url, listen_https
 from simulator.core.tls import make_credentials, server_context
+from simulator.core.web import error_response, json_response
 
 __all__ = ["DEFAULT_APPLIANCES", "BeyondTrustSimulator", "SimulatorApp"]
 

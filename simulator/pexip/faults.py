@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from simulator.core.faults import USAGE, FaultRegistry
 from simulator.pexip import certdata
 from simulator.pexip.errors import BadRequest
 from simulator.pexip.resources import TLS_CERTIFICATE
@@ -233,53 +233,24 @@ FAULTS: dict[str, str] = {
 
 # Faults that let a certificate be stored with a private key that does not pair with it.
 UNPAIRED_KEYS = frozenset({TLS10_ACCEPT_MISMATCHED_KEY, CSR08_COMPLETION_KEY_UNCHECKED})
-USAGE = 'Send {"active": [<fault names>]} (GET /_sim/faults lists the available ones).'
 
 
-class Faults:
-    """The active faults of one simulator (thread-safe; empty at start)."""
+class Faults(FaultRegistry):
+    """The active faults of one simulated Management Node (thread-safe; empty at start): a
+    malformed ``PUT /_sim/faults`` body or an unknown name is a ``BadRequest``."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: frozenset[str] = frozenset()
+    catalogue = FAULTS
 
-    def current(self) -> frozenset[str]:
-        """The active fault names now (an immutable snapshot for one operation)."""
-        with self._lock:
-            return self._active
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.current()
-
-    def describe(self) -> dict[str, Any]:
-        """``{"active": [names, sorted], "available": {name: description}}``."""
-        return {"active": sorted(self.current()), "available": dict(FAULTS)}
-
-    def set(self, body: Any) -> dict[str, Any]:
-        """Replace the active faults with ``body["active"]``; ``BadRequest`` (nothing changed)
-        for a malformed body or an unknown fault name. Returns ``describe()``."""
+    def requested(self, body: Any) -> list[str]:
         if not isinstance(body, dict) or set(body) != {"active"}:
             raise BadRequest(USAGE)
         names = body["active"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise BadRequest(USAGE)
-        unknown = sorted({n for n in names if n not in FAULTS})
-        if unknown:
-            raise BadRequest(f"Unknown fault(s): {', '.join(unknown)}. {USAGE}")
-        self.replace(names)
-        return self.describe()
+        return names
 
-    def replace(self, names: Iterable[str]) -> None:
-        """Set the active faults (names must be in ``FAULTS``; ``ValueError`` otherwise)."""
-        chosen = frozenset(names)
-        if not chosen <= FAULTS.keys():
-            raise ValueError(f"unknown faults: {sorted(chosen - FAULTS.keys())}")
-        with self._lock:
-            self._active = chosen
-
-    def clear(self) -> None:
-        """No fault active."""
-        self.replace(())
+    def unknown(self, names: list[str]) -> Exception:
+        return BadRequest(f"Unknown fault(s): {', '.join(names)}. {USAGE}")
 
 
 # -- TLS-15: weakened shipped certificates -------------------------------------------------

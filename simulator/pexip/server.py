@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 from simulator.core.service import Service
 from simulator.core.serving import HSTS, Serving, https_url, listen_https
 from simulator.core.tls import make_credentials, server_context
+from simulator.core.web import error_response
 from simulator.pexip.access import Access, DirectoryLike
 from simulator.pexip.adminweb import AdminWeb
 from simulator.pexip.certificate_resources import CA_CERTIFICATE
@@ -34,7 +35,7 @@ from simulator.pexip.errors import ApiError, Unauthorized
 from simulator.pexip.listeners import NodeNetwork, node_uri
 from simulator.pexip.models import PexipModel
 from simulator.pexip.nodetls import PRIMARY, node_row
-from simulator.pexip.routes import ApiRoutes, error_response
+from simulator.pexip.routes import ApiRoutes
 from simulator.pexip.seed import Seed, shipped_certificate
 
 __all__ = ["ManagementNodeSimulator", "SimulatorApp"]
