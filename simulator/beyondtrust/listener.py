@@ -34,8 +34,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from werkzeug.wrappers import Request, Response
 
-from accord.pki import to_pem
 from simulator.beyondtrust.models import Appliance
+from simulator.beyondtrust.pki import to_pem
 from simulator.beyondtrust.store import TlsMaterial
 from simulator.core.service import Service
 from simulator.core.serving import Serving, listen_https
