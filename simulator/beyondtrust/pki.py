@@ -9,7 +9,7 @@ verifier's (see the package ``simulator``'s rule): a shared bug would hide in bo
   SET OF loses it), `read_private_key`, `read_pkcs12`. Each refusal is a `FileError` naming the
   form field at fault (``file`` or ``password``) and why, never what was sent.
 - Writing: `to_pem`, `to_der`, `to_pkcs7`, `to_pkcs8`, `to_pkcs12`.
-- Looking: `san_names`, `fingerprint`, `key_algorithm`, `pairs`, `is_ca`, `signed_by`,
+- Looking: `san_names`, `fingerprint`, `key_algorithm`, `pairs`, `is_ca`, `signed_by`, `is_address`,
   `is_self_signed`, `serves_name` (SNI: a subjectAltName, never the Common Name).
 """
 
@@ -37,6 +37,7 @@ __all__ = [
     "FileError",
     "Pkcs12Contents",
     "fingerprint",
+    "is_address",
     "is_ca",
     "is_self_signed",
     "key_algorithm",
@@ -63,6 +64,8 @@ KEY_LABELS = frozenset(
 _PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 .#/-]+)-----")
 # cryptography warns when it reads a PKCS#7 SET OF that is BER (OpenSSL's crl2pkcs7 writes it).
 _BER_WARNING = "PKCS#7 certificates could not be parsed as DER"
+_UNREADABLE_PEM_KEY = "the PEM private key could not be parsed or is of an unsupported type"
+_UNREADABLE_DER_KEY = "not a private key: neither PEM nor DER private key data"
 Signed = x509.Certificate | x509.CertificateSigningRequest
 
 
@@ -98,16 +101,16 @@ def pem_certificates(raw: bytes) -> list[x509.Certificate]:
 
 def pkcs7_certificates(raw: bytes) -> list[x509.Certificate]:
     """The certificates of a certificates-only PKCS#7 bundle (PEM or DER), in chain order."""
-    if b"-----BEGIN" in raw:
-        load = pkcs7.load_pem_pkcs7_certificates
-    else:
-        load = pkcs7.load_der_pkcs7_certificates
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", _BER_WARNING, UserWarning)
-            certs = load(raw)
-    except ValueError as error:
-        raise FileError(f"not a certificates-only PKCS#7 bundle: {error}") from None
+    pem = b"-----BEGIN" in raw
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", _BER_WARNING, UserWarning)
+        try:
+            if pem:
+                certs = pkcs7.load_pem_pkcs7_certificates(raw)
+            else:
+                certs = pkcs7.load_der_pkcs7_certificates(raw)
+        except ValueError as error:
+            raise FileError(f"not a certificates-only PKCS#7 bundle: {error}") from None
     return _chain_order(certs)
 
 
@@ -155,23 +158,25 @@ def read_private_key(raw: bytes, password: str | None) -> PrivateKeyTypes:
             pass
     except ValueError:
         pass
-    if secret is not None and _encrypted(raw, pem):
+    if secret is not None and (_pem_encrypted(raw) if pem else _der_encrypted(raw)):
         raise FileError("could not decrypt the private key: wrong password", "password")
-    if pem:
-        raise FileError("the PEM private key could not be parsed or is of an unsupported type")
-    raise FileError("not a private key: neither PEM nor DER private key data")
+    raise FileError(_UNREADABLE_PEM_KEY if pem else _UNREADABLE_DER_KEY)
 
 
-def _encrypted(raw: bytes, pem: bool) -> bool:
-    if pem:
-        return "ENCRYPTED PRIVATE KEY" in pem_labels(raw) or b"Proc-Type: 4,ENCRYPTED" in raw
+def _pem_encrypted(raw: bytes) -> bool:
+    """An encrypted PKCS#8 block, or a traditional key with an encrypting Proc-Type."""
+    return b"Proc-Type: 4,ENCRYPTED" in raw or "ENCRYPTED PRIVATE KEY" in pem_labels(raw)
+
+
+def _der_encrypted(raw: bytes) -> bool:
+    """What cryptography refuses to read without a password (and reads no other way)."""
     try:
         serialization.load_der_private_key(raw, None)
+        return False
     except TypeError:
         return True
     except ValueError:
         return False
-    return False
 
 
 @dataclass(frozen=True)
@@ -269,18 +274,22 @@ def fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex(":").upper()
 
 
+_EDWARDS: dict[type, tuple[str, int]] = {
+    ed25519.Ed25519PublicKey: ("Ed25519", 256),
+    ed448.Ed448PublicKey: ("Ed448", 456),
+}
+
+
 def key_algorithm(signed: Signed) -> tuple[str, int]:
     """``("RSA", 2048)``, ``("ECDSA", 256)``...: the public key's algorithm and size."""
     key = signed.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA", key.key_size
     if isinstance(key, ec.EllipticCurvePublicKey):
         return "ECDSA", key.curve.key_size
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519", 256
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448", 456
-    return type(key).__name__, getattr(key, "key_size", 0)
+    for kind, named in _EDWARDS.items():
+        if isinstance(key, kind):
+            return named
+    name = "RSA" if isinstance(key, rsa.RSAPublicKey) else type(key).__name__
+    return name, getattr(key, "key_size", 0)
 
 
 def _public_der(key: object) -> bytes:
@@ -337,7 +346,8 @@ def is_self_signed(cert: x509.Certificate) -> bool:
     return cert.subject == cert.issuer and signed_by(cert, cert)
 
 
-def _is_address(text: str) -> bool:
+def is_address(text: str) -> bool:
+    """Whether ``text`` is an IPv4 or IPv6 address literal."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -364,7 +374,7 @@ def serves_name(cert: x509.Certificate, server_name: str) -> bool:
     wildcard standing for one whole left-most label). The Common Name never counts."""
     host = server_name.rstrip(".").lower()
     names = san_names(cert)
-    if _is_address(host):
+    if is_address(host):
         wanted = ipaddress.ip_address(host)
-        return any(ipaddress.ip_address(n) == wanted for n in names if _is_address(n))
-    return any(_wildcard_covers(n, host) for n in names if not _is_address(n))
+        return any(ipaddress.ip_address(n) == wanted for n in names if is_address(n))
+    return any(_wildcard_covers(n, host) for n in names if not is_address(n))
