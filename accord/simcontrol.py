@@ -1,6 +1,9 @@
 """The simulators' private control plane (``/_sim/``): reset, state, request log, faults.
 
-Never part of the real API; only the `sim` target, the harness and our own tests use it.
+Never part of the real API; only the `sim` target, the harness and our own tests use it. Both
+simulators' planes share one client (`ControlPlane`: the session, the CA to verify, fault
+injection); `SimControl` (a simulated Management Node) and `BeyondTrustSimControl` (the
+simulated appliances) add what each plane has of its own.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from accord.secrets import Secret
 from accord.site import Site
 
 
-class SimControl:
-    """Control one simulated Management Node through ``/_sim/``."""
+class ControlPlane:
+    """A client of one simulator's ``/_sim/``: HTTP Basic with the simulator's administrator
+    account, verified against ``ca_bundle`` (as ``server_name`` when given)."""
 
     def __init__(
         self,
@@ -33,6 +37,30 @@ class SimControl:
         # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE override that.
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
 
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self._session.request(
+            method, urljoin(self.base, path), timeout=15, verify=self._verify, **kwargs
+        )
+        response.raise_for_status()
+        return response
+
+    def faults(self) -> dict[str, Any]:
+        """``{"active": [...], "available": {name: what it breaks}}``."""
+        return self._call("GET", "faults").json()
+
+    def set_faults(self, names: list[str]) -> None:
+        """Make the simulator break these guide behaviours on purpose (mutation tests; ``[]``:
+        none). ``requests.HTTPError`` (400) for an unknown name, nothing changed. A reset
+        keeps them."""
+        self._call("PUT", "faults", json={"active": names})
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class SimControl(ControlPlane):
+    """Control one simulated Management Node through ``/_sim/``."""
+
     @classmethod
     def for_site(cls, site: Site, deployment: str) -> SimControl:
         """The control plane of the simulator a site file names as ``deployment``."""
@@ -44,13 +72,6 @@ class SimControl:
             site.file(system.ca_bundle),
             system.tls_server_name,
         )
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self._session.request(
-            method, urljoin(self.base, path), timeout=15, verify=self._verify, **kwargs
-        )
-        response.raise_for_status()
-        return response
 
     def reset(self) -> None:
         """Back to the factory-fresh deployment (and an empty request log)."""
@@ -69,14 +90,6 @@ class SimControl:
     def clear_requests(self) -> None:
         self._call("DELETE", "requests")
 
-    def faults(self) -> dict[str, Any]:
-        """``{"active": [...], "available": {name: what it breaks}}``."""
-        return self._call("GET", "faults").json()
-
-    def set_faults(self, names: list[str]) -> None:
-        """Make the simulator break these guide behaviours on purpose (mutation tests)."""
-        self._call("PUT", "faults", json={"active": names})
-
     def security_wizard(self) -> dict[str, Any]:
         """``{"completed", "answers", "nodes": {<node uri>: answers}}``: the console wizard."""
         return self._call("GET", "security_wizard").json()
@@ -89,19 +102,10 @@ class SimControl:
         """Give single nodes other answers (mutation tests): ``{<node uri>: {...}}``."""
         return self._call("PATCH", "security_wizard", json={"nodes": nodes}).json()
 
-    def close(self) -> None:
-        self._session.close()
 
-
-class BeyondTrustSimControl:
+class BeyondTrustSimControl(ControlPlane):
     """The BeyondTrust appliance simulator's control plane (``/_sim/``): reset (every
     appliance, or one, optionally as part of a cloud site) and fault injection."""
-
-    def __init__(self, url: str, username: str, password: Secret, ca_bundle: Path | None) -> None:
-        self.base = url.rstrip("/") + "/_sim/"
-        self._session = session()
-        self._session.auth = (username, password.reveal())
-        self._verify: str | bool = str(ca_bundle) if ca_bundle else True
 
     @classmethod
     def for_site(cls, site: Site) -> BeyondTrustSimControl:
@@ -117,13 +121,6 @@ class BeyondTrustSimControl:
             site.file(system.ca_bundle),
         )
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self._session.request(
-            method, urljoin(self.base, path), timeout=15, verify=self._verify, **kwargs
-        )
-        response.raise_for_status()
-        return response
-
     def reset(self, appliance: str | None = None, *, cloud: bool = False) -> None:
         """Back to the factory state (only the factory certificate, no pending request).
 
@@ -138,16 +135,3 @@ class BeyondTrustSimControl:
             self._call("POST", "reset")
             return
         self._call("POST", "reset", json={"appliance": appliance, "cloud": cloud})
-
-    def faults(self) -> dict[str, Any]:
-        """``{"active": [...], "available": {name: "BT-NN: what it breaks"}}``."""
-        return self._call("GET", "faults").json()
-
-    def set_faults(self, names: list[str]) -> None:
-        """Make every simulated appliance break these guide behaviours on purpose (mutation
-        tests; ``[]``: none). ``requests.HTTPError`` (400) for an unknown name, nothing
-        changed. A reset keeps them."""
-        self._call("PUT", "faults", json={"active": names})
-
-    def close(self) -> None:
-        self._session.close()

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from simulator.lines import LinesEnded, ProcessLines
+from simulator.core.lines import LinesEnded, ProcessLines
 
 READY = re.compile(r"^accord sim: ready")
 

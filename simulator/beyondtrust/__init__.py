@@ -11,12 +11,14 @@ docstring that makes it. Live appliances are verified through their TLS behaviou
 ``listener`` reproduces: SNI auto-selection with a default.
 
 Module layout: ``errors`` (typed errors, each naming its field); ``fields`` (the Create form);
-``material`` (making, reading and classifying certificates, on ``accord.pki``); ``exports``
+``pki`` (the appliance's own certificate toolkit on ``cryptography``: never ``accord.pki``, see
+``simulator``'s rule); ``material`` (making, reading and classifying certificates); ``exports``
 (Export and the support bundle); ``store`` (the immutable store snapshot, table rows and
 warnings, SNI selection); ``models`` (``Appliance`` and ``Site``: the operations); ``listener``
 (each appliance's TLS listener); ``routes`` (the JSON API); ``faults`` (fault injection: one
 guide behaviour broken on purpose, for tests); ``server`` (the WSGI app, the ``/_sim/``
-control plane and ``BeyondTrustSimulator``).
+control plane and ``BeyondTrustSimulator``). Serving, the API's TLS, the error base, the fault
+registry and JSON responses are ``simulator.core``'s.
 """
 
 from simulator.beyondtrust.faults import FAULTS, Faults

@@ -3,13 +3,15 @@
 Every error names the field it is about (``None`` when it concerns the request or the store as
 a whole) and the reason, and knows its HTTP status; the routing layer only serialises it as
 ``{"error": {"field": ..., "message": ...}}``. Messages never carry key material, passphrases or
-uploaded file contents: they name what was wrong, not what was sent.
+uploaded file contents: they name what was wrong, not what was sent. The kinds every simulated
+API has come from ``simulator.core.errors``, made in this API's shape by `BtError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
+
+from simulator.core import errors as core
 
 __all__ = [
     "BtError",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class BtError(Exception):
+class BtError(core.ApiError):
     """Base of every error the simulator answers with (never a 5xx).
 
     ``field``: the request field at fault (``"country"``, ``"alternative_names"``, ``"file"``,
@@ -30,20 +32,16 @@ class BtError(Exception):
     field).
     """
 
-    status: int = 400
-
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.message = message
+        super().__init__(message)
         self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the response: ``{"error": {"field": ..., "message": ...}}``."""
         return {"error": {"field": self.field, "message": self.message}}
-
-    def headers(self) -> dict[str, str]:
-        """Extra response headers (none by default)."""
-        return {}
 
 
 class ValidationError(BtError):
@@ -61,40 +59,22 @@ class Conflict(BtError):
     status = 409
 
 
-class NotFound(BtError):
+class NotFound(core.NotFound, BtError):
     """404: unknown path, appliance, certificate or certificate request."""
 
-    status = 404
 
-
-class Unauthorized(BtError):
+class Unauthorized(core.Unauthorized, BtError):
     """401: missing or wrong HTTP Basic credentials."""
 
-    status = 401
-
-    def __init__(self, message: str = "Authentication credentials are missing or wrong.") -> None:
-        super().__init__(message)
-
-    def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": 'Basic realm="BeyondTrust appliance simulator"'}
+    realm = "BeyondTrust appliance simulator"
+    default_message = "Authentication credentials are missing or wrong."
 
 
-class MethodNotAllowed(BtError):
-    """405 with an ``Allow`` header listing the methods the endpoint accepts."""
+class MethodNotAllowed(core.MethodNotAllowed, BtError):
+    """405 with an ``Allow`` header listing the methods the endpoint accepts (sorted)."""
 
-    status = 405
-
-    def __init__(self, method: str, allowed: Iterable[str], path: str) -> None:
-        self.allowed = sorted(m.upper() for m in allowed)
-        super().__init__(
-            f"Method {method} is not allowed on {path}; allowed: {', '.join(self.allowed)}."
-        )
-
-    def headers(self) -> dict[str, str]:
-        return {"Allow": ", ".join(self.allowed)}
+    sort_allowed = True
 
 
-class PayloadTooLarge(BtError):
+class PayloadTooLarge(core.PayloadTooLarge, BtError):
     """413: the request body is above the simulator's size limit."""
-
-    status = 413

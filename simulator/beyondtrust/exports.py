@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
-from accord.pki import certificate_to_der, private_key_to_pkcs8, to_pem, to_pkcs7, to_pkcs12
 from simulator.beyondtrust import faults
 from simulator.beyondtrust.errors import ValidationError
 from simulator.beyondtrust.material import PrivateKey
+from simulator.beyondtrust.pki import to_der, to_pem, to_pkcs7, to_pkcs8, to_pkcs12
 
 __all__ = ["ExportFile", "file_stem", "export_file", "support_bundle"]
 
@@ -99,7 +99,7 @@ def _key_export(
             item.key,
             item.certificate,
             chain,
-            passphrase=protection,
+            password=protection,
             friendly_name=item.friendly_name,
         )
         return ExportFile(f"{stem}.p12", PKCS12_TYPE, data)
@@ -109,7 +109,7 @@ def _key_export(
             "with the chain alone",
             "include_chain",
         )
-    data = private_key_to_pkcs8(item.key, passphrase, encoding="der")
+    data = to_pkcs8(item.key, passphrase, der=True)
     return ExportFile(f"{stem}.key", PKCS8_TYPE, data)
 
 
@@ -155,8 +155,8 @@ def export_file(
         )
     stem = file_stem(selected[0].friendly_name) if len(selected) == 1 else "certificates"
     if len(certs) == 1:
-        return ExportFile(f"{stem}.cer", DER_TYPE, certificate_to_der(certs[0]))
-    return ExportFile(f"{stem}.p7b", PKCS7_TYPE, to_pkcs7(certs, encoding="der"))
+        return ExportFile(f"{stem}.cer", DER_TYPE, to_der(certs[0]))
+    return ExportFile(f"{stem}.p7b", PKCS7_TYPE, to_pkcs7(certs))
 
 
 def support_bundle(
@@ -178,6 +178,6 @@ def support_bundle(
             archive.writestr(f"{index:02d}-{kind}-{file_stem(name)}.pem", to_pem(cert))
         if key_file is not None:
             name, key = key_file
-            archive.writestr(f"{file_stem(name)}.key", private_key_to_pkcs8(key))
+            archive.writestr(f"{file_stem(name)}.key", to_pkcs8(key))
         archive.writestr("status-basics.txt", "\n".join(appliance_lines) + "\n")
     return ExportFile("support-certificates.zip", ZIP_TYPE, buffer.getvalue())

@@ -17,12 +17,11 @@ interface (tests outside the simulator use them): never rename one.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.beyondtrust.errors import ValidationError
+from simulator.core.faults import USAGE, FaultRegistry
 
 __all__ = [
     "BT01_FACTORY_CERTIFICATE_DELETABLE",
@@ -110,38 +109,15 @@ FAULTS: dict[str, Fault] = {
         "certificates (nor any other in the same file) is refused with 409.",
     ),
 }
-USAGE = 'Send {"active": [<fault names>]} (GET /_sim/faults lists the available ones).'
 
 
-class Faults:
-    """The active faults of one simulator (thread-safe; empty at start)."""
+class Faults(FaultRegistry):
+    """The active faults of one simulator (thread-safe; empty at start): a malformed ``PUT
+    /_sim/faults`` body or an unknown name is a ``ValidationError`` naming the field."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: frozenset[str] = frozenset()
+    catalogue = {name: fault.text for name, fault in FAULTS.items()}
 
-    def __repr__(self) -> str:
-        return f"Faults(active={sorted(self.current())!r})"
-
-    def current(self) -> frozenset[str]:
-        """The active fault names now (an immutable snapshot for one operation)."""
-        with self._lock:
-            return self._active
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.current()
-
-    def describe(self) -> dict[str, Any]:
-        """``{"active": [names, sorted], "available": {name: "BT-NN: description"}}``."""
-        return {
-            "active": sorted(self.current()),
-            "available": {name: fault.text for name, fault in FAULTS.items()},
-        }
-
-    def set(self, body: Any) -> dict[str, Any]:
-        """Replace the active faults with ``body["active"]``; ``ValidationError`` naming the
-        field (nothing changed) for a malformed body or an unknown fault name. Returns
-        ``describe()``."""
+    def requested(self, body: Any) -> list[str]:
         if not isinstance(body, dict):
             raise ValidationError(f"the request body must be a JSON object. {USAGE}")
         unknown_fields = sorted(str(k) for k in body if k != "active")
@@ -152,20 +128,7 @@ class Faults:
         names = body["active"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ValidationError(f"must be a list of fault names. {USAGE}", "active")
-        unknown = sorted({n for n in names if n not in FAULTS})
-        if unknown:
-            raise ValidationError(f"unknown fault(s): {', '.join(unknown)}. {USAGE}", "active")
-        self.replace(names)
-        return self.describe()
+        return names
 
-    def replace(self, names: Iterable[str]) -> None:
-        """Set the active faults (names must be in ``FAULTS``; ``ValueError`` otherwise)."""
-        chosen = frozenset(names)
-        if not chosen <= FAULTS.keys():
-            raise ValueError(f"unknown faults: {sorted(chosen - FAULTS.keys())}")
-        with self._lock:
-            self._active = chosen
-
-    def clear(self) -> None:
-        """No fault active."""
-        self.replace(())
+    def unknown(self, names: list[str]) -> Exception:
+        return ValidationError(f"unknown fault(s): {', '.join(names)}. {USAGE}", "active")

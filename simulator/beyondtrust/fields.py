@@ -26,7 +26,6 @@ Name (Common Name)) and **Subject Alternative Names**. Rules, each error naming 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from simulator.beyondtrust.errors import ValidationError
+from simulator.beyondtrust.pki import is_address
 
 __all__ = [
     "FIELDS",
@@ -118,26 +118,18 @@ def _dns_labels(name: str) -> list[str] | None:
     return labels
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def is_fqdn(text: str) -> bool:
     """A fully qualified DNS name of two or more labels, or a wildcard over one
     (``*.example.com``); IP addresses are not."""
     name = text[2:] if text.startswith("*.") else text
-    return not _is_ip(text) and _dns_labels(name) is not None and "." in name
+    return not is_address(text) and _dns_labels(name) is not None and "." in name
 
 
 def _san(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("must be a non-empty DNS name", field)
     name = value.strip()
-    if _is_ip(name):
+    if is_address(name):
         raise ValidationError(IP_REFUSED, field)
     wildcard = name.startswith("*.")
     base = name[2:] if wildcard else name

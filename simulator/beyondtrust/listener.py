@@ -7,7 +7,7 @@ to clients who do send SNI information, but which does not match anything in the
 database."
 
 ``ApplianceListener`` listens on loopback only (port 0: a free port, by default) and serves a tiny
-HTTPS page naming the appliance (werkzeug, through ``simulator.pexip.web``'s helpers). Its
+HTTPS page naming the appliance (werkzeug, through ``simulator.core.serving``). Its
 listening ``SSLContext`` holds no certificate: its ``sni_callback`` (which OpenSSL calls for
 every ClientHello, with or without SNI) asks the appliance which entry to serve
 (``Appliance.tls_material``) and switches the connection to a context holding that
@@ -34,10 +34,11 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from werkzeug.wrappers import Request, Response
 
-from accord.pki import to_pem
 from simulator.beyondtrust.models import Appliance
+from simulator.beyondtrust.pki import to_pem
 from simulator.beyondtrust.store import TlsMaterial
-from simulator.pexip.web import Serving, bind_socket, https_server
+from simulator.core.service import Service
+from simulator.core.serving import Serving, listen_https
 
 __all__ = ["ApplianceListener", "require_loopback"]
 
@@ -67,7 +68,7 @@ def _page(appliance: Appliance) -> Any:
     return app
 
 
-class ApplianceListener:
+class ApplianceListener(Service):
     """The TLS listener of one ``Appliance`` (see module doc)."""
 
     def __init__(self, appliance: Appliance, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -132,26 +133,19 @@ class ApplianceListener:
         ``RuntimeError`` if already started."""
         if self._serving is not None:
             raise RuntimeError(f"the listener of {self.appliance.name!r} is already running")
-        try:
-            sock = bind_socket(self.host, self.port)
-        except OSError as error:
-            raise OSError(
-                f"appliance {self.appliance.name!r} cannot listen on {self.host}:{self.port}: "
-                f"{error.strerror or error}"
-            ) from None
-        server = https_server(sock, _page(self.appliance), self.listening_context())
-        self.port = server.port
-        self._serving = Serving(server, f"bt-sim-{self.appliance.name}-tls")
+        self._serving = listen_https(
+            self.host,
+            self.port,
+            _page(self.appliance),
+            self.listening_context(),
+            who=f"appliance {self.appliance.name!r}",
+            name=f"bt-sim-{self.appliance.name}-tls",
+        )
+        self.port = self._serving.server.port  # type: ignore[attr-defined]
         return self
 
-    def close(self) -> None:
+    def stop(self) -> None:
         """Stop listening (idempotent)."""
         serving, self._serving = self._serving, None
         if serving is not None:
             serving.close()
-
-    def __enter__(self) -> ApplianceListener:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()

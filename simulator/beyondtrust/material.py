@@ -1,8 +1,9 @@
 """Certificate material of the simulated appliance: making, reading and classifying it.
 
-Built on ``cryptography`` and Accord's ``accord.pki`` (loading, PKCS#7/PKCS#12, chain checks);
-nothing here writes PEM or ASN.1 by hand. Every error is a ``ValidationError`` naming the
-field (``file`` or ``password``) and never carrying key material, passwords or file contents.
+Built on ``cryptography`` and the appliance's own toolkit (``pki``: loading, PKCS#7/PKCS#12,
+signatures); nothing here writes PEM or ASN.1 by hand. Every error is a ``ValidationError``
+naming the field (``file`` or ``password``) and never carrying key material, passwords or file
+contents.
 
 - Keys the appliance makes are RSA (``new_key``); imported keys may be RSA or ECDSA.
 - ``self_signed`` and ``certificate_request`` build from a validated Create form: the subject
@@ -33,21 +34,22 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from accord.pki import (
-    PkiError,
-    find_key_pair,
-    from_pkcs7,
-    from_pkcs12,
-    is_ca,
-    is_self_signed,
-    load_pem_certificates,
-    load_private_key,
-    pem_labels,
-    signed_by,
-)
-from accord.pki.parse import CSR_LABELS, KEY_LABELS
 from simulator.beyondtrust.errors import ValidationError
 from simulator.beyondtrust.fields import CertificateForm
+from simulator.beyondtrust.pki import (
+    CSR_LABELS,
+    KEY_LABELS,
+    FileError,
+    is_ca,
+    is_self_signed,
+    pairs,
+    pem_certificates,
+    pem_labels,
+    pkcs7_certificates,
+    read_pkcs12,
+    read_private_key,
+    signed_by,
+)
 
 __all__ = [
     "FACTORY_NAME",
@@ -257,11 +259,8 @@ def _bad(message: str, field: str = "file") -> ValidationError:
     return ValidationError(message, field)
 
 
-def _key_error(error: PkiError) -> ValidationError:
-    text = str(error)
-    if "passphrase" in text:
-        return _bad(text.replace("passphrase", "password"), "password")
-    return _bad(text)
+def _refused(error: FileError) -> ValidationError:
+    return _bad(error.message, error.field)
 
 
 def _checked_key(key: PrivateKeyTypes | None) -> PrivateKey | None:
@@ -283,7 +282,7 @@ def _finish(
             raise _bad(KEY_WITHOUT_CERTIFICATE)
         raise _bad(f"the file holds no certificate: upload {ACCEPTED}")
     unique = _unique(certs)
-    paired = find_key_pair(unique, checked) if checked is not None else None
+    paired = next((c for c in unique if pairs(c, checked)), None) if checked is not None else None
     if checked is not None and paired is None:
         raise _bad("the private key does not match any certificate in the file")
     return ImportedFile(unique, checked, paired, friendly_name or None)
@@ -300,21 +299,21 @@ def _read_pem(raw: bytes, password: str | None) -> ImportedFile:
         raise _bad("the file holds more than one private key")
     try:
         if "PKCS7" in labels:
-            certs = from_pkcs7(raw)
+            certs = pkcs7_certificates(raw)
         elif "CERTIFICATE" in labels:
-            certs = load_pem_certificates(raw)
+            certs = pem_certificates(raw)
         else:
             certs = []
-    except PkiError as error:
-        raise _bad(str(error)) from None
+    except FileError as error:
+        raise _refused(error) from None
     key = None
     if KEY_LABELS.intersection(labels):
         if not certs:
             raise _bad(KEY_WITHOUT_CERTIFICATE)
         try:
-            key = load_private_key(raw, password)
-        except PkiError as error:
-            raise _key_error(error) from None
+            key = read_private_key(raw, password)
+        except FileError as error:
+            raise _refused(error) from None
     return _finish(certs, key)
 
 
@@ -324,8 +323,8 @@ def _read_der(raw: bytes, password: str | None) -> ImportedFile:
     except ValueError:
         pass
     try:
-        return _finish(from_pkcs7(raw), None)
-    except PkiError:
+        return _finish(pkcs7_certificates(raw), None)
+    except FileError:
         pass
     try:
         x509.load_der_x509_csr(raw)
@@ -337,15 +336,15 @@ def _read_der(raw: bytes, password: str | None) -> ImportedFile:
         if not password:
             raise _bad("the file is PKCS#12: its password is needed", "password")
         try:
-            p12 = from_pkcs12(raw, password)
-        except PkiError:
-            raise _bad("wrong password for the PKCS#12 file", "password") from None
+            p12 = read_pkcs12(raw, password)
+        except FileError as error:
+            raise _refused(error) from None
         certs = [*([p12.cert] if p12.cert else []), *p12.chain]
         return _finish(certs, p12.key, p12.friendly_name)
     try:
-        load_private_key(raw, password)
-    except PkiError as error:
-        if "passphrase" not in str(error):  # not an encrypted key either: unreadable
+        read_private_key(raw, password)
+    except FileError as error:
+        if error.field != "password":  # not an encrypted key either: unreadable
             truncated = raw[:1] == b"\x30"  # a DER SEQUENCE that did not parse
             hint = " (the DER data looks truncated or corrupt)" if truncated else ""
             raise _bad(f"the file could not be read{hint}: upload {ACCEPTED}") from None

@@ -34,7 +34,6 @@ from typing import Any, Literal, TypeVar
 
 from cryptography import x509
 
-from accord.pki import is_self_signed, private_key_to_pkcs8, signed_by
 from simulator.beyondtrust import faults
 from simulator.beyondtrust.errors import Conflict, NotFound, ValidationError
 from simulator.beyondtrust.exports import ExportFile, Selected, export_file, support_bundle
@@ -51,6 +50,7 @@ from simulator.beyondtrust.material import (
     read_import,
     self_signed,
 )
+from simulator.beyondtrust.pki import is_self_signed, signed_by, to_pkcs8
 from simulator.beyondtrust.store import (
     Certificate,
     CertificateRequest,
@@ -242,7 +242,7 @@ class Appliance:
         """The request's row and detail: the CSR as Request Data, its key left out."""
         row = CertificateRequest.of(stored)
         if faults.BT03_REQUEST_DATA_HOLDS_KEY in active:
-            leaked = private_key_to_pkcs8(stored.key).decode("ascii")
+            leaked = to_pkcs8(stored.key).decode("ascii")
             row = dataclasses.replace(row, request_data=row.request_data + leaked)
         return row
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,7 +45,6 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from simulator.beyondtrust.errors import (
-    BtError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -54,12 +52,11 @@ from simulator.beyondtrust.errors import (
 )
 from simulator.beyondtrust.exports import ExportFile
 from simulator.beyondtrust.models import Appliance, Site
+from simulator.core.web import json_response, parse_json
 
 __all__ = [
     "MAX_BODY",
     "ApiRoutes",
-    "error_response",
-    "json_response",
     "parse_json_object",
     "raw_body",
 ]
@@ -109,18 +106,6 @@ EXPORT_FIELDS = (
 )
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    """A JSON response (ASCII-escaped)."""
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
-def error_response(error: BtError) -> Response:
-    """The response for a typed error: its status, JSON body and headers."""
-    response = json_response(error.body(), error.status)
-    response.headers.update(error.headers())
-    return response
-
-
 def file_response(export: ExportFile) -> Response:
     headers = Headers()
     headers.set("Content-Disposition", "attachment", filename=export.filename)
@@ -136,15 +121,11 @@ def raw_body(request: Request) -> bytes:
         raise PayloadTooLarge(f"the request body is larger than {MAX_BODY} bytes") from None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object; ``ValidationError`` if it is not one (never echoing it)."""
     raw = raw_body(request)
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = parse_json(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ValidationError("malformed JSON in the request body: not UTF-8") from None
     except RecursionError:

@@ -1,7 +1,7 @@
 """The simulator object: the JSON API over HTTPS and every appliance's TLS listener, on loopback.
 
 ``BeyondTrustSimulator(...).start()`` makes a per-start CA and a certificate for the API
-(``simulator.pexip.tls``), writes the CA to ``ca_file`` (public), serves the API (``routes``)
+(``simulator.core.tls``), writes the CA to ``ca_file`` (public), serves the API (``routes``)
 with werkzeug's threaded server on ``host:port`` and starts one ``ApplianceListener`` per
 appliance of the site (port 0 by default: free ports). Every request needs HTTP Basic
 credentials (``/_sim/`` included); missing or wrong → 401 with ``WWW-Authenticate``.
@@ -35,7 +35,6 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -50,15 +49,11 @@ from simulator.beyondtrust.errors import (
 from simulator.beyondtrust.faults import Faults
 from simulator.beyondtrust.listener import ApplianceListener, require_loopback
 from simulator.beyondtrust.models import Appliance, ApplianceSpec, Clock, Site
-from simulator.beyondtrust.routes import (
-    ApiRoutes,
-    error_response,
-    json_response,
-    parse_json_object,
-    raw_body,
-)
-from simulator.pexip.tls import make_credentials, server_context
-from simulator.pexip.web import Serving, bind_socket, close_all, https_server
+from simulator.beyondtrust.routes import ApiRoutes, parse_json_object, raw_body
+from simulator.core.service import Service
+from simulator.core.serving import Serving, https_url, listen_https
+from simulator.core.tls import make_credentials, server_context
+from simulator.core.web import error_response, json_response
 
 __all__ = ["DEFAULT_APPLIANCES", "BeyondTrustSimulator", "SimulatorApp"]
 
@@ -165,7 +160,7 @@ class SimulatorApp:
         self.site.get(name).reset(cloud=cloud)
 
 
-class BeyondTrustSimulator:
+class BeyondTrustSimulator(Service):
     """Simulated BeyondTrust PRA appliances (a test double): the JSON API and their TLS
     listeners.
 
@@ -251,21 +246,19 @@ class BeyondTrustSimulator:
             for appliance in self.site:
                 listener = ApplianceListener(appliance, host=self.listener_host)
                 self._listeners[appliance.name] = listener.start()
-            try:
-                sock = bind_socket(self.host, self.port)
-            except OSError as error:
-                raise OSError(
-                    f"the BeyondTrust simulator cannot listen on {self.host}:{self.port}: "
-                    f"{error.strerror or error}"
-                ) from None
-            server = https_server(sock, self.app, server_context(credentials))
+            self._serving = listen_https(
+                self.host,
+                self.port,
+                self.app,
+                server_context(credentials),
+                who="the BeyondTrust simulator",
+                name="bt-sim-api",
+            )
         except BaseException:
             self.stop()
             raise
-        self.port = server.port
-        self._serving = Serving(server, "bt-sim-api")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"https://{host}:{self.port}/"
+        self.port = self._serving.server.port  # type: ignore[attr-defined]
+        self.url = https_url(self.host, self.port)
         return self
 
     def stop(self) -> None:
@@ -273,20 +266,9 @@ class BeyondTrustSimulator:
         serving, self._serving = self._serving, None
         listeners, self._listeners = list(self._listeners.values()), {}
         for listener in listeners:
-            listener.close()
+            listener.stop()
         if serving is not None:
-            close_all([serving])
+            serving.close()
         if self._own_workdir is not None:
             shutil.rmtree(self._own_workdir, ignore_errors=True)
             self._own_workdir = None
-
-    def __enter__(self) -> BeyondTrustSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

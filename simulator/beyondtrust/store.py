@@ -38,14 +38,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from accord.pki import (
-    fingerprint_sha256,
-    key_matches,
-    matches_hostname,
-    public_key_info,
-    san_names,
-    to_pem,
-)
 from simulator.beyondtrust import faults
 from simulator.beyondtrust.material import (
     ImportedFile,
@@ -55,6 +47,14 @@ from simulator.beyondtrust.material import (
     dn_text,
     issuer_path,
     name_label,
+)
+from simulator.beyondtrust.pki import (
+    fingerprint,
+    key_algorithm,
+    pairs,
+    san_names,
+    serves_name,
+    to_pem,
 )
 
 __all__ = [
@@ -164,7 +164,7 @@ class Store:
             serial=format(cert.serial_number, "X"),
             not_before=cert.not_valid_before_utc,
             not_after=cert.not_valid_after_utc,
-            fingerprint=fingerprint_sha256(cert),
+            fingerprint=fingerprint(cert),
             private_key=entry.key is not None,
             kind=kind,
             warnings=tuple(warnings),
@@ -195,7 +195,7 @@ class Store:
                     merged.unchanged += (certs[index].id,)
                 continue
             if key is None:
-                request = next((r for r in requests if key_matches(cert, r.key)), None)
+                request = next((r for r in requests if pairs(cert, r.key)), None)
                 if faults.BT04_SIGNED_CERTIFICATE_NOT_LINKED in active:
                     request = None
                 if request is not None:
@@ -203,7 +203,7 @@ class Store:
                     requests.remove(request)
                     merged.linked += (request.id,)
                 else:  # a renewal on a stored certificate's key (INFERRED)
-                    key = next((c.key for c in certs if c.key and key_matches(cert, c.key)), None)
+                    key = next((c.key for c in certs if c.key and pairs(cert, c.key)), None)
             if faults.BT12_SAME_SUBJECT_IMPORT_REPLACES in active:
                 index = next(
                     (
@@ -237,8 +237,7 @@ class Store:
             matching = [
                 c
                 for c in self.certificates
-                if c.key is not None
-                and matches_hostname(c.certificate, server_name, cn_fallback=False)
+                if c.key is not None and serves_name(c.certificate, server_name)
             ]
             if matching:
                 return max(matching, key=lambda c: (c.certificate.not_valid_after_utc, c.id))
@@ -322,7 +321,7 @@ class CertificateRequest:
     @classmethod
     def of(cls, stored: StoredRequest) -> CertificateRequest:
         csr = stored.request
-        algorithm, bits = public_key_info(csr)
+        algorithm, bits = key_algorithm(csr)
         digest = hashes.Hash(hashes.SHA256())
         digest.update(csr.public_bytes(Encoding.DER))
         return cls(

@@ -6,7 +6,8 @@ The certificate behaviour of the resources (``certificates``) is built on these.
 This module deliberately shares NO code with Accord's own certificate inspection
 (``accord/pki``): the simulator is a test double for the systems Accord verifies, so a bug in a
 shared helper (a wrong pairing check, a wrong hash) would hide in both the verifier and the
-thing it verifies. Keep it independent, even where the two look alike.
+thing it verifies. Keep it independent, even where the two look alike (the rule of every
+simulator: ``simulator/__init__.py``).
 
 INFERRED formats of the read-only metadata (no source shows real values): ``subject_name`` is
 the Common Name, else the Organisation, else ""; ``raw_subject``/``raw_issuer`` are RFC 4514

@@ -50,10 +50,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from simulator.core.web import json_response
 from simulator.pexip.certificates import Download
 from simulator.pexip.errors import MethodNotAllowed, NotFound
 from simulator.pexip.models import PexipModel
-from simulator.pexip.routes import json_response, parse_json_body
+from simulator.pexip.routes import parse_json_body
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXPORT = "/_sim/ui/ca_certificate/export"

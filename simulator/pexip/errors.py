@@ -1,31 +1,29 @@
 """Typed errors of the simulated Management Node API.
 
-Each error knows its HTTP status and the JSON body the real API answers with, so the routing
-layer only has to serialise it. The model raises these; nothing else is turned into a response.
+Each error knows its HTTP status and the JSON body the real API answers with (``{"error":
+"<message>"}``, or the field-error shape of `ValidationError`), so the routing layer only has
+to serialise it. The model raises these; nothing else is turned into a response. The base and
+the kinds every simulated API has come from ``simulator.core.errors``; the realm and messages
+here are the Management Node's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from simulator.core import errors as core
+from simulator.core.errors import ApiError
 
-class ApiError(Exception):
-    """Base of every error the simulator answers with (never a 5xx)."""
-
-    status: int = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body of the response: ``{"error": "<message>"}``."""
-        return {"error": self.message}
-
-    def headers(self) -> dict[str, str]:
-        """Extra response headers (none by default)."""
-        return {}
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "ValidationError",
+]
 
 
 class BadRequest(ApiError):
@@ -51,42 +49,20 @@ class ValidationError(ApiError):
         return {self.resource: self.errors}
 
 
-class Unauthorized(ApiError):
+class Unauthorized(core.Unauthorized):
     """401 for missing or wrong HTTP Basic credentials."""
 
-    status = 401
-
-    def __init__(
-        self, message: str = "Authentication credentials were not provided or are invalid."
-    ) -> None:
-        super().__init__(message)
-
-    def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": 'Basic realm="Pexip Infinity"'}
+    realm = "Pexip Infinity"
+    default_message = "Authentication credentials were not provided or are invalid."
 
 
-class NotFound(ApiError):
+class NotFound(core.NotFound):
     """404 for an unknown path, resource or object id."""
 
-    status = 404
+
+class MethodNotAllowed(core.MethodNotAllowed):
+    """405 with an ``Allow`` header listing the methods the endpoint accepts, in their order."""
 
 
-class MethodNotAllowed(ApiError):
-    """405 with an ``Allow`` header listing the methods the endpoint accepts."""
-
-    status = 405
-
-    def __init__(self, method: str, allowed: Iterable[str], what: str) -> None:
-        self.allowed = [m.upper() for m in allowed]
-        super().__init__(
-            f"Method {method} is not allowed on {what}; allowed: {', '.join(self.allowed)}."
-        )
-
-    def headers(self) -> dict[str, str]:
-        return {"Allow": ", ".join(self.allowed)}
-
-
-class PayloadTooLarge(ApiError):
+class PayloadTooLarge(core.PayloadTooLarge):
     """413 for a request body above the simulator's size limit."""
-
-    status = 413

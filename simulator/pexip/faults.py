@@ -12,24 +12,15 @@ maps each name to the requirement it breaks and how. The names are a stable inte
 outside the simulator use them): never rename one.
 
 The shipped-certificate faults (TLS-15) change the factory state, so they take effect at the
-next reset: ``weaken_shipped`` rebuilds the fresh state's temporary certificates with a 2048-bit
-RSA key (generated once per process) and/or 1024-bit DH parameters (RFC 2409 group 2, a
-constant), so resets stay fast.
+next reset (``certificates.shipped.weaken_shipped``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
-from collections.abc import Iterable
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from simulator.pexip import certdata
+from simulator.core.faults import USAGE, FaultRegistry
 from simulator.pexip.errors import BadRequest
-from simulator.pexip.resources import TLS_CERTIFICATE
-from simulator.pexip.state import State
 
 TLS10_ACCEPT_MISMATCHED_KEY = "tls10_accept_mismatched_key"
 TLS11_SAME_SUBJECT_REPLACES = "tls11_same_subject_replaces"
@@ -233,106 +224,21 @@ FAULTS: dict[str, str] = {
 
 # Faults that let a certificate be stored with a private key that does not pair with it.
 UNPAIRED_KEYS = frozenset({TLS10_ACCEPT_MISMATCHED_KEY, CSR08_COMPLETION_KEY_UNCHECKED})
-USAGE = 'Send {"active": [<fault names>]} (GET /_sim/faults lists the available ones).'
 
 
-class Faults:
-    """The active faults of one simulator (thread-safe; empty at start)."""
+class Faults(FaultRegistry):
+    """The active faults of one simulated Management Node (thread-safe; empty at start): a
+    malformed ``PUT /_sim/faults`` body or an unknown name is a ``BadRequest``."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: frozenset[str] = frozenset()
+    catalogue = FAULTS
 
-    def current(self) -> frozenset[str]:
-        """The active fault names now (an immutable snapshot for one operation)."""
-        with self._lock:
-            return self._active
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.current()
-
-    def describe(self) -> dict[str, Any]:
-        """``{"active": [names, sorted], "available": {name: description}}``."""
-        return {"active": sorted(self.current()), "available": dict(FAULTS)}
-
-    def set(self, body: Any) -> dict[str, Any]:
-        """Replace the active faults with ``body["active"]``; ``BadRequest`` (nothing changed)
-        for a malformed body or an unknown fault name. Returns ``describe()``."""
+    def requested(self, body: Any) -> list[str]:
         if not isinstance(body, dict) or set(body) != {"active"}:
             raise BadRequest(USAGE)
         names = body["active"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise BadRequest(USAGE)
-        unknown = sorted({n for n in names if n not in FAULTS})
-        if unknown:
-            raise BadRequest(f"Unknown fault(s): {', '.join(unknown)}. {USAGE}")
-        self.replace(names)
-        return self.describe()
+        return names
 
-    def replace(self, names: Iterable[str]) -> None:
-        """Set the active faults (names must be in ``FAULTS``; ``ValueError`` otherwise)."""
-        chosen = frozenset(names)
-        if not chosen <= FAULTS.keys():
-            raise ValueError(f"unknown faults: {sorted(chosen - FAULTS.keys())}")
-        with self._lock:
-            self._active = chosen
-
-    def clear(self) -> None:
-        """No fault active."""
-        self.replace(())
-
-
-# -- TLS-15: weakened shipped certificates -------------------------------------------------
-
-# RFC 2409 (IKE) group 2: the 1024-bit MODP prime, generator 2, as PKCS#3 DH PARAMETERS.
-DH1024_PARAMETERS = (
-    "-----BEGIN DH PARAMETERS-----\n"
-    "MIGHAoGBAP//////////yQ/aoiFowjTExmKLgNwc0SkCTgiKZ8x0Agu+pjsTmyJR\n"
-    "Sgh5jjQE3e+VGbPNOkMbMCsKbfJfFDdP4TVtbVHCReSFtXZiXn7G9ExC6aY37WsL\n"
-    "/1y29Aa37e44a/taiZ+lrp8kEXxLH+ZJKGZR7OZTgf//////////AgEC\n"
-    "-----END DH PARAMETERS-----\n"
-)
-_weak_lock = threading.Lock()
-_weak_key: list[rsa.RSAPrivateKey] = []
-_weak_rows: dict[tuple[str, dt.datetime, int], dict[str, Any]] = {}
-
-
-def _rsa2048() -> rsa.RSAPrivateKey:
-    if not _weak_key:
-        _weak_key.append(rsa.generate_private_key(65537, 2048))
-    return _weak_key[0]
-
-
-def _weak_certificate(common_name: str, start: dt.datetime, days: int) -> dict[str, Any]:
-    """The certificate fields of a temporary certificate with the 2048-bit key (cached)."""
-    cache_key = (common_name, start, days)
-    if cache_key not in _weak_rows:
-        key = _rsa2048()
-        cert = certdata.self_signed_certificate(key, common_name, start, days)
-        _weak_rows[cache_key] = {
-            "certificate": certdata.to_pem(cert),
-            "private_key": certdata.key_pem(key),
-            **certdata.describe(cert),
-            "subject_alt_names": ", ".join(certdata.san_values(cert)),
-        }
-    return _weak_rows[cache_key]
-
-
-def weaken_shipped(state: State, active: frozenset[str]) -> None:
-    """Apply the TLS-15 faults to a factory-fresh ``state`` (every TLS certificate in it is a
-    shipped temporary one): same Common Name and validity, weaker key and/or parameters."""
-    if not active & {TLS15_SHIPPED_RSA2048, TLS15_SHIPPED_DH1024}:
-        return
-    with _weak_lock:
-        for key, row in state.table(TLS_CERTIFICATE).rows.items():
-            # The Management Node's own (tls_certificate/1/) is left alone: clients that trust
-            # it as their anchor must still reach the API (OpenSSL refuses 1024-bit DH).
-            if key == 1:
-                continue
-            if TLS15_SHIPPED_RSA2048 in active:
-                cert = certdata.load_certificate(certdata.pem_blocks(row["certificate"])[0].text)
-                start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
-                days = (end - start).days
-                row.update(_weak_certificate(row["subject_name"], start, days))
-            if TLS15_SHIPPED_DH1024 in active:
-                row["parameters"] = DH1024_PARAMETERS
+    def unknown(self, names: list[str]) -> Exception:
+        return BadRequest(f"Unknown fault(s): {', '.join(names)}. {USAGE}")

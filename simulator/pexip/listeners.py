@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.core.serving import Screen, Serving, bind_socket, close_all, https_server
 from simulator.pexip import clienthello, faults, wizard
 from simulator.pexip.certificate_resources import CA_CERTIFICATE
 from simulator.pexip.firewall import Firewall, OpenPorts
@@ -64,7 +65,6 @@ from simulator.pexip.services import (
 )
 from simulator.pexip.snmp import DISABLED, AgentConfig, SnmpAgents
 from simulator.pexip.state import State
-from simulator.pexip.web import Screen, Serving, bind_socket, close_all, https_server
 
 ATTEMPTS = 5
 _RNG = random.SystemRandom()  # picks the loopback subnet (tests may swap it)

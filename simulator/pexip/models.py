@@ -514,7 +514,7 @@ class PexipModel:
         with self.lock:
             self._epoch = self.clock()
             self._state = build_state(self.seed, self._epoch).keeping(self._state)
-            faults.weaken_shipped(self._state, self._faults())
+            certificates.weaken_shipped(self._state, self._faults())
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON snapshot of the whole state (secrets only as their stored hashes; private

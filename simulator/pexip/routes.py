@@ -20,15 +20,15 @@ Writes ignore the fields a resource does not know and its read-only fields, as t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from simulator.core.web import json_response, parse_json
 from simulator.pexip import query
-from simulator.pexip.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from simulator.pexip.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 from simulator.pexip.models import PexipModel
 from simulator.pexip.resourcedef import ResourceDef
 from simulator.pexip.resources import index
@@ -50,22 +50,6 @@ URLS = Map(
 )
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    """A JSON response (ASCII-escaped, so any string is safe to send)."""
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
-def error_response(error: ApiError) -> Response:
-    """The response for a typed error: its status, JSON body and headers."""
-    response = json_response(error.body(), error.status)
-    response.headers.update(error.headers())
-    return response
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json_body(request: Request) -> Any:
     """The request body as JSON. ``BadRequest`` ("Malformed JSON in request body: ...") if it
     is not UTF-8 JSON, ``PayloadTooLarge`` above ``MAX_BODY``. Never echoes the body."""
@@ -79,7 +63,7 @@ def parse_json_body(request: Request) -> Any:
     except UnicodeDecodeError:
         raise BadRequest("Malformed JSON in request body: not valid UTF-8") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return parse_json(text)
     except RecursionError:
         raise BadRequest("Malformed JSON in request body: nested too deeply") from None
     except ValueError as error:

@@ -17,11 +17,14 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from simulator.core.service import Service
+from simulator.core.serving import HSTS, Serving, https_url, listen_https
+from simulator.core.tls import make_credentials, server_context
+from simulator.core.web import error_response
 from simulator.pexip.access import Access, DirectoryLike
 from simulator.pexip.adminweb import AdminWeb
 from simulator.pexip.certificate_resources import CA_CERTIFICATE
@@ -32,12 +35,10 @@ from simulator.pexip.errors import ApiError, Unauthorized
 from simulator.pexip.listeners import NodeNetwork, node_uri
 from simulator.pexip.models import PexipModel
 from simulator.pexip.nodetls import PRIMARY, node_row
-from simulator.pexip.routes import ApiRoutes, error_response
+from simulator.pexip.routes import ApiRoutes
 from simulator.pexip.seed import Seed, shipped_certificate
-from simulator.pexip.tls import make_credentials, server_context
-from simulator.pexip.web import HSTS, Serving, bind_socket, https_server
 
-__all__ = ["HSTS", "ManagementNodeSimulator", "SimulatorApp"]
+__all__ = ["ManagementNodeSimulator", "SimulatorApp"]
 
 
 class SimulatorApp:
@@ -154,7 +155,7 @@ def _port(value: int, what: str) -> int:
     return value
 
 
-class ManagementNodeSimulator:
+class ManagementNodeSimulator(Service):
     """A simulated Pexip Infinity Management Node serving its API over HTTPS.
 
     Public attributes (``url`` and the others but ``model`` are set by ``start()``):
@@ -284,24 +285,22 @@ class ManagementNodeSimulator:
             self._start_network()
         else:
             self._start_single()
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"https://{host}:{self.port}/"
+        self.url = https_url(self.host, self.port)
         self.app.base_url = self.url
         return self
 
     def _start_single(self) -> None:
         credentials = make_credentials(self.name, self.host)
         self.ca_file.write_bytes(credentials.ca_pem)
-        try:
-            sock = bind_socket(self.host, self.port)
-        except OSError as error:
-            raise OSError(
-                f"simulator {self.name!r} cannot listen on {self.host}:{self.port}: "
-                f"{error.strerror or error}"
-            ) from None
-        server = https_server(sock, self.app, server_context(credentials))
-        self.port = server.port
-        self._serving = Serving(server, f"pexip-sim-{self.name}")
+        self._serving = listen_https(
+            self.host,
+            self.port,
+            self.app,
+            server_context(credentials),
+            who=f"simulator {self.name!r}",
+            name=f"pexip-sim-{self.name}",
+        )
+        self.port = self._serving.server.port  # type: ignore[attr-defined]
         self.server_name = self.host
 
     def _start_network(self) -> None:
@@ -341,14 +340,3 @@ class ManagementNodeSimulator:
             network.close()
         if serving is not None:
             serving.close()
-
-    def __enter__(self) -> ManagementNodeSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

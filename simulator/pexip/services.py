@@ -22,9 +22,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from simulator.core.serving import HSTS, Screen
 from simulator.pexip import faults
 from simulator.pexip.models import PexipModel
-from simulator.pexip.web import HSTS, Screen
 
 SIP_TIMEOUT = 10.0  # seconds a SIP client has for the handshake and its request
 SIP_MAX_HEAD = 16384  # bytes of request line and headers

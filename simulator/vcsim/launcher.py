@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from simulator.lines import LinesEnded, ProcessLines
+from simulator.core.lines import LinesEnded, ProcessLines
 from simulator.vcsim.build import vcsim_binary
 
 URL_LINE = re.compile(r"^https://[^@\s]+@(?P<host>[0-9.]+):(?P<port>\d+)(?P<path>/\S*)$")

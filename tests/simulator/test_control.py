@@ -17,7 +17,7 @@ def test_reset_returns_to_factory_state_and_clears_the_log(api):
     assert api.http_state() != fresh
     assert api.post("/_sim/reset").status_code == 204
     assert api.http_state()["tables"] == fresh["tables"]
-    assert api.ok("/_sim/requests") == {"total": 0, "writes": 0, "requests": []}
+    assert api.ok("/_sim/requests") == {"total": 0, "writes": 0, "web": {}, "requests": []}
     assert api.ok(CONFIG + "global/1/")["enable_ssh"] is True
 
 
@@ -146,7 +146,7 @@ def test_request_log_counts_api_requests_and_writes(api):
     ]
     assert all(set(r) == {"method", "path", "query", "status"} for r in log["requests"])
     assert api.delete("/_sim/requests").status_code == 204
-    assert api.ok("/_sim/requests") == {"total": 0, "writes": 0, "requests": []}
+    assert api.ok("/_sim/requests") == {"total": 0, "writes": 0, "web": {}, "requests": []}
     assert api.put("/_sim/state", json=api.http_state()).status_code == 204
     assert api.ok("/_sim/requests")["total"] == 0
 

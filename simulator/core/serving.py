@@ -1,8 +1,10 @@
-"""Serving sockets: the HTTPS servers of the API and of the nodes, and their threads.
+"""Serving sockets: every simulator's HTTPS servers and the one thread that accepts for them.
 
-Shared by ``server`` (the API on its own address) and ``listeners`` (every node's listeners):
-the HSTS header every web response carries, a quiet request handler, binding a listening
-socket without werkzeug's ``sys.exit`` on failure, and serving ``socketserver`` servers.
+Shared by every simulated system (the Pexip API and its nodes' listeners, the BeyondTrust API
+and its appliances' listeners): the HSTS header web responses carry, a quiet request handler,
+binding a listening socket without werkzeug's ``sys.exit`` on failure (`bind_socket`, or
+`listen_https` with a one-line error naming who could not listen), and serving
+``socketserver`` servers.
 
 Every server of the process is served by one acceptor thread (`Serving`): it waits on all
 their sockets at once and hands each connection (or datagram) to the server, whose
@@ -74,6 +76,11 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def https_url(host: str, port: int) -> str:
+    """``https://<host>:<port>/`` (an IPv6 literal in brackets)."""
+    return f"https://[{host}]:{port}/" if ":" in host else f"https://{host}:{port}/"
 
 
 def https_server(
@@ -191,3 +198,18 @@ def close_all(servings: Iterable[Serving]) -> None:
     _ACCEPTOR.remove(servers)
     for server in servers:
         server.server_close()
+
+
+def listen_https(
+    host: str, port: int, app: Any, context: ssl.SSLContext, *, who: str, name: str
+) -> Serving:
+    """Bind ``host:port`` and serve ``app`` over HTTPS (through the acceptor) as ``name``.
+
+    ``OSError`` in one line, ``"<who> cannot listen on <host>:<port>: <reason>"``, when the
+    address cannot be bound. The port actually bound is ``serving.server.port``.
+    """
+    try:
+        sock = bind_socket(host, port)
+    except OSError as error:
+        raise OSError(f"{who} cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return Serving(https_server(sock, app, context), name)
