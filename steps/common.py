@@ -16,12 +16,12 @@ import pytest
 from pytest_bdd import given, then
 
 from accord import attestations, inventory
-from accord.evidence import plugin as evidence
-from accord.evidence.sites import RunSite
 from accord.http import ClientError
 from accord.pexip.deployment import Deployment
 from accord.probes import snmp
 from accord.probes.wire import Probe, Wire
+from accord.pytest import evidence
+from accord.pytest.sites import RunSite
 from accord.requirements import ID_PATTERN
 from accord.site import Site
 from accord.systems import Systems
@@ -155,7 +155,7 @@ def primary(systems: Systems) -> Deployment:
 def observe(
     request: pytest.FixtureRequest, record_property: Callable[[str, object], None]
 ) -> Observe:
-    """Record what a step observed, redacted (`accord.evidence.plugin.observe`: the run's
+    """Record what a step observed, redacted (`accord.pytest.evidence.observe`: the run's
     results.json, against the current step), and with the scenario's JUnit result."""
 
     def record(what: str, value: Any) -> None:

@@ -1,4 +1,4 @@
-"""The remembered step lookup (`accord.bddlookup`) finds what pytest-bdd finds: the same
+"""The remembered step lookup (`accord.pytest.bddlookup`) finds what pytest-bdd finds: the same
 definition for the same step everywhere, another where a directory overrides it."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ Feature: numbers
 
 
 def test_the_same_definitions_as_pytest_bdd_finds(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest('pytest_plugins = ["accord.bddlookup", "steps_here"]')
+    pytester.makeconftest('pytest_plugins = ["accord.pytest.bddlookup", "steps_here"]')
     pytester.makepyfile(steps_here=STEPS)
     for folder in ("plain", "overridden"):
         pytester.mkdir(folder)

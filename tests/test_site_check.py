@@ -119,7 +119,7 @@ def test_a_features_run_with_a_broken_site_is_one_line_and_writes_no_reports(
 
 
 def test_two_runs_in_the_same_second_never_share_a_reports_folder(tmp_path: Path) -> None:
-    from conftest import _new_folder
+    from accord.pytest.run import _new_folder
 
     first = _new_folder(tmp_path, "20261207T000000Z-sim-lab")
     second = _new_folder(tmp_path, "20261207T000000Z-sim-lab")

@@ -62,7 +62,7 @@ PRELOAD = (
     "accord.recording.recorder",
     "accord.evidence.model",
     "accord.evidence.rollup",
-    "accord.evidence.sites",
+    "accord.pytest.sites",
 )
 POLL = 0.005  # seconds between checks whether a child has finished
 

@@ -4,7 +4,7 @@ A failing step's report is what JUnit XML, cucumber JSON, results.json (and thro
 OSCAL and the HTML report) and the console show. pytest's long traceback shows each frame's
 arguments: for a failure inside the HTTP stack that is urllib3's request, its headers and the
 ``Authorization`` token among them. So, for every report of a features run
-(`accord.evidence.plugin` calls `clean` as the report is made):
+(`accord.pytest.evidence` calls `clean` as the report is made):
 
 - a failure raised by an Accord client (`accord.http.ClientError`: it already says which
   system, which request and what went wrong) or by the HTTP stack itself is cut to one line;

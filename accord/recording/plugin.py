@@ -24,7 +24,7 @@ from accord.systems import Systems
 
 @pytest.fixture(autouse=True)
 def _recorded(request: pytest.FixtureRequest) -> Iterator[None]:
-    from accord.evidence.plugin import is_scenario
+    from accord.pytest.evidence import is_scenario
 
     if not is_scenario(request.function):
         yield

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from accord.evidence.sites import RunSite
+from accord.pytest.sites import RunSite
 
 RECORDED = "2026-11-24T07:00:00+00:00"
 
@@ -19,6 +19,6 @@ def sentence(site: str) -> str:
 def _replayed(request: pytest.FixtureRequest, accord_site: RunSite) -> None:
     # Imported here: importing it with this plugin (-p) would keep pytest from rewriting its
     # asserts when the root conftest registers it.
-    from accord.evidence.plugin import replayed_from
+    from accord.pytest.evidence import replayed_from
 
     replayed_from(request.config, sentence(accord_site.name), site=accord_site.name)

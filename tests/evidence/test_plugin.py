@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from accord.evidence.model import RunResult
-from accord.evidence.plugin import _status, observe
+from accord.pytest.evidence import _status, observe
 from accord.secrets import REDACTED, Secret
 from tests.features_run import ROOT, Run, run_features
 from tests.test_verification import CANARIES, CANARY_SITE, write_canary_site

@@ -4,7 +4,6 @@ made at <time> of <site>" with every requirement (issue 8), and no other run say
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -22,8 +21,10 @@ from accord.evidence.hdf import HEIMDALL_STATUS, hdf_results
 from accord.evidence.html import render
 from accord.evidence.model import RunResult
 from accord.evidence.oscal import write_oscal
-from accord.evidence.plugin import REPLAYED, _remember_replay, _replayed, _Run, progress_line
-from accord.evidence.sites import site_of_test_id
+from accord.pytest.progress import progress_line
+from accord.pytest.sites import site_of_test_id
+from accord.pytest.state import REPLAYED
+from accord.pytest.state import Run as RunState
 from tests.evidence import sample
 from tests.evidence.replay_plugin import sentence
 from tests.evidence.sample_runs import EXPECTED, sample_run
@@ -211,30 +212,30 @@ def test_diff_says_which_runs_are_replays(tmp_path: Path, capsys: pytest.Capture
 # --- the plugin: what a replay's target said, per site --------------------------------------
 
 
-def _run(target: str) -> _Run:
-    return _Run(dt.datetime.now(dt.UTC), {}, (), target=target)
+def _run(target: str) -> RunState:
+    return RunState((), target=target)
 
 
 def test_each_site_carries_its_own_recording() -> None:
     run = _run("replay")
-    _remember_replay(run, "hq", sentence("hq"))
-    _remember_replay(run, "dr", sentence("dr"))
-    _remember_replay(run, "hq", sentence("hq"))  # said again (another worker): once
-    assert _replayed(run, "hq") == sentence("hq")
-    assert _replayed(run, "dr") == sentence("dr")
-    assert _replayed(run) == f"{sentence('hq')}; {sentence('dr')}"
-    assert _replayed(run, "elsewhere") == REPLAYED  # not said of it: still a replay
+    run.remember_replay("hq", sentence("hq"))
+    run.remember_replay("dr", sentence("dr"))
+    run.remember_replay("hq", sentence("hq"))  # said again (another worker): once
+    assert run.replayed_sentence("hq") == sentence("hq")
+    assert run.replayed_sentence("dr") == sentence("dr")
+    assert run.replayed_sentence() == f"{sentence('hq')}; {sentence('dr')}"
+    assert run.replayed_sentence("elsewhere") == REPLAYED  # not said of it: still a replay
 
 
 def test_said_without_a_site_every_site_carries_it() -> None:
     run = _run("replay")
-    _remember_replay(run, "", sentence("hq"))
-    assert _replayed(run, "hq") == _replayed(run) == sentence("hq")
+    run.remember_replay("", sentence("hq"))
+    assert run.replayed_sentence("hq") == run.replayed_sentence() == sentence("hq")
 
 
 def test_a_replay_whose_target_never_said_still_says_replayed() -> None:
-    assert _replayed(_run("replay"), "hq") == _replayed(_run("replay")) == REPLAYED
-    assert _replayed(_run("sim"), "hq") is None and _replayed(_run("live")) is None
+    assert _run("replay").replayed_sentence("hq") == _run("replay").replayed_sentence() == REPLAYED
+    assert _run("sim").replayed_sentence("hq") is None and _run("live").replayed_sentence() is None
 
 
 # --- a features run told it is a replay -----------------------------------------------------

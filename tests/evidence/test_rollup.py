@@ -20,8 +20,8 @@ from accord.evidence.model import (
     StepResult,
     WaiverRecord,
 )
-from accord.evidence.plugin import progress_line
 from accord.evidence.rollup import NO_SCENARIO, rollup
+from accord.pytest.progress import progress_line
 from accord.requirements import load_catalogue
 
 TODAY = dt.date(2026, 6, 15)

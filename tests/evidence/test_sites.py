@@ -17,7 +17,7 @@ from trestle.oscal.assessment_results import AssessmentResults
 
 from accord.cli import main
 from accord.evidence.model import RunResult
-from accord.evidence.sites import RunSite, run_sites, site_of_test_id
+from accord.pytest.sites import RunSite, run_sites, site_of_test_id
 from tests.evidence.test_hdf import SCHEMA, heimdall_status
 from tests.evidence.test_html import tags
 from tests.evidence.test_plugin import progress

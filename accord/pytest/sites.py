@@ -33,10 +33,6 @@ class RunSite:
     file: Path | None
 
 
-# The run's sites in --site order (root conftest, every process of the run).
-SITES = pytest.StashKey[tuple[RunSite, ...]]()
-
-
 def run_sites(files: list[str] | None) -> tuple[RunSite, ...]:
     """The sites ``--site`` names (none: the lab site); `ValueError` when two share a name,
     since the reports tell sites apart by name."""
@@ -72,12 +68,10 @@ def site_of_test_id(nodeid: str, names: list[str]) -> str | None:
     return None
 
 
-def make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's ``load`` scheduling, but by site: each site's scenarios go to one worker (the
-    work unit of xdist's ``loadscope`` is the site)."""
+def make_scheduler(config: pytest.Config, log: Any, names: list[str]) -> Any:
+    """xdist's ``load`` scheduling, but by site (``names``): each site's scenarios go to one
+    worker (the work unit of xdist's ``loadscope`` is the site)."""
     from xdist.scheduler import LoadScopeScheduling
-
-    names = [s.name for s in config.stash[SITES]]
 
     class SiteScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
