@@ -29,12 +29,13 @@ def pytest_report_teststatus(
     report: pytest.TestReport, config: pytest.Config
 ) -> Generator[None, Any, Any]:
     """A features run prints a line per requirement, not pytest's letter per scenario (the
-    counts at the end are pytest's still); ``-v`` keeps pytest's lines."""
+    counts at the end are pytest's still); ``-v`` keeps pytest's lines. The word stays, for
+    pytest's short summary says ``FAILED nodeid - reason`` with it."""
     result = yield
     run = run_of(config)
     if run is None or run.worker or config.get_verbosity() > 0 or not result:
         return result
-    return result[0], "", ""
+    return result[0], "", result[2]
 
 
 def progress(config: pytest.Config, run: Run, result: ScenarioResult) -> None:
