@@ -17,6 +17,8 @@ connections.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import selectors
 import socket
@@ -26,25 +28,198 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, DechunkedInput, WSGIRequestHandler, make_server
 
 HSTS = "max-age=31536000; includeSubDomains"
 #: Sees a TCP connection before its TLS handshake: whether the handshake may go on.
 Screen = Callable[[socket.socket], bool]
 
 
+#: A descriptor that is always ready to read: what werkzeug's after-response drain waits on
+#: (see `QuietHandler.run_wsgi`), so that it never waits.
+_READY, _READY_OTHER_END = socket.socketpair()
+_READY_OTHER_END.send(b"\0")
+
+
+class _Drained(io.RawIOBase):
+    """What werkzeug's after-response drain reads instead of the connection: nothing (see
+    `QuietHandler.run_wsgi`)."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return 0
+
+
+class _Counted(io.RawIOBase):
+    """A ``Content-Length`` request body as the app reads it: ``length`` bytes at most (what
+    follows is the next request), counting the bytes read."""
+
+    def __init__(self, stream: Any, length: int) -> None:
+        self.stream = stream
+        self.length = length
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self.length - self.read_bytes)
+        data = self.stream.read1(wanted) if wanted > 0 else b""
+        buffer[: len(data)] = data
+        self.read_bytes += len(data)
+        return len(data)
+
+
+class KeptAlive:
+    """A server's kept-alive connections, and `renew`: what a web server's reload does to
+    them (nginx's and Apache's graceful reload alike): the idle ones close now, the busy ones
+    after their request, each answer then saying ``Connection: close``. New connections
+    handshake under the server's TLS context as it is then."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: set[socket.socket] = set()
+        self.renewals = 0
+
+    def idle(self, connection: socket.socket, idle: bool) -> None:
+        """``connection`` waits for its next request (True) or is busy or gone (False)."""
+        with self._lock:
+            (self._idle.add if idle else self._idle.discard)(connection)
+
+    def rest(self, connection: socket.socket, renewal: int) -> bool:
+        """``connection``, begun at ``renewal``, has answered a request: it waits for the next
+        one (True), or it is to close, the server having been renewed since (False)."""
+        with self._lock:
+            if renewal != self.renewals:
+                return False
+            self._idle.add(connection)
+            return True
+
+    def idle_count(self) -> int:
+        """How many connections wait for a next request."""
+        with self._lock:
+            return len(self._idle)
+
+    def renew(self) -> None:
+        """Close the idle connections; the busy ones close after their request."""
+        with self._lock:
+            self.renewals += 1
+            idle, self._idle = self._idle, set()
+        for connection in idle:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown: the connection's thread, blocked reading the
+                # next request, sees the end of the stream (SSLSocket.shutdown would unwrap).
+                socket.socket.shutdown(connection, socket.SHUT_RDWR)
+
+
+def kept_alive(server: socketserver.BaseServer) -> KeptAlive:
+    """The kept-alive connections of a server made by `https_server`."""
+    return server.kept_alive  # type: ignore[attr-defined,no-any-return]
+
+
 class QuietHandler(WSGIRequestHandler):
     """No access log, no TLS-handshake noise (port probes); errors of the app still log.
+    Connections are kept alive, as a real Management Node's web server keeps them.
 
     ``timeout`` bounds how long an idle or half-open connection can hold a worker thread.
     """
 
     timeout = 30
+    #: What the app left unread of a request body (a refused oversized one), up to this size,
+    #: is read and dropped: the client sees the answer, not a reset, and the connection stays.
+    DRAIN_LIMIT = 64 << 20
 
     def setup(self) -> None:
         super().setup()
         # Headers and body are separate writes; without this Nagle waits for a delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._kept: KeptAlive = kept_alive(self.server)
+        self._renewal = self._kept.renewals
+        self._kept.idle(self.connection, True)
+
+    def finish(self) -> None:
+        self._kept.idle(self.connection, False)
+        super().finish()
+
+    def _renewed(self) -> bool:
+        """Whether the server was renewed (`KeptAlive.renew`) since this connection began."""
+        return self._renewal != self._kept.renewals
+
+    def run_wsgi(self) -> None:
+        """werkzeug's, on a kept-alive connection.
+
+        werkzeug closes every connection (``Connection: close``) because after a response it
+        reads whatever the client sent on, for up to 10 ms, which on a kept-alive connection
+        would be the next request. Here that read waits on `_READY` and reads `_Drained`:
+        nothing, at once (the next request stays in the stream); what the app left unread
+        of a ``Content-Length`` body is read and dropped instead, exactly that many bytes.
+        A chunked body, a remainder over `DRAIN_LIMIT`, a client that says ``Connection:
+        close`` (or HTTP/1.0), an error werkzeug closes on and a renewal (`KeptAlive`) still
+        close the connection. Why: a new connection costs a TCP and a TLS handshake on both
+        sides, and a verification run makes hundreds of requests.
+        """
+        self._kept.idle(self.connection, False)
+        self._stream, self._body, self._chunked = self.rfile, None, False
+        self._keep_alive = not self.close_connection and not self._renewed()
+        self.rfile = _Drained()  # type: ignore[assignment]
+        connection = self.connection
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile, self.connection = self._stream, connection
+            keep_alive, self._keep_alive = self._keep_alive, False  # errors outside: close
+        if self._chunked or not keep_alive:
+            self.close_connection = True
+            return
+        try:
+            left = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            left = -1
+        left -= self._body.read_bytes if self._body is not None else 0
+        if not 0 <= left <= self.DRAIN_LIMIT or not self._discard(left):
+            self.close_connection = True
+        elif not self.close_connection and not self._kept.rest(self.connection, self._renewal):
+            self.close_connection = True
+
+    def _discard(self, size: int) -> bool:
+        """Read and drop ``size`` bytes of the request; whether there were as many (a client
+        that stops sending is given up on after the handler's ``timeout``)."""
+        try:
+            while size > 0:
+                data = self._stream.read(min(size, 1 << 20))
+                if not data:
+                    return False
+                size -= len(data)
+        except OSError:
+            return False
+        return True
+
+    def make_environ(self) -> Any:
+        """werkzeug's environ, its ``wsgi.input`` the connection's stream (counted); from
+        here to the end of `run_wsgi` werkzeug's ``connection`` is `_READY`."""
+        environ = super().make_environ()
+        self.connection = _READY
+        if environ.get("wsgi.input_terminated"):
+            self._chunked = True
+            environ["wsgi.input"] = DechunkedInput(self._stream)
+        else:
+            try:
+                length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+            except ValueError:
+                length = 0  # run_wsgi closes the connection after the answer
+            self._body = _Counted(self._stream, length)
+            environ["wsgi.input"] = self._body
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        """werkzeug's ``Connection: close`` is left out while the connection may stay."""
+        if keyword.lower() == "connection" and value.lower() == "close":
+            self._keep_alive = getattr(self, "_keep_alive", False) and not self._renewed()
+            if self._keep_alive and not self._chunked:
+                return
+        super().send_header(keyword, value)
 
     def handle(self) -> None:
         """Serve the connection, unless the server's ``screen`` (see `https_server`) refuses
@@ -108,6 +283,7 @@ def https_server(
         sock.close()
     server.socket.do_handshake_on_connect = False  # type: ignore[attr-defined]
     server.screen = screen  # type: ignore[attr-defined]
+    server.kept_alive = KeptAlive()  # type: ignore[attr-defined]
     return server
 
 

@@ -49,7 +49,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.serving import Screen, Serving, bind_socket, close_all, https_server
+from simulator.core.serving import (
+    Screen,
+    Serving,
+    bind_socket,
+    close_all,
+    https_server,
+    kept_alive,
+)
 from simulator.pexip import clienthello, faults, wizard
 from simulator.pexip.certificate_resources import CA_CERTIFICATE
 from simulator.pexip.firewall import Firewall, OpenPorts
@@ -308,6 +315,8 @@ class NodeNetwork:
         elif bound.policy != view.policy:
             bound.policy = view.policy
             bound.policy.apply(bound.context)
+            if HTTPS in bound.services:  # the web server reloads (see `KeptAlive`)
+                kept_alive(bound.services[HTTPS][1].server).renew()
         wanted = self._wanted(node, view)
         stale = [
             name
