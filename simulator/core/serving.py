@@ -64,8 +64,13 @@ class _Counted(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @property
+    def left(self) -> int:
+        """The bytes of the body not read yet."""
+        return self.length - self.read_bytes
+
     def readinto(self, buffer: Any) -> int:
-        wanted = min(len(buffer), self.length - self.read_bytes)
+        wanted = min(len(buffer), self.left)
         data = self.stream.read1(wanted) if wanted > 0 else b""
         buffer[: len(data)] = data
         self.read_bytes += len(data)
@@ -161,7 +166,7 @@ class QuietHandler(WSGIRequestHandler):
         sides, and a verification run makes hundreds of requests.
         """
         self._kept.idle(self.connection, False)
-        self._stream, self._body, self._chunked = self.rfile, None, False
+        self._stream, self._body = self.rfile, None
         self._keep_alive = not self.close_connection and not self._renewed()
         self.rfile = _Drained()  # type: ignore[assignment]
         connection = self.connection
@@ -170,15 +175,11 @@ class QuietHandler(WSGIRequestHandler):
         finally:
             self.rfile, self.connection = self._stream, connection
             keep_alive, self._keep_alive = self._keep_alive, False  # errors outside: close
-        if self._chunked or not keep_alive:
+        if self._body is None or not keep_alive:
             self.close_connection = True
             return
-        try:
-            left = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            left = -1
-        left -= self._body.read_bytes if self._body is not None else 0
-        if not 0 <= left <= self.DRAIN_LIMIT or not self._discard(left):
+        left = self._body.left
+        if left > self.DRAIN_LIMIT or not self._discard(left):
             self.close_connection = True
         elif not self.close_connection and not self._kept.rest(self.connection, self._renewal):
             self.close_connection = True
@@ -197,27 +198,30 @@ class QuietHandler(WSGIRequestHandler):
         return True
 
     def make_environ(self) -> Any:
-        """werkzeug's environ, its ``wsgi.input`` the connection's stream (counted); from
-        here to the end of `run_wsgi` werkzeug's ``connection`` is `_READY`."""
+        """werkzeug's environ, its ``wsgi.input`` the connection's stream: a ``Content-Length``
+        body counted (`_body`); a chunked body read as werkzeug reads it, and a length that is no
+        count of bytes read as none, `_body` left None: the connection closes after the answer.
+        From here to the end of `run_wsgi` werkzeug's ``connection`` is `_READY`."""
         environ = super().make_environ()
         self.connection = _READY
         if environ.get("wsgi.input_terminated"):
-            self._chunked = True
             environ["wsgi.input"] = DechunkedInput(self._stream)
-        else:
-            try:
-                length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
-            except ValueError:
-                length = 0  # run_wsgi closes the connection after the answer
-            self._body = _Counted(self._stream, length)
-            environ["wsgi.input"] = self._body
+            return environ
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        body = _Counted(self._stream, max(length, 0))
+        if length >= 0:
+            self._body = body
+        environ["wsgi.input"] = body
         return environ
 
     def send_header(self, keyword: str, value: str) -> None:
         """werkzeug's ``Connection: close`` is left out while the connection may stay."""
         if keyword.lower() == "connection" and value.lower() == "close":
             self._keep_alive = getattr(self, "_keep_alive", False) and not self._renewed()
-            if self._keep_alive and not self._chunked:
+            if self._keep_alive and self._body is not None:
                 return
         super().send_header(keyword, value)
 
